@@ -1,0 +1,99 @@
+"""Errors and the reason-code taxonomy.
+
+Every rejection carries a stable, machine-readable :class:`ReasonCode` and a short detail that
+never contains credential material (tokens, signatures, keys, secrets). The exception *class*
+decides what API Gateway is told; the reason code says why, for logs and metrics.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ReasonCode(StrEnum):
+    """Why a request was not allowed. Values are stable: dashboards and alarms key on them."""
+
+    # credential presence and shape
+    MISSING_CREDENTIAL = "missing_credential"
+    AMBIGUOUS_CREDENTIAL = "ambiguous_credential"
+    MALFORMED_TOKEN = "malformed_token"
+    # token cryptography
+    DISALLOWED_ALGORITHM = "disallowed_algorithm"
+    UNKNOWN_KEY = "unknown_key"
+    BAD_SIGNATURE = "bad_signature"
+    # token claims
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    TOKEN_TOO_OLD = "token_too_old"
+    WRONG_ISSUER = "wrong_issuer"
+    WRONG_AUDIENCE = "wrong_audience"
+    WRONG_TOKEN_USE = "wrong_token_use"
+    WRONG_TOKEN_TYPE = "wrong_token_type"
+    MISSING_CLAIM = "missing_claim"
+    INVALID_CLAIM = "invalid_claim"
+    # API keys
+    UNKNOWN_API_KEY = "unknown_api_key"
+    DISABLED_API_KEY = "disabled_api_key"
+    EXPIRED_API_KEY = "expired_api_key"
+    API_KEY_NOT_YET_VALID = "api_key_not_yet_valid"
+    # request parameters
+    SOURCE_IP_DENIED = "source_ip_denied"
+    REQUEST_PARAMETER_MISMATCH = "request_parameter_mismatch"
+    CLIENT_CERT_REJECTED = "client_cert_rejected"
+    BAD_REQUEST_SIGNATURE = "bad_request_signature"
+    STALE_REQUEST_SIGNATURE = "stale_request_signature"
+    # authorization (403)
+    INSUFFICIENT_SCOPE = "insufficient_scope"
+    INSUFFICIENT_GROUP = "insufficient_group"
+    FORBIDDEN = "forbidden"
+    # infrastructure and faults (500 by default)
+    KEY_UNAVAILABLE = "key_unavailable"
+    STORE_UNAVAILABLE = "store_unavailable"
+    MALFORMED_EVENT = "malformed_event"
+    INVALID_RESPONSE = "invalid_response"
+    INTERNAL_ERROR = "internal_error"
+
+
+class AuthorizerError(Exception):
+    """Base class: a decision that is not an Allow. ``detail`` is safe to log."""
+
+    default_reason: ReasonCode = ReasonCode.INTERNAL_ERROR
+
+    def __init__(self, reason: ReasonCode | None = None, detail: str = "") -> None:
+        self.reason = reason if reason is not None else self.default_reason
+        self.detail = detail
+        super().__init__(f"{self.reason.value}: {detail}" if detail else self.reason.value)
+
+
+class Unauthorized(AuthorizerError):  # noqa: N818 - the name API Gateway uses for a 401
+    """Missing or invalid credential: API Gateway answers 401."""
+
+    default_reason = ReasonCode.MISSING_CREDENTIAL
+
+
+class Forbidden(AuthorizerError):  # noqa: N818 - the name of the 403 outcome
+    """Valid identity that may not call this route: rendered as a Deny (403)."""
+
+    default_reason = ReasonCode.FORBIDDEN
+
+
+class InfrastructureError(AuthorizerError):
+    """A dependency failed (keys unreachable, store down). Raise (500) by default, or deny."""
+
+    default_reason = ReasonCode.KEY_UNAVAILABLE
+
+
+class MalformedEvent(AuthorizerError):
+    """The Lambda event is not one API Gateway sends to an authorizer: fail closed (500)."""
+
+    default_reason = ReasonCode.MALFORMED_EVENT
+
+
+class InvalidResponse(AuthorizerError):
+    """The response would be rejected by API Gateway (500): caught before returning it."""
+
+    default_reason = ReasonCode.INVALID_RESPONSE
+
+
+class ConfigurationError(ValueError):
+    """Raised when an authorizer is built with unsafe or inconsistent settings (at cold start)."""

@@ -1,0 +1,97 @@
+"""The validator interface and its composition (any-of / all-of).
+
+A validator looks at an :class:`~authorizers.request.AuthRequest` and either returns an
+:class:`~authorizers.identity.Identity` or raises an :class:`~authorizers.errors.AuthorizerError`.
+It never builds a response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from authorizers.errors import (
+    AuthorizerError,
+    ConfigurationError,
+    Forbidden,
+    InfrastructureError,
+    ReasonCode,
+    Unauthorized,
+)
+
+if TYPE_CHECKING:
+    from authorizers.identity import Identity
+    from authorizers.request import AuthRequest
+
+
+@runtime_checkable
+class Validator(Protocol):
+    """Anything with a ``name`` and ``validate(request) -> Identity``."""
+
+    @property
+    def name(self) -> str: ...
+
+    def validate(self, request: AuthRequest) -> Identity: ...
+
+
+def _most_telling(errors: Sequence[AuthorizerError]) -> AuthorizerError:
+    """Pick the error to surface when every alternative failed.
+
+    An infrastructure fault wins (the caller may well be valid: fail closed, don't claim 401);
+    then a Forbidden (a valid identity was refused); then a credential that was present but
+    bad, over a credential that was simply absent.
+    """
+    for kind in (InfrastructureError, Forbidden):
+        for error in errors:
+            if isinstance(error, kind):
+                return error
+    for error in errors:
+        if error.reason is not ReasonCode.MISSING_CREDENTIAL:
+            return error
+    return errors[0]
+
+
+class AnyOf:
+    """The first validator that succeeds decides; e.g. a JWT for people or an API key for machines."""
+
+    def __init__(self, *validators: Validator, name: str = "any_of") -> None:
+        if not validators:
+            raise ConfigurationError("AnyOf needs at least one validator")
+        self.validators = validators
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def validate(self, request: AuthRequest) -> Identity:
+        errors: list[AuthorizerError] = []
+        for validator in self.validators:
+            try:
+                return validator.validate(request)
+            except AuthorizerError as error:
+                errors.append(error)
+        raise _most_telling(errors)
+
+
+class AllOf:
+    """Every validator must succeed; their identities merge (see :meth:`Identity.merge`)."""
+
+    def __init__(self, *validators: Validator, name: str = "all_of") -> None:
+        if not validators:
+            raise ConfigurationError("AllOf needs at least one validator")
+        self.validators = validators
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def validate(self, request: AuthRequest) -> Identity:
+        identity: Identity | None = None
+        for validator in self.validators:
+            found = validator.validate(request)
+            identity = found if identity is None else identity.merge(found)
+        if identity is None:  # pragma: no cover - guarded by __init__
+            raise Unauthorized(ReasonCode.MISSING_CREDENTIAL)
+        return identity
