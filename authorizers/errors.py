@@ -65,13 +65,13 @@ class AuthorizerError(Exception):
         super().__init__(f"{self.reason.value}: {detail}" if detail else self.reason.value)
 
 
-class Unauthorized(AuthorizerError):  # noqa: N818 - the name API Gateway uses for a 401
+class Unauthorized(AuthorizerError):
     """Missing or invalid credential: API Gateway answers 401."""
 
     default_reason = ReasonCode.MISSING_CREDENTIAL
 
 
-class Forbidden(AuthorizerError):  # noqa: N818 - the name of the 403 outcome
+class Forbidden(AuthorizerError):
     """Valid identity that may not call this route: rendered as a Deny (403)."""
 
     default_reason = ReasonCode.FORBIDDEN

@@ -29,11 +29,11 @@ class Identity:
 
     principal_id: str
     validator: str
-    claims: Mapping[str, Any] = field(default=_EMPTY)
+    claims: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     scopes: frozenset[str] = frozenset()
     groups: frozenset[str] = frozenset()
     issuer: str | None = None
-    context: Mapping[str, ContextValue] = field(default=_EMPTY)
+    context: Mapping[str, ContextValue] = field(default_factory=lambda: _EMPTY)
     usage_identifier_key: str | None = None
 
     def __post_init__(self) -> None:

@@ -108,8 +108,8 @@ class AuthRequest:
     token: str | None = None
     headers: MultiMap = field(default_factory=lambda: EMPTY_HEADERS)
     query: MultiMap = field(default_factory=lambda: EMPTY_QUERY)
-    path_parameters: Mapping[str, str] = field(default=_EMPTY)
-    stage_variables: Mapping[str, str] = field(default=_EMPTY)
+    path_parameters: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    stage_variables: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     source_ip: str | None = None
     client_cert: ClientCert | None = None
     method: str | None = None
@@ -119,14 +119,14 @@ class AuthRequest:
     identity_source: tuple[str, ...] = ()
     cookies: tuple[str, ...] = ()
     request_id: str | None = None
-    raw_event: Mapping[str, Any] = field(default=MappingProxyType({}))
+    raw_event: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
 
     def __repr__(self) -> str:  # never print credentials
         return f"AuthRequest(kind={self.kind.value}, arn={self.arn})"
 
     def header(self, name: str) -> str | None:
         """A header's single value, or ``None``; conflicting duplicates raise (see MultiMap)."""
-        return self.headers[name] if name in self.headers else None
+        return self.headers.get(name)
 
     def authorization(self) -> str | None:
         """The Authorization value: the TOKEN event's token, else the ``Authorization`` header."""

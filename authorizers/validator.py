@@ -52,7 +52,7 @@ def _most_telling(errors: Sequence[AuthorizerError]) -> AuthorizerError:
 
 
 class AnyOf:
-    """The first validator that succeeds decides; e.g. a JWT for people or an API key for machines."""
+    """The first validator that succeeds decides (e.g. JWT for people, API key for machines)."""
 
     def __init__(self, *validators: Validator, name: str = "any_of") -> None:
         if not validators:

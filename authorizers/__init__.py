@@ -1,0 +1,1 @@
+"""authorizers: Lambda authorizers for Amazon API Gateway."""
