@@ -8,7 +8,7 @@ or the CLI.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -60,7 +60,7 @@ _EXPORTS: dict[str, str] = {
     "FakeClock": "authorizers.clock",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(_EXPORTS)  # noqa: PLE0605 - generated from the export table
 
 
 def __getattr__(name: str) -> Any:
@@ -74,22 +74,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
-
-
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from authorizers.arn import ApiArn
-    from authorizers.clock import FakeClock
-    from authorizers.errors import (
-        AuthorizerError,
-        ConfigurationError,
-        Forbidden,
-        InfrastructureError,
-        InvalidResponse,
-        MalformedEvent,
-        ReasonCode,
-        Unauthorized,
-    )
-    from authorizers.grants import Grants
-    from authorizers.identity import Identity
-    from authorizers.request import AuthRequest, ClientCert, RequestKind
-    from authorizers.validator import AllOf, AnyOf, Validator
