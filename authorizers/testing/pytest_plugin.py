@@ -6,7 +6,6 @@ must cost nothing: each fixture imports its module only when a test asks for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest

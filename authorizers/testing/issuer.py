@@ -1,0 +1,378 @@
+"""A local token issuer for tests: real keys, real signatures, realistic claims.
+
+Tokens are signed here with ``cryptography`` rather than PyJWT, because the deliberately broken
+tokens (``alg: none``, HS256 keyed with the public key, a foreign key under a known ``kid``)
+are exactly what a JWT library refuses to produce - and tests of a verifier need them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from authorizers.clock import Clock, system_clock
+
+if TYPE_CHECKING:
+    from authorizers.testing.jwks_server import JwksServer
+
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+
+DEFAULT_ISSUER = "https://issuer.example.test"
+DEFAULT_AUDIENCE = "https://api.example.test"
+DEFAULT_SUBJECT = "user-1"
+
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "256": hashes.SHA256,
+    "384": hashes.SHA384,
+    "512": hashes.SHA512,
+}
+_CURVES: dict[str, tuple[str, type[ec.EllipticCurve], int]] = {
+    "ES256": ("P-256", ec.SECP256R1, 32),
+    "ES384": ("P-384", ec.SECP384R1, 48),
+    "ES512": ("P-521", ec.SECP521R1, 66),
+}
+_DEFAULT_ALG = {"RSA": "RS256", "EC": "ES256", "OKP": "EdDSA"}
+
+
+class _Unset(Enum):
+    """Marks "use the issuer's default" where ``None`` means "leave the claim out"."""
+
+    UNSET = 0
+
+
+_UNSET = _Unset.UNSET
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _int_b64(value: int, length: int | None = None) -> str:
+    size = length if length is not None else max(1, (value.bit_length() + 7) // 8)
+    return b64url(value.to_bytes(size, "big"))
+
+
+def _key_type_of(alg: str) -> str:
+    if alg[:2] in ("RS", "PS"):
+        return "RSA"
+    if alg in _CURVES:
+        return "EC"
+    if alg == "EdDSA":
+        return "OKP"
+    raise ValueError(f"unsupported signing algorithm {alg!r}")
+
+
+def generate_key(alg: str) -> PrivateKey:
+    """A fresh private key fit for ``alg`` (RSA-2048, the EC curve the alg names, Ed25519)."""
+    key_type = _key_type_of(alg)
+    if key_type == "RSA":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if key_type == "EC":
+        return ec.generate_private_key(_CURVES[alg][1]())
+    return ed25519.Ed25519PrivateKey.generate()
+
+
+def load_private_key(pem: bytes) -> PrivateKey:
+    """Load an unencrypted PEM private key (RSA, EC P-256/384/521 or Ed25519)."""
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, PrivateKey):
+        raise ValueError("only RSA, EC and Ed25519 private keys are supported")
+    return key
+
+
+def _default_alg_for(key: PrivateKey) -> str:
+    if isinstance(key, rsa.RSAPrivateKey):
+        return "RS256"
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        for alg, (_, curve, _) in _CURVES.items():
+            if isinstance(key.curve, curve):
+                return alg
+        raise ValueError(f"unsupported EC curve {key.curve.name}")
+    return "EdDSA"
+
+
+def public_jwk_members(key: PrivateKey) -> dict[str, str]:
+    """The RFC 7638 required members of the public JWK (what the thumbprint hashes)."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        numbers = key.public_key().public_numbers()
+        return {"e": _int_b64(numbers.e), "kty": "RSA", "n": _int_b64(numbers.n)}
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        point = key.public_key().public_numbers()
+        crv, _, size = _CURVES[_default_alg_for(key)]
+        return {"crv": crv, "kty": "EC", "x": _int_b64(point.x, size), "y": _int_b64(point.y, size)}
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {"crv": "Ed25519", "kty": "OKP", "x": b64url(raw)}
+
+
+def thumbprint(key: PrivateKey) -> str:
+    """RFC 7638 JWK thumbprint: a stable ``kid`` for a key, the same on every run."""
+    canonical = json.dumps(public_jwk_members(key), separators=(",", ":"), sort_keys=True)
+    return b64url(hashlib.sha256(canonical.encode()).digest())
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """One private key with the ``kid`` and algorithm it is published under."""
+
+    kid: str
+    alg: str
+    private_key: PrivateKey
+
+    @classmethod
+    def generate(cls, alg: str, kid: str | None = None) -> SigningKey:
+        key = generate_key(alg)
+        return cls(kid or thumbprint(key), alg, key)
+
+    @property
+    def public_jwk(self) -> dict[str, str]:
+        return {
+            **public_jwk_members(self.private_key),
+            "kid": self.kid,
+            "alg": self.alg,
+            "use": "sig",
+        }
+
+    def public_pem(self) -> bytes:
+        return self.private_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def private_pem(self) -> bytes:
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    def sign(self, signing_input: bytes, alg: str | None = None) -> bytes:
+        """Sign under ``alg`` (default: the key's own); mismatches are allowed on purpose."""
+        alg = alg or self.alg
+        key = self.private_key
+        digest = _HASHES.get(alg[-3:])
+        if isinstance(key, rsa.RSAPrivateKey) and digest and alg.startswith("RS"):
+            return key.sign(signing_input, padding.PKCS1v15(), digest())
+        if isinstance(key, rsa.RSAPrivateKey) and digest and alg.startswith("PS"):
+            pss = padding.PSS(mgf=padding.MGF1(digest()), salt_length=padding.PSS.DIGEST_LENGTH)
+            return key.sign(signing_input, pss, digest())
+        if isinstance(key, ec.EllipticCurvePrivateKey) and digest and alg.startswith("ES"):
+            r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(digest())))
+            size = (key.curve.key_size + 7) // 8
+            return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+        if isinstance(key, ed25519.Ed25519PrivateKey) and alg == "EdDSA":
+            return key.sign(signing_input)
+        raise ValueError(f"a {type(key).__name__} cannot sign {alg}")
+
+
+def encode_jws(header: Mapping[str, Any], claims: Mapping[str, Any], sign: Any) -> str:
+    """Compact JWS: ``sign(signing_input) -> bytes`` produces the signature."""
+    segments = [
+        b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
+    ]
+    signing_input = ".".join(segments).encode("ascii")
+    return f"{signing_input.decode()}.{b64url(sign(signing_input))}"
+
+
+class BrokenToken(StrEnum):
+    """Tokens a verifier must reject; ``pytest.mark.parametrize("kind", list(BrokenToken))``."""
+
+    WRONG_ALG = "wrong_alg"  # header alg differs from the key's published alg
+    ALG_NONE = "alg_none"  # unsigned
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    BAD_SIGNATURE = "bad_signature"  # one signature byte flipped
+    MISSING_KID = "missing_kid"
+    FOREIGN_KEY = "foreign_key"  # another key, published kid
+    HS256_WITH_PUBLIC_KEY = "hs256_with_public_key"  # RFC 8725 §2.1 key confusion
+
+
+class TestIssuer:
+    """Mints signed JWTs and publishes the matching JWK Set.
+
+    ``mint()`` fills ``iss``, ``sub``, ``aud``, ``iat``, ``exp``, ``jti`` and the ``kid``/``alg``
+    header; ``rotate()`` switches to a new key; ``serve()`` publishes the keys over HTTP.
+    """
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    def __init__(
+        self,
+        issuer: str = DEFAULT_ISSUER,
+        *,
+        key_type: str | None = None,
+        alg: str | None = None,
+        audience: str | list[str] | None = DEFAULT_AUDIENCE,
+        private_key: PrivateKey | None = None,
+        kid: str | None = None,
+        typ: str | None = "JWT",
+        clock: Clock = system_clock,
+    ) -> None:
+        if private_key is not None:
+            alg = alg or _default_alg_for(private_key)
+        elif alg is None:
+            alg = _DEFAULT_ALG.get((key_type or "RSA").upper())
+            if alg is None:
+                raise ValueError(f"key_type must be RSA, EC or OKP, not {key_type!r}")
+        if key_type is not None and _key_type_of(alg) != key_type.upper():
+            raise ValueError(f"algorithm {alg} does not fit key type {key_type}")
+        self.issuer = issuer
+        self.audience = audience
+        self.typ = typ
+        self.clock = clock
+        if private_key is None:
+            self.key = SigningKey.generate(alg, kid)
+        else:
+            self.key = SigningKey(kid or thumbprint(private_key), alg, private_key)
+        self.retired_keys: list[SigningKey] = []
+
+    @property
+    def alg(self) -> str:
+        return self.key.alg
+
+    @property
+    def kid(self) -> str:
+        return self.key.kid
+
+    @property
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """The public JWK Set: the current key first, then keys kept by ``rotate()``."""
+        return {"keys": [key.public_jwk for key in (self.key, *self.retired_keys)]}
+
+    def rotate(self, *, keep_old: bool = True, kid: str | None = None) -> SigningKey:
+        """Sign with a new key from now on; the old one stays published if ``keep_old``."""
+        if keep_old:
+            self.retired_keys.insert(0, self.key)
+        self.key = SigningKey.generate(self.alg, kid)
+        return self.key
+
+    def claims(
+        self,
+        claims: Mapping[str, Any] | None = None,
+        *,
+        subject: str | None = DEFAULT_SUBJECT,
+        audience: str | list[str] | _Unset | None = _UNSET,
+        scope: str | Iterable[str] | None = None,
+        expires_in: float | None = 3600,
+        not_before: float | None = None,
+        issued_at: float | None = None,
+        omit: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """The payload ``mint()`` signs. Times are offsets in seconds from the clock's now;
+        ``None`` leaves a claim out; ``claims`` override everything; ``omit`` drops names."""
+        now = int(self.clock())
+        payload: dict[str, Any] = {"iss": self.issuer}
+        if subject is not None:
+            payload["sub"] = subject
+        aud = self.audience if isinstance(audience, _Unset) else audience
+        if aud is not None:
+            payload["aud"] = aud
+        payload["iat"] = now + int(issued_at or 0)
+        if expires_in is not None:
+            payload["exp"] = now + int(expires_in)
+        if not_before is not None:
+            payload["nbf"] = now + int(not_before)
+        payload["jti"] = uuid.uuid4().hex
+        if scope is not None:
+            payload["scope"] = scope if isinstance(scope, str) else " ".join(scope)
+        payload.update(claims or {})
+        for name in omit:
+            payload.pop(name, None)
+        return payload
+
+    def header(self, headers: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """``alg``, ``kid`` and ``typ``, then ``headers``; a ``None`` value removes a member."""
+        header: dict[str, Any] = {"alg": self.alg, "kid": self.kid}
+        if self.typ is not None:
+            header["typ"] = self.typ
+        header.update(headers or {})
+        return {name: value for name, value in header.items() if value is not None}
+
+    def mint(
+        self,
+        claims: Mapping[str, Any] | None = None,
+        *,
+        headers: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> str:
+        """A valid token; ``options`` are those of :meth:`claims` (subject, audience, scope,
+        expires_in, not_before, issued_at, omit)."""
+        header = self.header(headers)
+        return encode_jws(header, self.claims(claims, **options), self._signer(header["alg"]))
+
+    def _signer(self, alg: str, key: SigningKey | None = None) -> Any:
+        signing_key = key or self.key
+        return lambda data: signing_key.sign(data, alg)
+
+    def mint_broken(
+        self,
+        kind: BrokenToken | str,
+        claims: Mapping[str, Any] | None = None,
+        *,
+        headers: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> str:
+        """A token that is valid in every respect except ``kind``."""
+        kind = BrokenToken(kind)
+        if kind is BrokenToken.EXPIRED:
+            options = {**options, "expires_in": -60, "issued_at": -3660}
+        elif kind is BrokenToken.NOT_YET_VALID:
+            options = {**options, "not_before": 600}
+        payload = self.claims(claims, **options)
+        header = self.header(headers)
+        sign = self._signer(header["alg"])
+        if kind is BrokenToken.WRONG_ALG:
+            header["alg"] = self._other_alg()
+            if self.alg != "EdDSA":  # an Ed25519 key signs nothing else: keep its signature
+                sign = self._signer(header["alg"])
+        elif kind is BrokenToken.ALG_NONE:
+            header["alg"] = "none"
+            sign = lambda _data: b""  # noqa: E731
+        elif kind is BrokenToken.MISSING_KID:
+            header.pop("kid")
+        elif kind is BrokenToken.FOREIGN_KEY:
+            sign = self._signer(self.alg, SigningKey.generate(self.alg, self.kid))
+        elif kind is BrokenToken.HS256_WITH_PUBLIC_KEY:
+            header["alg"] = "HS256"
+            secret = self.key.public_pem()
+            sign = lambda data: hmac.new(secret, data, hashlib.sha256).digest()  # noqa: E731
+        token = encode_jws(header, payload, sign)
+        if kind is BrokenToken.BAD_SIGNATURE:
+            signing_input, _, signature = token.rpartition(".")
+            raw = bytearray(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
+            raw[len(raw) // 2] ^= 0x01
+            token = f"{signing_input}.{b64url(bytes(raw))}"
+        return token
+
+    def _other_alg(self) -> str:
+        """An algorithm other than the key's published one (the same family where possible)."""
+        swaps = {"RS256": "PS256", "ES256": "ES384", "ES384": "ES256", "ES512": "ES256"}
+        return swaps.get(self.alg, "ES256" if self.alg == "EdDSA" else "RS256")
+
+    @contextmanager
+    def serve(self, **server_options: Any) -> Iterator[JwksServer]:
+        """Serve the JWKS and an OIDC discovery document on 127.0.0.1.
+
+        While served, ``self.issuer`` is the server's URL, so minted tokens match the
+        discovery document's ``issuer``; it is restored afterwards.
+        """
+        from authorizers.testing.jwks_server import JwksServer  # noqa: PLC0415 - lazy
+
+        previous = self.issuer
+        with JwksServer(**server_options) as server:
+            server.set_jwks(self.jwks)
+            self.issuer = server.url
+            try:
+                yield server
+            finally:
+                self.issuer = previous
