@@ -1,0 +1,70 @@
+"""API keys in a DynamoDB table: one item per key, the key hash as partition key.
+
+Suits any number of keys and per-key changes (disable, expire, delete) without redeploying.
+Needs ``dynamodb:GetItem`` on the table. Lookups are cached by ``ApiKeyValidator``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authorizers.errors import ConfigurationError, InfrastructureError
+from authorizers.keystores._aws import AwsClientSettings, LazyClient
+from authorizers.keystores.base import (
+    KeyRecord,
+    malformed_record,
+    require_key_hash,
+    store_unavailable,
+)
+
+
+class DynamoDBKeyStore:
+    """``GetItem`` by key hash. ``client`` (a boto3 DynamoDB client) or ``settings`` say how to
+    reach the table; ``consistent_read`` makes a just-disabled key fail at once (2x read cost)."""
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        partition_key: str = "key_hash",
+        consistent_read: bool = False,
+        client: Any | None = None,
+        settings: AwsClientSettings | None = None,
+        name: str | None = None,
+    ) -> None:
+        if not table_name or not partition_key:
+            raise ConfigurationError("DynamoDBKeyStore needs a table name and a partition key")
+        self.table_name = table_name
+        self.partition_key = partition_key
+        self.consistent_read = consistent_read
+        self._client = LazyClient("dynamodb", client, settings or AwsClientSettings())
+        self._name = name or f"dynamodb:{table_name}"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def lookup(self, key_hash: str) -> KeyRecord | None:
+        require_key_hash(key_hash)
+        try:
+            response = self._client.get().get_item(
+                TableName=self.table_name,
+                Key={self.partition_key: {"S": key_hash}},
+                ConsistentRead=self.consistent_read,
+            )
+            item = response.get("Item")
+            if item is None:
+                return None
+            from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415 - lazy boto3
+
+            deserializer = TypeDeserializer()
+            data = {k: deserializer.deserialize(v) for k, v in item.items()}
+        except InfrastructureError:
+            raise
+        except Exception as error:  # botocore errors, timeouts, bad item types: fail closed
+            raise store_unavailable(self._name, error) from None
+        data.pop(self.partition_key, None)
+        try:
+            return KeyRecord.from_mapping(data)
+        except ValueError as error:
+            raise malformed_record(self._name, error) from None
