@@ -1,0 +1,101 @@
+"""JWS signature verification with ``cryptography``, on already-parsed key objects.
+
+Only asymmetric algorithms exist here: ``none`` and HMAC are not merely disallowed by
+default, they cannot be verified at all, so no configuration or header can bring back
+``alg: none`` or the RS256->HS256 key-confusion attack. Padding and hash objects are
+immutable and built once, keeping the per-call overhead to one dict lookup and one
+``isinstance`` on top of the raw verify.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from authorizers.errors import ReasonCode, Unauthorized
+
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | Ed25519PublicKey | Ed448PublicKey
+
+#: RSA moduli below this are refused (NIST SP 800-131A; RFC 7518 §3.3 requires >= 2048).
+MIN_RSA_BITS = 2048
+
+_Verify = Callable[[PublicKey, bytes, bytes], None]
+
+
+def _rsa(pad: padding.AsymmetricPadding, digest: hashes.HashAlgorithm) -> _Verify:
+    def verify(key: PublicKey, data: bytes, signature: bytes) -> None:
+        if not isinstance(key, rsa.RSAPublicKey) or key.key_size < MIN_RSA_BITS:
+            raise _unfit()
+        key.verify(signature, data, pad, digest)
+
+    return verify
+
+
+def _pss(digest: hashes.HashAlgorithm) -> _Verify:
+    # RFC 7518 §3.5: the salt is as long as the hash output.
+    return _rsa(padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size), digest)
+
+
+def _ecdsa(curve: type[ec.EllipticCurve], digest: hashes.HashAlgorithm, size: int) -> _Verify:
+    algorithm = ec.ECDSA(digest)
+
+    def verify(key: PublicKey, data: bytes, signature: bytes) -> None:
+        if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, curve):
+            raise _unfit()
+        # JWS carries the raw r||s of exactly two field lengths (RFC 7518 §3.4), not DER.
+        if len(signature) != 2 * size:
+            raise InvalidSignature
+        r = int.from_bytes(signature[:size], "big")
+        s = int.from_bytes(signature[size:], "big")
+        key.verify(encode_dss_signature(r, s), data, algorithm)
+
+    return verify
+
+
+def _eddsa(key: PublicKey, data: bytes, signature: bytes) -> None:
+    if not isinstance(key, Ed25519PublicKey | Ed448PublicKey):
+        raise _unfit()
+    key.verify(signature, data)
+
+
+def _unfit() -> Unauthorized:
+    return Unauthorized(ReasonCode.DISALLOWED_ALGORITHM, "alg does not fit the key")
+
+
+_VERIFIERS: dict[str, _Verify] = {
+    "RS256": _rsa(padding.PKCS1v15(), hashes.SHA256()),
+    "RS384": _rsa(padding.PKCS1v15(), hashes.SHA384()),
+    "RS512": _rsa(padding.PKCS1v15(), hashes.SHA512()),
+    "PS256": _pss(hashes.SHA256()),
+    "PS384": _pss(hashes.SHA384()),
+    "PS512": _pss(hashes.SHA512()),
+    "ES256": _ecdsa(ec.SECP256R1, hashes.SHA256(), 32),
+    "ES384": _ecdsa(ec.SECP384R1, hashes.SHA384(), 48),
+    "ES512": _ecdsa(ec.SECP521R1, hashes.SHA512(), 66),
+    "EdDSA": _eddsa,
+}
+
+#: Every algorithm this package can verify (case-sensitive, as in the JWS ``alg`` header).
+SUPPORTED_ALGORITHMS = frozenset(_VERIFIERS)
+
+
+def verify_signature(alg: str, key: PublicKey, signing_input: bytes, signature: bytes) -> bool:
+    """True if ``signature`` is valid for ``signing_input`` under ``alg`` and ``key``.
+
+    Raises ``Unauthorized(disallowed_algorithm)`` if ``alg`` is unknown or does not fit the
+    key (wrong key type, EC curve, or an RSA key that is too short).
+    """
+    verify = _VERIFIERS.get(alg)
+    if verify is None:
+        raise Unauthorized(ReasonCode.DISALLOWED_ALGORITHM, "unsupported alg")
+    try:
+        verify(key, signing_input, signature)
+    except InvalidSignature:
+        return False
+    return True
