@@ -1,0 +1,328 @@
+"""Evaluate an authorizer's response the way API Gateway does (contract reference §3, §4, §5).
+
+API Gateway never tells you *why* a policy denied; this module does. It follows the documented
+rules and, where the documentation is silent (the UNVERIFIED items of the contract reference),
+it takes the strict reading - an uncertain construct does not count - and says so in
+``Result.warnings``, so a test fails here instead of in production.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+from authorizers._internal.cidr import CidrSet, parse_address
+from authorizers.arn import ApiArn
+from authorizers.errors import ConfigurationError
+from authorizers.request import AuthRequest, RequestKind
+from authorizers.testing.response_checks import check_policy_response, check_simple_response
+
+#: The API that ``"GET /pets/1"`` style requests belong to unless ``api=`` says otherwise.
+DEFAULT_API = ApiArn.parse("arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/")
+INVOKE = "execute-api:Invoke"
+
+
+class ApiKind(StrEnum):
+    """Which response format API Gateway expects."""
+
+    REST = "rest"  # REST TOKEN / REQUEST authorizer: IAM policy, scalar context
+    WEBSOCKET = "websocket"  # $connect: IAM policy, scalar context, 8 KB result
+    HTTP_IAM = "http_iam"  # HTTP API payload 1.0, or 2.0 without simple responses
+    HTTP_SIMPLE = "http_simple"  # HTTP API payload 2.0 with enableSimpleResponses
+
+
+class Decision(StrEnum):
+    ALLOW = "allow"
+    EXPLICIT_DENY = "explicit_deny"
+    IMPLICIT_DENY = "implicit_deny"
+    UNAUTHORIZED = "unauthorized"
+    INVALID = "invalid"
+
+
+STATUS = {
+    Decision.ALLOW: 200,
+    Decision.EXPLICIT_DENY: 403,
+    Decision.IMPLICIT_DENY: 403,
+    Decision.UNAUTHORIZED: 401,
+    Decision.INVALID: 500,
+}
+
+
+class ConditionHandling(StrEnum):
+    """What a statement with a ``Condition`` block does (contract §4.4: UNVERIFIED)."""
+
+    UNMATCHED = "unmatched"  # default: the statement never matches, Allow or Deny
+    SOURCE_IP = "source_ip"  # evaluate IpAddress/NotIpAddress on aws:SourceIp; else unmatched
+
+
+class ActionMatching(StrEnum):
+    """Which ``Action`` values count (contract §4.2: UNVERIFIED beyond the exact name)."""
+
+    EXACT = "exact"  # default: only "execute-api:Invoke"
+    IAM = "iam"  # IAM rules: case-insensitive, "*" and "?" wildcards
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What API Gateway would do with one response for one request.
+
+    ``context`` is what a Lambda proxy integration receives (values as returned, with
+    ``principalId`` for policy responses); ``template_context`` is ``$context.authorizer.*``
+    in mapping templates, where every value is a string.
+    """
+
+    decision: Decision
+    arn: str
+    api_kind: ApiKind
+    statement: Mapping[str, Any] | None = None
+    statement_index: int | None = None
+    principal_id: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+    template_context: Mapping[str, str] = field(default_factory=dict)
+    reasons: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> int:
+        return STATUS[self.decision]
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision is Decision.ALLOW
+
+    def explain(self) -> str:
+        """A human-readable account: decision, deciding statement, reasons, warnings."""
+        lines = [f"{self.decision.value} ({self.status}) for {self.arn} [{self.api_kind.value}]"]
+        if self.statement is not None:
+            shown = json.dumps(self.statement, sort_keys=True)
+            lines.append(f"  decided by Statement[{self.statement_index}]: {shown}")
+        elif self.decision is Decision.IMPLICIT_DENY:
+            lines.append("  no Allow statement matched this ARN")
+        lines += [f"  reason: {reason}" for reason in self.reasons]
+        lines += [f"  warning: {warning}" for warning in self.warnings]
+        return "\n".join(lines)
+
+
+def request_arn(request: str | ApiArn | AuthRequest, api: ApiArn | str | None = None) -> ApiArn:
+    """The ARN a request is evaluated against: ``"GET /pets/1"``, ``"$connect"`` (routes of
+    ``api``, default :data:`DEFAULT_API`), a full execute-api ARN, or an AuthRequest."""
+    if isinstance(request, AuthRequest):
+        return request.arn
+    if isinstance(request, ApiArn):
+        return request
+    if request.startswith("arn:"):
+        return ApiArn.parse(request)
+    base = ApiArn.parse(api) if isinstance(api, str) else (api or DEFAULT_API)
+    if request.startswith("$") and " " not in request:
+        return base.route(None, request)
+    verb, _, path = request.partition(" ")
+    if not re.fullmatch(r"[A-Z]+", verb) or not path.startswith("/"):
+        raise ValueError(
+            f"request {request!r} is not 'VERB /path', a route key like '$connect' or an ARN"
+        )
+    return base.route(verb, path.split("?", 1)[0])
+
+
+def _request_of(request: Any) -> str | ApiArn | AuthRequest:
+    if isinstance(request, Mapping):  # a Lambda event
+        from authorizers._internal.event_parsing import parse_event  # noqa: PLC0415
+
+        return parse_event(request)
+    if isinstance(request, str | ApiArn | AuthRequest):
+        return request
+    raise TypeError(f"cannot simulate a request given as {type(request).__name__}")
+
+
+def infer_api_kind(response: Any, request: str | ApiArn | AuthRequest) -> ApiKind:
+    """The API kind a request implies; for a bare route, the response's shape decides."""
+    simple = isinstance(response, Mapping) and "isAuthorized" in response
+    if isinstance(request, AuthRequest):
+        kinds = {
+            RequestKind.REST_TOKEN: ApiKind.REST,
+            RequestKind.REST_REQUEST: ApiKind.REST,
+            RequestKind.WEBSOCKET: ApiKind.WEBSOCKET,
+            RequestKind.HTTP_V1: ApiKind.HTTP_IAM,
+        }
+        default = ApiKind.HTTP_SIMPLE if simple else ApiKind.HTTP_IAM
+        return kinds.get(request.kind, default)
+    if request_arn(request).verb is None:
+        return ApiKind.WEBSOCKET
+    return ApiKind.HTTP_SIMPLE if simple else ApiKind.REST
+
+
+def simulate(
+    response: Any,
+    request: Any,
+    *,
+    api_kind: ApiKind | str | None = None,
+    api: ApiArn | str | None = None,
+    source_ip: str | None = None,
+    conditions: ConditionHandling | str = ConditionHandling.UNMATCHED,
+    actions: ActionMatching | str = ActionMatching.EXACT,
+) -> Result:
+    """Evaluate ``response`` (a dict, or the exception the authorizer raised) for ``request``
+    (``"GET /pets/1"``, an execute-api ARN, an AuthRequest or a Lambda event)."""
+    resolved = _request_of(request)
+    arn = str(request_arn(resolved, api))
+    kind = ApiKind(api_kind) if api_kind is not None else infer_api_kind(response, resolved)
+    if isinstance(response, BaseException):
+        return _raised(response, arn, kind)
+    if kind is ApiKind.HTTP_SIMPLE:
+        reasons = check_simple_response(response)
+        if reasons:
+            return Result(Decision.INVALID, arn, kind, reasons=tuple(reasons))
+        context = dict(response.get("context", {}))
+        decision = Decision.ALLOW if response["isAuthorized"] else Decision.EXPLICIT_DENY
+        return Result(decision, arn, kind, context=context, template_context=_strings(context))
+    reasons = check_policy_response(response, websocket=kind is ApiKind.WEBSOCKET)
+    if reasons:
+        return Result(Decision.INVALID, arn, kind, reasons=tuple(reasons))
+    if source_ip is None and isinstance(resolved, AuthRequest):
+        source_ip = resolved.source_ip
+    statements: list[Mapping[str, Any]] = response["policyDocument"]["Statement"]
+    warnings: list[str] = []
+    decision, index = _evaluate(
+        statements,
+        arn,
+        source_ip=source_ip,
+        conditions=ConditionHandling(conditions),
+        actions=ActionMatching(actions),
+        warnings=warnings,
+    )
+    principal = response["principalId"]
+    context = {**response.get("context", {}), "principalId": principal}
+    if "principalId" in response.get("context", {}):
+        warnings.append("context has a 'principalId' key; API Gateway's own principalId wins")
+    return Result(
+        decision,
+        arn,
+        kind,
+        statement=None if index is None else statements[index],
+        statement_index=index,
+        principal_id=principal,
+        context=context,
+        template_context=_strings(context),
+        warnings=tuple(warnings),
+    )
+
+
+def _raised(error: BaseException, arn: str, kind: ApiKind) -> Result:
+    # Only the exact message counts (case-sensitivity is UNVERIFIED, contract §3); the message
+    # of any other exception is left out of the result: it might carry a credential.
+    if str(error) == "Unauthorized":
+        warnings = (
+            ("401 on 'Unauthorized' is UNVERIFIED for HTTP APIs",)
+            if kind
+            in (
+                ApiKind.HTTP_IAM,
+                ApiKind.HTTP_SIMPLE,
+            )
+            else ()
+        )
+        return Result(Decision.UNAUTHORIZED, arn, kind, warnings=warnings)
+    reason = f"the authorizer raised {type(error).__name__} (not 'Unauthorized'): 500"
+    return Result(Decision.INVALID, arn, kind, reasons=(reason,))
+
+
+def _strings(context: Mapping[str, Any]) -> dict[str, str]:
+    return {key: v if isinstance(v, str) else json.dumps(v) for key, v in context.items()}
+
+
+def _evaluate(
+    statements: list[Mapping[str, Any]],
+    arn: str,
+    *,
+    source_ip: str | None,
+    conditions: ConditionHandling,
+    actions: ActionMatching,
+    warnings: list[str],
+) -> tuple[Decision, int | None]:
+    """Explicit Deny wins over Allow; no matching Allow is an implicit deny (§4.1, §4.2)."""
+    first_allow: int | None = None
+    for index, statement in enumerate(statements):
+        label = f"Statement[{index}]"
+        if not _action_matches(statement["Action"], actions, label, warnings):
+            continue
+        if not any(resource_matches(pattern, arn) for pattern in _as_list(statement["Resource"])):
+            continue
+        if "Condition" in statement and not _condition_holds(
+            statement["Condition"], source_ip, conditions, label, warnings
+        ):
+            continue
+        if statement["Effect"] == "Deny":
+            return Decision.EXPLICIT_DENY, index
+        if first_allow is None:
+            first_allow = index
+    return (Decision.IMPLICIT_DENY if first_allow is None else Decision.ALLOW), first_allow
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=1024)
+def _wildcard_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts), re.DOTALL | flags)
+
+
+def resource_matches(pattern: str, arn: str) -> bool:
+    """IAM Resource matching (§4.3): ``*`` is any run of characters (``/`` and none
+    included), ``?`` exactly one, everything else literal and case-sensitive."""
+    return _wildcard_regex(pattern).fullmatch(arn) is not None
+
+
+def _action_matches(action: Any, mode: ActionMatching, label: str, warnings: list[str]) -> bool:
+    for name in _as_list(action):
+        if name == INVOKE:
+            return True
+        if _wildcard_regex(name, re.IGNORECASE).fullmatch(INVOKE):
+            if mode is ActionMatching.IAM:
+                return True
+            warnings.append(
+                f"{label} Action {name!r} not counted: whether API Gateway honours action"
+                " wildcards or case-insensitive names in authorizer policies is UNVERIFIED"
+                " (contract §4.2); use 'execute-api:Invoke'"
+            )
+    return False
+
+
+def _condition_holds(
+    condition: Mapping[str, Any],
+    source_ip: str | None,
+    mode: ConditionHandling,
+    label: str,
+    warnings: list[str],
+) -> bool:
+    """IAM semantics for the supported subset: operators and keys AND, values OR; a missing
+    key is false except for negated and ``...IfExists`` operators (§4.4)."""
+    if mode is ConditionHandling.UNMATCHED:
+        warnings.append(
+            f"{label} has a Condition and is not counted: whether API Gateway evaluates"
+            " conditions in authorizer policies is UNVERIFIED (contract §4.4)"
+        )
+        return False
+    address = parse_address(source_ip) if source_ip is not None else None
+    for operator, tests in condition.items():
+        base = operator.removesuffix("IfExists")
+        for key, values in tests.items():
+            if base not in ("IpAddress", "NotIpAddress") or key.lower() != "aws:sourceip":
+                warnings.append(f"{label} condition {operator}/{key} is not evaluated: unmatched")
+                return False
+            if address is None:  # key absent: only negated and ...IfExists operators hold
+                if base == operator == "IpAddress":
+                    return False
+                continue
+            try:
+                networks = CidrSet(_as_list(values))
+            except ConfigurationError:
+                warnings.append(f"{label} condition {operator} has a bad CIDR block: unmatched")
+                return False
+            if (address in networks) != (base == "IpAddress"):
+                return False
+    return True
