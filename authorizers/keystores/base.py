@@ -63,7 +63,7 @@ def require_key_hash(text: object) -> str:
     if not is_key_hash(text):
         raise ConfigurationError(
             "key stores are indexed by the SHA-256 hex digest of a key (64 lowercase hex "
-            "characters); hash keys with `authorizers keys hash` - never configure a plaintext key"
+            "characters, see hash_api_key); never configure a plaintext key"
         )
     assert isinstance(text, str)
     return text
