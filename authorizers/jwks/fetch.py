@@ -1,0 +1,303 @@
+"""Hardened HTTP for key sets and discovery documents.
+
+Every fetch has one total deadline (connect, slow headers and a trickling body together), a
+size cap enforced while streaming, no redirects, HTTPS only (plain HTTP only to a loopback host
+when explicitly allowed, for tests), a 200 status and a strict JSON object. A hostile or broken
+IdP can therefore cost a request at most ``timeout`` seconds and ``max_bytes`` of memory.
+
+``requests`` is imported only when the first fetch happens: it costs ~200 ms of cold start, and
+a function seeded from a snapshot file may never fetch at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import ipaddress
+import json
+import os
+import socket
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import requests
+
+#: Total budget per fetch. AWS's own verifier uses 3 s; API Gateway gives its JWKS fetch 1.5 s.
+DEFAULT_TIMEOUT = 3.0
+#: 512 KiB: far above any real JWK Set (API Gateway caps JWKS at 150,000 bytes), small in memory.
+DEFAULT_MAX_BYTES = 512 * 1024
+
+_CHUNK = 16 * 1024
+_LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+class FetchError(Exception):
+    """Keys or a document could not be fetched. The message is safe to log: it names the
+    host and the failure, never response content."""
+
+
+class Fetcher(Protocol):
+    """Gets the bytes at ``url`` within ``timeout`` seconds and ``max_bytes`` or raises
+    :class:`FetchError`. Only a 200 counts; redirects are failures."""
+
+    def fetch(self, url: str, *, timeout: float, max_bytes: int) -> bytes: ...
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def describe_url(url: str) -> str:
+    """``scheme://host[:port]/path`` without query or credentials: safe for logs and errors."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def check_url(url: str, *, allow_http_loopback: bool = False) -> None:
+    """Refuse anything but an absolute HTTPS URL (or loopback HTTP when allowed)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        _ = parts.port  # raises on a malformed port
+    except (ValueError, TypeError, AttributeError) as error:
+        raise FetchError("not a valid URL") from error
+    if not host:
+        raise FetchError("URL has no host")
+    if parts.username is not None or parts.password is not None:
+        raise FetchError("URL must not carry credentials")
+    if parts.fragment:
+        raise FetchError("URL must not have a fragment")
+    if parts.scheme == "https":
+        return
+    if parts.scheme == "http" and allow_http_loopback and _is_loopback(host):
+        return
+    raise FetchError(f"{describe_url(url)}: only https (or http to loopback when allowed)")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"JSON constant {name} is not allowed")
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):  # parsers disagree on which duplicate wins: refuse
+        raise ValueError("duplicate member name in JSON object")
+    return result
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    """Strict JSON: UTF-8, one object, no duplicate names, no NaN/Infinity."""
+    try:
+        text = body.decode("utf-8")
+        doc = json.loads(text, object_pairs_hook=_unique_object, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:  # the C scanner stops deep nesting safely
+        raise FetchError(f"response is not valid JSON ({type(error).__name__})") from error
+    if not isinstance(doc, dict):
+        raise FetchError("response is not a JSON object")
+    return doc
+
+
+def fetch_json(
+    url: str,
+    *,
+    fetcher: Fetcher | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    allow_http_loopback: bool = False,
+) -> Mapping[str, Any]:
+    """Fetch a JSON object with every hardening rule; raises only :class:`FetchError`.
+
+    The URL policy and size cap are enforced here as well, so an injected fetcher cannot
+    weaken them.
+    """
+    check_url(url, allow_http_loopback=allow_http_loopback)
+    source = fetcher if fetcher is not None else default_fetcher()
+    try:
+        body = source.fetch(url, timeout=timeout, max_bytes=max_bytes)
+    except FetchError:
+        raise
+    except Exception as error:  # a custom fetcher's failure: fail closed, keep it loggable
+        raise FetchError(f"{describe_url(url)}: {type(error).__name__}") from error
+    if len(body) > max_bytes:
+        raise FetchError(f"{describe_url(url)}: response larger than {max_bytes} bytes")
+    return parse_json_object(body)
+
+
+class _Abort:
+    """Lets the waiting thread cut the sockets of a fetch that overran its deadline."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self.aborted = False
+
+    def attach(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.aborted:
+                self._shut(sock)
+
+    def abort(self) -> None:
+        with self._lock:
+            self.aborted = True
+            for sock in self._sockets:
+                self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):  # base-class call: below the TLS layer
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_current = threading.local()
+
+
+@functools.cache
+def _tracking_adapter_class() -> Any:
+    """A requests adapter whose connections report their sockets to the current ``_Abort``.
+
+    Built on first use: it subclasses requests/urllib3 classes, which must not load at import.
+    """
+    from requests.adapters import HTTPAdapter  # noqa: PLC0415 - lazy: cold start
+    from urllib3 import connection, connectionpool  # noqa: PLC0415 - lazy: cold start
+
+    def track(base: Any) -> Any:
+        class Tracking(base):  # type: ignore[misc]
+            def _new_conn(self) -> Any:
+                sock = super()._new_conn()
+                _current.abort.attach(sock)
+                return sock
+
+            def connect(self) -> None:
+                super().connect()
+                _current.abort.attach(self.sock)
+
+        return Tracking
+
+    class HttpPool(connectionpool.HTTPConnectionPool):
+        ConnectionCls = track(connection.HTTPConnection)
+
+    class HttpsPool(connectionpool.HTTPSConnectionPool):
+        ConnectionCls = track(connection.HTTPSConnection)
+
+    pools = {"http": HttpPool, "https": HttpsPool}
+
+    class TrackingAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = pools
+
+        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+            manager = super().proxy_manager_for(proxy, **kwargs)
+            manager.pool_classes_by_scheme = pools
+            return manager
+
+    return TrackingAdapter
+
+
+class RequestsFetcher:
+    """The default :class:`Fetcher`, on ``requests``.
+
+    The request runs in a worker thread that the caller waits for at most ``timeout``; at the
+    deadline its sockets are shut down, so neither slow headers, a trickling body nor a slow
+    DNS answer can hold the caller longer. Proxies come from the environment (``HTTPS_PROXY``,
+    ``NO_PROXY``; never for loopback); ``.netrc`` is never read, so no credential is ever sent.
+    ``verify`` is a CA bundle path or ``True`` (``REQUESTS_CA_BUNDLE`` is honoured).
+    """
+
+    def __init__(self, *, verify: bool | str = True) -> None:
+        self.verify = verify
+
+    def fetch(self, url: str, *, timeout: float, max_bytes: int) -> bytes:
+        box: dict[str, Any] = {}
+        abort = _Abort()
+
+        def work() -> None:
+            _current.abort = abort
+            try:
+                box["body"] = self._get(url, timeout, max_bytes)
+            except BaseException as error:  # handed to the waiting thread
+                box["error"] = error
+
+        worker = threading.Thread(target=work, name="authorizers-jwks-fetch", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            abort.abort()
+            raise FetchError(f"{describe_url(url)}: no complete response within {timeout:g} s")
+        if "body" in box:
+            body: bytes = box["body"]
+            return body
+        error = box.get("error")
+        if isinstance(error, FetchError):
+            raise error
+        raise FetchError(f"{describe_url(url)}: {type(error).__name__}") from error
+
+    def _session(self, url: str) -> requests.Session:
+        import requests  # noqa: PLC0415 - lazy: cold start
+
+        session = requests.Session()
+        session.trust_env = False  # no .netrc credentials; proxies and CA bundle set below
+        adapter = _tracking_adapter_class()()
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        if not _is_loopback(urlsplit(url).hostname or ""):
+            session.proxies.update(requests.utils.get_environ_proxies(url))
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        session.verify = bundle if self.verify is True and bundle else self.verify
+        return session
+
+    def _get(self, url: str, timeout: float, max_bytes: int) -> bytes:
+        where = describe_url(url)
+        with (
+            self._session(url) as session,
+            session.get(
+                url,
+                timeout=(timeout, timeout),
+                allow_redirects=False,
+                stream=True,
+                headers={
+                    "Accept": "application/json, application/jwk-set+json",
+                    "Accept-Encoding": "identity",
+                    "User-Agent": "authorizers-jwks",
+                },
+            ) as response,
+        ):
+            if 300 <= response.status_code < 400:
+                raise FetchError(f"{where}: redirect refused (HTTP {response.status_code})")
+            if response.status_code != 200:
+                raise FetchError(f"{where}: HTTP {response.status_code}")
+            if response.headers.get("Content-Encoding", "identity").lower() != "identity":
+                raise FetchError(f"{where}: compressed response refused")
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise FetchError(f"{where}: response larger than {max_bytes} bytes")
+            body = bytearray()
+            while chunk := response.raw.read(_CHUNK, decode_content=False):
+                body += chunk
+                if len(body) > max_bytes:
+                    raise FetchError(f"{where}: response larger than {max_bytes} bytes")
+            return bytes(body)
+
+
+_default_lock = threading.Lock()
+_default: RequestsFetcher | None = None
+
+
+def default_fetcher() -> RequestsFetcher:
+    """The process-wide default fetcher (one object, so caches keyed by fetcher are shared)."""
+    global _default  # noqa: PLW0603 - a lazily built process singleton
+    with _default_lock:
+        if _default is None:
+            _default = RequestsFetcher()
+        return _default
