@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
-from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized
+from authorizers.errors import AuthorizerError, ConfigurationError, ReasonCode, Unauthorized
 from authorizers.identity import ContextValue, Identity
 from authorizers.keystores.base import (
     KeyRecord,
@@ -21,6 +21,7 @@ from authorizers.keystores.base import (
     SelfCachingStore,
     hash_api_key,
     new_api_key,
+    store_unavailable,
 )
 from authorizers.keystores.cached import CachedKeyStore
 from authorizers.request import AuthRequest, RequestKind
@@ -124,7 +125,7 @@ class ApiKeyValidator:
             )
         if not _KEY_SHAPE.fullmatch(key):
             raise Unauthorized(ReasonCode.UNKNOWN_API_KEY, "API key is not well-formed")
-        record = self.store.lookup(hash_api_key(key))  # store faults propagate: fail closed
+        record = self._lookup(hash_api_key(key))
         if record is None:
             raise Unauthorized(ReasonCode.UNKNOWN_API_KEY, "API key is not known")
         self._check_usable(record)
@@ -149,6 +150,16 @@ class ApiKeyValidator:
         if place is _Place.AUTHORIZATION and value is not None:
             return _from_scheme(value, self.location.name)
         return value
+
+    def _lookup(self, key_hash: str) -> KeyRecord | None:
+        """Any store fault, even from a custom store that raises something unexpected, fails
+        closed as ``store_unavailable`` - never as "unknown key"."""
+        try:
+            return self.store.lookup(key_hash)
+        except AuthorizerError:
+            raise
+        except Exception as error:
+            raise store_unavailable(self.store.name, error) from None
 
     def _check_usable(self, record: KeyRecord) -> None:
         label = f"key {record.key_id!r} of {record.owner!r}" if record.key_id else "key"
