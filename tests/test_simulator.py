@@ -21,7 +21,7 @@ from authorizers.testing.simulator import (
     ActionMatching,
     ApiKind,
     ConditionHandling,
-    Decision,
+    GatewayDecision,
     request_arn,
     resource_matches,
     simulate,
@@ -53,7 +53,11 @@ def test_matching_allow_and_no_deny_allows() -> None:
     """§4.1: "the authorizer policy alone decides: it needs a matching Allow and no matching
     Deny"."""
     result = simulate(allow("GET/pets/1"), "GET /pets/1")
-    assert (result.decision, result.status, result.statement_index) == (Decision.ALLOW, 200, 0)
+    assert (result.decision, result.status, result.statement_index) == (
+        GatewayDecision.ALLOW,
+        200,
+        0,
+    )
     assert result.allowed
 
 
@@ -61,7 +65,11 @@ def test_no_matching_allow_is_an_implicit_deny() -> None:
     """§4.2: "Default is implicit deny." / §3: "policy has no matching Allow (implicit deny)
     -> 403"."""
     result = simulate(allow("GET/pets/1"), "GET /pets/2")
-    assert (result.decision, result.status, result.statement) == (Decision.IMPLICIT_DENY, 403, None)
+    assert (result.decision, result.status, result.statement) == (
+        GatewayDecision.IMPLICIT_DENY,
+        403,
+        None,
+    )
 
 
 @pytest.mark.parametrize("deny_first", [True, False])
@@ -72,15 +80,15 @@ def test_explicit_deny_overrides_any_allow(deny_first: bool) -> None:
     if deny_first:
         statements.reverse()
     result = simulate(policy(*statements), "DELETE /pets/1")
-    assert (result.decision, result.status) == (Decision.EXPLICIT_DENY, 403)
+    assert (result.decision, result.status) == (GatewayDecision.EXPLICIT_DENY, 403)
     assert result.statement == statement("Deny", f"{API}/DELETE/*")
-    assert simulate(policy(*statements), "GET /pets/1").decision is Decision.ALLOW
+    assert simulate(policy(*statements), "GET /pets/1").decision is GatewayDecision.ALLOW
 
 
 def test_deny_that_does_not_match_changes_nothing() -> None:
     """§4.2: the Deny must be in a *matching* statement."""
     response = policy(statement("Allow", f"{API}/*"), statement("Deny", f"{API}/DELETE/*"))
-    assert simulate(response, "GET /pets/1").decision is Decision.ALLOW
+    assert simulate(response, "GET /pets/1").decision is GatewayDecision.ALLOW
 
 
 def test_action_and_resource_may_be_lists() -> None:
@@ -89,8 +97,8 @@ def test_action_and_resource_may_be_lists() -> None:
     response = policy(
         statement("Allow", [f"{API}/GET/a", f"{API}/GET/b"], action=["execute-api:Invoke"])
     )
-    assert simulate(response, "GET /b").decision is Decision.ALLOW
-    assert simulate(response, "GET /c").decision is Decision.IMPLICIT_DENY
+    assert simulate(response, "GET /b").decision is GatewayDecision.ALLOW
+    assert simulate(response, "GET /c").decision is GatewayDecision.IMPLICIT_DENY
 
 
 @pytest.mark.parametrize("action", ["execute-api:*", "*", "execute-api:invoke", "EXECUTE-API:Inv*"])
@@ -100,7 +108,7 @@ def test_action_wildcards_and_case_count_only_when_asked(action: str) -> None:
     `execute-api:Invoke`." The default does not count them, and says why."""
     response = policy(statement("Allow", f"{API}/*", action=action))
     strict = simulate(response, "GET /pets")
-    assert strict.decision is Decision.IMPLICIT_DENY
+    assert strict.decision is GatewayDecision.IMPLICIT_DENY
     assert "UNVERIFIED" in strict.warnings[0]
     assert simulate(response, "GET /pets", actions=ActionMatching.IAM).allowed
 
@@ -109,7 +117,7 @@ def test_other_actions_never_match() -> None:
     """§4.2: "API Gateway's actions are `Invoke`, `InvalidateCache`, and `*`"."""
     response = policy(statement("Allow", f"{API}/*", action="execute-api:InvalidateCache"))
     result = simulate(response, "GET /pets", actions="iam")
-    assert result.decision is Decision.IMPLICIT_DENY
+    assert result.decision is GatewayDecision.IMPLICIT_DENY
 
 
 # --- §4.3: wildcard semantics in Resource ---------------------------------------------------
@@ -145,13 +153,13 @@ def test_question_mark_matches_exactly_one_character(path: str, matches: bool) -
 def test_star_in_stage_position_greedily_expands_over_slashes() -> None:
     """§4.3: "`.../prod/*/pets` also matches `.../prod/GET/admin/pets`"."""
     response = allow("*/pets")
-    assert simulate(response, "GET /admin/pets").decision is Decision.ALLOW
+    assert simulate(response, "GET /admin/pets").decision is GatewayDecision.ALLOW
 
 
 def test_resources_are_case_sensitive() -> None:
     """§4.3: "Case sensitivity of the resource match is **UNVERIFIED**. Assume case-sensitive"."""
-    assert simulate(allow("GET/pets"), "GET /Pets").decision is Decision.IMPLICIT_DENY
-    assert simulate(allow("get/pets"), "GET /pets").decision is Decision.IMPLICIT_DENY
+    assert simulate(allow("GET/pets"), "GET /Pets").decision is GatewayDecision.IMPLICIT_DENY
+    assert simulate(allow("get/pets"), "GET /pets").decision is GatewayDecision.IMPLICIT_DENY
 
 
 @pytest.mark.parametrize(
@@ -174,9 +182,9 @@ def test_websocket_connect_route_matches_literally() -> None:
     """§6: "the policy resource contains a literal `$` (`.../$connect`)"."""
     response = policy(statement("Allow", f"{API}/$connect"))
     result = simulate(response, "$connect")
-    assert (result.decision, result.api_kind) == (Decision.ALLOW, ApiKind.WEBSOCKET)
+    assert (result.decision, result.api_kind) == (GatewayDecision.ALLOW, ApiKind.WEBSOCKET)
     assert result.arn == f"{API}/$connect"
-    assert simulate(response, "$disconnect").decision is Decision.IMPLICIT_DENY
+    assert simulate(response, "$disconnect").decision is GatewayDecision.IMPLICIT_DENY
 
 
 def test_default_stage_with_dollar() -> None:
@@ -184,7 +192,7 @@ def test_default_stage_with_dollar() -> None:
     base = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/$default"
     response = policy(statement("Allow", f"{base}/GET/*"))
     assert simulate(response, "GET /pets", api=f"{base}/GET/").allowed
-    assert simulate(response, "GET /pets").decision is Decision.IMPLICIT_DENY  # stage prod
+    assert simulate(response, "GET /pets").decision is GatewayDecision.IMPLICIT_DENY  # stage prod
 
 
 def test_root_resource_arn_ends_with_slash() -> None:
@@ -214,7 +222,7 @@ def test_statements_with_conditions_do_not_count_by_default() -> None:
     conditional Allow grants nothing and a conditional Deny denies nothing, with a warning."""
     conditional_allow = policy(statement("Allow", f"{API}/*", Condition=IP_CONDITION))
     result = simulate(conditional_allow, "GET /pets", source_ip="203.0.113.9")
-    assert result.decision is Decision.IMPLICIT_DENY
+    assert result.decision is GatewayDecision.IMPLICIT_DENY
     assert "Condition" in result.warnings[0]
     conditional_deny = policy(
         statement("Allow", f"{API}/*"), statement("Deny", f"{API}/*", Condition=IP_CONDITION)
@@ -266,7 +274,7 @@ def test_unsupported_condition_keys_leave_the_statement_unmatched() -> None:
     condition = {"StringEquals": {"aws:UserAgent": "curl"}}
     response = policy(statement("Allow", f"{API}/*", Condition=condition))
     result = simulate(response, "GET /x", source_ip="10.0.0.1", conditions="source_ip")
-    assert result.decision is Decision.IMPLICIT_DENY
+    assert result.decision is GatewayDecision.IMPLICIT_DENY
     assert "StringEquals/aws:UserAgent" in result.warnings[0]
 
 
@@ -286,10 +294,10 @@ def test_exception_unauthorized_is_401_and_anything_else_500() -> None:
     """§3: "function fails with error message `Unauthorized` ... 401" and "any other error, or
     a malformed response | 500"."""
     unauthorized = simulate(Exception("Unauthorized"), "GET /x")
-    assert (unauthorized.decision, unauthorized.status) == (Decision.UNAUTHORIZED, 401)
+    assert (unauthorized.decision, unauthorized.status) == (GatewayDecision.UNAUTHORIZED, 401)
     secret = "eyJhbGciOi.secret.token"
     failed = simulate(ValueError(f"bad token {secret}"), "GET /x")
-    assert (failed.decision, failed.status) == (Decision.INVALID, 500)
+    assert (failed.decision, failed.status) == (GatewayDecision.INVALID, 500)
     assert secret not in failed.explain()  # the message could carry a credential
     assert simulate(Exception("unauthorized"), "GET /x").status == 500  # exact match only
 
@@ -338,7 +346,7 @@ def test_malformed_policy_responses_are_invalid_500(response: Any, reason: str) 
     required, "Effect is **case-sensitive**", "context ... values must be **string, number, or
     boolean**. A JSON object or array is not a valid value") and "a malformed response | 500"."""
     result = simulate(response, "GET /x", api_kind=ApiKind.REST)
-    assert (result.decision, result.status) == (Decision.INVALID, 500)
+    assert (result.decision, result.status) == (GatewayDecision.INVALID, 500)
     assert any(reason in r for r in result.reasons), result.reasons
 
 
@@ -355,7 +363,7 @@ def test_nested_context_is_invalid_for_every_policy_response(api_kind: ApiKind) 
     """§3 (REST), §6 ("IAM-policy format, the same as REST") and §5 (1.0: "IAM policy response
     only"): nested context values are not allowed outside simple responses."""
     response = {**VALID, "context": {"groups": ["a", "b"]}}
-    assert simulate(response, "GET /x", api_kind=api_kind).decision is Decision.INVALID
+    assert simulate(response, "GET /x", api_kind=api_kind).decision is GatewayDecision.INVALID
 
 
 def test_context_reaches_the_integration_with_the_principal() -> None:
@@ -390,13 +398,13 @@ def test_simple_responses_allow_deny_and_nested_context() -> None:
     context = {"groups": ["a"], "user": {"id": 7}}
     allowed = simulate({"isAuthorized": True, "context": context}, "GET /x")
     assert (allowed.decision, allowed.api_kind, allowed.context) == (
-        Decision.ALLOW,
+        GatewayDecision.ALLOW,
         ApiKind.HTTP_SIMPLE,
         context,
     )
     assert allowed.template_context["groups"] == '["a"]'
     denied = simulate({"isAuthorized": False}, "GET /x", api_kind="http_simple")
-    assert (denied.decision, denied.status) == (Decision.EXPLICIT_DENY, 403)
+    assert (denied.decision, denied.status) == (GatewayDecision.EXPLICIT_DENY, 403)
 
 
 @pytest.mark.parametrize("value", ["true", 1, None])
@@ -404,13 +412,13 @@ def test_simple_response_needs_a_boolean(value: Any) -> None:
     """§12 (SAM CLI): "Simple responses need a boolean `isAuthorized`"; §5: "invalid response
     format → **500**"."""
     result = simulate({"isAuthorized": value}, "GET /x", api_kind=ApiKind.HTTP_SIMPLE)
-    assert (result.decision, result.status) == (Decision.INVALID, 500)
+    assert (result.decision, result.status) == (GatewayDecision.INVALID, 500)
 
 
 def test_policy_response_where_simple_expected_is_invalid() -> None:
     """§5: with `enableSimpleResponses: true` the response is `{"isAuthorized": ...}`."""
     result = simulate(VALID, "GET /x", api_kind=ApiKind.HTTP_SIMPLE)
-    assert result.decision is Decision.INVALID
+    assert result.decision is GatewayDecision.INVALID
 
 
 # --- §6: WebSocket ----------------------------------------------------------------------------
@@ -419,8 +427,10 @@ def test_policy_response_where_simple_expected_is_invalid() -> None:
 def test_websocket_result_larger_than_8kb_is_invalid() -> None:
     """§6: "authorizer result size **8 KB**"."""
     big = {**policy(statement("Allow", f"{API}/$connect")), "context": {"blob": "x" * 8200}}
-    assert simulate(big, "$connect").decision is Decision.INVALID
-    assert simulate(big, "$connect", api_kind="rest").decision is Decision.ALLOW  # REST: UNVERIFIED
+    assert simulate(big, "$connect").decision is GatewayDecision.INVALID
+    assert (
+        simulate(big, "$connect", api_kind="rest").decision is GatewayDecision.ALLOW
+    )  # REST: UNVERIFIED
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -434,7 +444,7 @@ def test_requests_as_route_arn_request_and_event() -> None:
     as_request = AuthRequest(kind=RequestKind.REST_TOKEN, arn=ApiArn.parse(arn), token="t")
     for request in ("GET /pets/1", arn, ApiArn.parse(arn), as_request, event):
         result = simulate(response, request)
-        assert (result.decision, result.arn) == (Decision.ALLOW, arn), request
+        assert (result.decision, result.arn) == (GatewayDecision.ALLOW, arn), request
 
 
 def test_routes_of_another_api_and_partition() -> None:

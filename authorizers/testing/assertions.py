@@ -11,12 +11,12 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from authorizers.testing.simulator import Decision, Result, simulate
+from authorizers.testing.simulator import GatewayDecision, Result, simulate
 
 _DENIALS = {
-    None: (Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY),
-    True: (Decision.EXPLICIT_DENY,),
-    False: (Decision.IMPLICIT_DENY,),
+    None: (GatewayDecision.EXPLICIT_DENY, GatewayDecision.IMPLICIT_DENY),
+    True: (GatewayDecision.EXPLICIT_DENY,),
+    False: (GatewayDecision.IMPLICIT_DENY,),
 }
 
 
@@ -71,7 +71,7 @@ def assert_denies(
 def assert_invalid(response: Any, request: Any = "GET /", **options: Any) -> Result:
     """API Gateway would reject the response itself (500)."""
     result = simulate(response, request, **options)
-    if result.decision is not Decision.INVALID:
+    if result.decision is not GatewayDecision.INVALID:
         raise _fail("an invalid response (500)", result, response)
     return result
 
@@ -82,7 +82,7 @@ def assert_unauthorized(
     """Calling the handler makes API Gateway answer 401: it raises ``Exception("Unauthorized")``."""
     outcome = call_handler(handler, event, context)
     result = simulate(outcome, event)
-    if result.decision is not Decision.UNAUTHORIZED:
+    if result.decision is not GatewayDecision.UNAUTHORIZED:
         hint = ""
         if isinstance(outcome, BaseException):
             hint = "\n  (for a 401 the handler must raise Exception('Unauthorized') exactly)"
@@ -105,7 +105,7 @@ def assert_context(
     ``exact``; ``principalId`` only counts if ``expected`` names it). ``template=True`` checks
     the mapping-template view, where every value is a string."""
     result = simulate(response, request, **options)
-    if result.decision is Decision.INVALID:
+    if result.decision is GatewayDecision.INVALID:
         raise _fail("a valid response", result, response)
     actual = dict(result.template_context if template else result.context)
     if "principalId" not in expected and "isAuthorized" not in response:

@@ -22,7 +22,7 @@ from typing import Any
 from authorizers.clock import MonotonicClock, monotonic_clock
 from authorizers.errors import ConfigurationError
 from authorizers.request import AuthRequest, RequestKind
-from authorizers.testing.simulator import ApiKind, Decision, Result, simulate
+from authorizers.testing.simulator import ApiKind, GatewayDecision, Result, simulate
 
 Handler = Callable[[Mapping[str, Any], Any], Any]
 MAX_TTL_SECONDS = 3600
@@ -43,7 +43,7 @@ _SOURCES = {
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class ReplayStep:
     """One replayed request: did the function run, was the cache used, what did the caller get.
 
     ``cache_key`` is a short hash of the identity-source values (never the values: they are
@@ -57,7 +57,7 @@ class Outcome:
     result: Result
 
     @property
-    def decision(self) -> Decision:
+    def decision(self) -> GatewayDecision:
         return self.result.decision
 
     @property
@@ -125,7 +125,7 @@ class CacheReplay:
     def clear(self) -> None:
         self._entries.clear()
 
-    def request(self, event: Mapping[str, Any]) -> Outcome:
+    def request(self, event: Mapping[str, Any]) -> ReplayStep:
         """Send one event through the cache, as API Gateway would."""
         from authorizers._internal.event_parsing import parse_event  # noqa: PLC0415
 
@@ -137,24 +137,27 @@ class CacheReplay:
         if missing is not None:
             reason = f"identity source {missing} is missing or empty: 401 without invoking"
             result = Result(
-                Decision.UNAUTHORIZED, str(request.arn), self._kind(request), reasons=(reason,)
+                GatewayDecision.UNAUTHORIZED,
+                str(request.arn),
+                self._kind(request),
+                reasons=(reason,),
             )
-            return Outcome(index, invoked=False, cached=False, cache_key=None, result=result)
+            return ReplayStep(index, invoked=False, cached=False, cache_key=None, result=result)
         key = hashlib.sha256("\x00".join(values).encode()).hexdigest()[:12] if values else None
         now = self.clock()
         entry = self._entries.get(key) if key is not None else None
         if entry is not None and now - entry[0] < self.ttl_seconds:
             result = simulate(entry[1], request, api_kind=self.api_kind)
-            return Outcome(index, invoked=False, cached=True, cache_key=key, result=result)
+            return ReplayStep(index, invoked=False, cached=True, cache_key=key, result=result)
         response = self._invoke(event)
         result = simulate(response, request, api_kind=self.api_kind)
         cacheable = self.cache_errors or result.decision not in (
-            Decision.UNAUTHORIZED,
-            Decision.INVALID,
+            GatewayDecision.UNAUTHORIZED,
+            GatewayDecision.INVALID,
         )
         if key is not None and self.ttl_seconds > 0 and cacheable:
             self._entries[key] = (now, response)
-        return Outcome(index, invoked=True, cached=False, cache_key=key, result=result)
+        return ReplayStep(index, invoked=True, cached=False, cache_key=key, result=result)
 
     def _kind(self, request: AuthRequest) -> ApiKind:
         if self.api_kind is not None:
@@ -193,7 +196,9 @@ class CacheReplay:
         return values, None
 
 
-def replay(handler: Handler, events: Iterable[Mapping[str, Any]], **options: Any) -> list[Outcome]:
+def replay(
+    handler: Handler, events: Iterable[Mapping[str, Any]], **options: Any
+) -> list[ReplayStep]:
     """Replay ``events`` in order through one fresh cache (options as for CacheReplay)."""
     cache = CacheReplay(handler, **options)
     return [cache.request(event) for event in events]

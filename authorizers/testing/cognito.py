@@ -62,6 +62,7 @@ class CognitoTestIssuer:
         # Cognito signs ID and access tokens with different RSA keys (different kids).
         self.id_keys = TestIssuer(issuer, audience=None, typ=None, clock=clock)
         self.access_keys = TestIssuer(issuer, audience=None, typ=None, clock=clock)
+        self.server: JwksServer | None = None  # set while serve() runs
 
     @property
     def issuer(self) -> str:
@@ -86,6 +87,8 @@ class CognitoTestIssuer:
         """New ID and access signing keys (old ones stay published if ``keep_old``)."""
         self.id_keys.rotate(keep_old=keep_old)
         self.access_keys.rotate(keep_old=keep_old)
+        if self.server is not None:
+            self.server.set_jwks(self.jwks)
 
     def id_token(
         self,
@@ -178,9 +181,13 @@ class CognitoTestIssuer:
 
     @contextmanager
     def serve(self, **server_options: Any) -> Iterator[JwksServer]:
-        """Serve both keys (and a discovery document) on 127.0.0.1; see TestIssuer.serve."""
+        """Serve both keys on 127.0.0.1 (the discovery ``issuer`` stays the pool's, which is
+        what tokens carry: point the validator's JWKS URL at ``server.jwks_url``)."""
         from authorizers.testing.jwks_server import JwksServer  # noqa: PLC0415 - lazy
 
-        with JwksServer(**server_options) as server:
-            server.set_jwks(self.jwks)
-            yield server
+        with JwksServer(self.jwks, **{"issuer": self.issuer, **server_options}) as server:
+            self.server = server
+            try:
+                yield server
+            finally:
+                self.server = None

@@ -235,6 +235,7 @@ class TestIssuer:
         else:
             self.key = SigningKey(kid or thumbprint(private_key), alg, private_key)
         self.retired_keys: list[SigningKey] = []
+        self.server: JwksServer | None = None  # set while serve() runs
 
     @property
     def alg(self) -> str:
@@ -254,6 +255,8 @@ class TestIssuer:
         if keep_old:
             self.retired_keys.insert(0, self.key)
         self.key = SigningKey.generate(self.alg, kid)
+        if self.server is not None:  # a served issuer publishes its new keys at once
+            self.server.set_jwks(self.jwks)
         return self.key
 
     def claims(
@@ -364,15 +367,15 @@ class TestIssuer:
         """Serve the JWKS and an OIDC discovery document on 127.0.0.1.
 
         While served, ``self.issuer`` is the server's URL, so minted tokens match the
-        discovery document's ``issuer``; it is restored afterwards.
+        discovery document's ``issuer``, and ``rotate()`` republishes at once; both are
+        restored afterwards.
         """
         from authorizers.testing.jwks_server import JwksServer  # noqa: PLC0415 - lazy
 
         previous = self.issuer
-        with JwksServer(**server_options) as server:
-            server.set_jwks(self.jwks)
-            self.issuer = server.url
+        with JwksServer(self.jwks, **server_options) as server:
+            self.issuer, self.server = server.url, server
             try:
                 yield server
             finally:
-                self.issuer = previous
+                self.issuer, self.server = previous, None

@@ -36,7 +36,9 @@ class ApiKind(StrEnum):
     HTTP_SIMPLE = "http_simple"  # HTTP API payload 2.0 with enableSimpleResponses
 
 
-class Decision(StrEnum):
+class GatewayDecision(StrEnum):
+    """What API Gateway does with the call (the authorizer's own verdict is another matter)."""
+
     ALLOW = "allow"
     EXPLICIT_DENY = "explicit_deny"
     IMPLICIT_DENY = "implicit_deny"
@@ -45,11 +47,11 @@ class Decision(StrEnum):
 
 
 STATUS = {
-    Decision.ALLOW: 200,
-    Decision.EXPLICIT_DENY: 403,
-    Decision.IMPLICIT_DENY: 403,
-    Decision.UNAUTHORIZED: 401,
-    Decision.INVALID: 500,
+    GatewayDecision.ALLOW: 200,
+    GatewayDecision.EXPLICIT_DENY: 403,
+    GatewayDecision.IMPLICIT_DENY: 403,
+    GatewayDecision.UNAUTHORIZED: 401,
+    GatewayDecision.INVALID: 500,
 }
 
 
@@ -76,7 +78,7 @@ class Result:
     in mapping templates, where every value is a string.
     """
 
-    decision: Decision
+    decision: GatewayDecision
     arn: str
     api_kind: ApiKind
     statement: Mapping[str, Any] | None = None
@@ -93,7 +95,7 @@ class Result:
 
     @property
     def allowed(self) -> bool:
-        return self.decision is Decision.ALLOW
+        return self.decision is GatewayDecision.ALLOW
 
     def explain(self) -> str:
         """A human-readable account: decision, deciding statement, reasons, warnings."""
@@ -101,7 +103,7 @@ class Result:
         if self.statement is not None:
             shown = json.dumps(self.statement, sort_keys=True)
             lines.append(f"  decided by Statement[{self.statement_index}]: {shown}")
-        elif self.decision is Decision.IMPLICIT_DENY:
+        elif self.decision is GatewayDecision.IMPLICIT_DENY:
             lines.append("  no Allow statement matched this ARN")
         lines += [f"  reason: {reason}" for reason in self.reasons]
         lines += [f"  warning: {warning}" for warning in self.warnings]
@@ -175,13 +177,15 @@ def simulate(
     if kind is ApiKind.HTTP_SIMPLE:
         reasons = check_simple_response(response)
         if reasons:
-            return Result(Decision.INVALID, arn, kind, reasons=tuple(reasons))
+            return Result(GatewayDecision.INVALID, arn, kind, reasons=tuple(reasons))
         context = dict(response.get("context", {}))
-        decision = Decision.ALLOW if response["isAuthorized"] else Decision.EXPLICIT_DENY
+        decision = (
+            GatewayDecision.ALLOW if response["isAuthorized"] else GatewayDecision.EXPLICIT_DENY
+        )
         return Result(decision, arn, kind, context=context, template_context=_strings(context))
     reasons = check_policy_response(response, websocket=kind is ApiKind.WEBSOCKET)
     if reasons:
-        return Result(Decision.INVALID, arn, kind, reasons=tuple(reasons))
+        return Result(GatewayDecision.INVALID, arn, kind, reasons=tuple(reasons))
     if source_ip is None and isinstance(resolved, AuthRequest):
         source_ip = resolved.source_ip
     statements: list[Mapping[str, Any]] = response["policyDocument"]["Statement"]
@@ -224,9 +228,9 @@ def _raised(error: BaseException, arn: str, kind: ApiKind) -> Result:
             )
             else ()
         )
-        return Result(Decision.UNAUTHORIZED, arn, kind, warnings=warnings)
+        return Result(GatewayDecision.UNAUTHORIZED, arn, kind, warnings=warnings)
     reason = f"the authorizer raised {type(error).__name__} (not 'Unauthorized'): 500"
-    return Result(Decision.INVALID, arn, kind, reasons=(reason,))
+    return Result(GatewayDecision.INVALID, arn, kind, reasons=(reason,))
 
 
 def _strings(context: Mapping[str, Any]) -> dict[str, str]:
@@ -241,7 +245,7 @@ def _evaluate(
     conditions: ConditionHandling,
     actions: ActionMatching,
     warnings: list[str],
-) -> tuple[Decision, int | None]:
+) -> tuple[GatewayDecision, int | None]:
     """Explicit Deny wins over Allow; no matching Allow is an implicit deny (§4.1, §4.2)."""
     first_allow: int | None = None
     for index, statement in enumerate(statements):
@@ -255,10 +259,12 @@ def _evaluate(
         ):
             continue
         if statement["Effect"] == "Deny":
-            return Decision.EXPLICIT_DENY, index
+            return GatewayDecision.EXPLICIT_DENY, index
         if first_allow is None:
             first_allow = index
-    return (Decision.IMPLICIT_DENY if first_allow is None else Decision.ALLOW), first_allow
+    return (
+        GatewayDecision.IMPLICIT_DENY if first_allow is None else GatewayDecision.ALLOW
+    ), first_allow
 
 
 def _as_list(value: str | list[str]) -> list[str]:
