@@ -44,6 +44,11 @@ def parse_network(text: str) -> IPNetwork:
         network = ip_network(text.strip(), strict=True)
     except (TypeError, ValueError) as error:
         raise ConfigurationError(f"not a CIDR block: {text!r} ({error})") from None
+    return unmapped(network)
+
+
+def unmapped(network: IPNetwork) -> IPNetwork:
+    """An IPv4-mapped IPv6 network (``::ffff:10.0.0.0/104``) as the IPv4 network it covers."""
     if isinstance(network, IPv6Network) and network.prefixlen >= _MAPPED_PREFIX:
         mapped = network.network_address.ipv4_mapped
         if mapped is not None:
@@ -56,7 +61,7 @@ class CidrSet:
 
     def __init__(self, networks: Iterable[str | IPNetwork]) -> None:
         self.networks: tuple[IPNetwork, ...] = tuple(
-            parse_network(net) if isinstance(net, str) else net for net in networks
+            parse_network(net) if isinstance(net, str) else unmapped(net) for net in networks
         )
         # version -> prefix length -> network numbers shifted to the prefix
         self._table: dict[int, dict[int, set[int]]] = {4: {}, 6: {}}
