@@ -2,20 +2,29 @@
 
 ``arn:<partition>:execute-api:<region>:<account>:<api-id>/<stage>/<VERB>/<resource path>`` for
 REST and HTTP APIs; ``.../<stage>/<route-key>`` (no verb) for WebSocket. Every part is kept
-byte-for-byte (no percent-decoding), so ``str(ApiArn.parse(s)) == s``.
+byte-for-byte (no percent-decoding), so ``str(ApiArn.parse(s)) == s``: the policy we return
+must name exactly what API Gateway will compare it with.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from authorizers.errors import MalformedEvent
 
-_PARTITION = re.compile(r"aws(-[a-z]+)*")
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+|\*")
-_ACCOUNT = re.compile(r"\d{12}|\*")
-_API_ID = re.compile(r"[A-Za-z0-9_-]+|\*")
+#: API Gateway rejects longer method ARNs (414) before invoking the authorizer.
+MAX_ARN_BYTES = 1600
+
+# One pass over the whole ARN: this runs once per invocation. The partition keeps its suffix
+# (aws-cn, aws-us-gov, aws-iso-b) so policies for China and GovCloud name the right partition.
+_EXECUTE_API_ARN = re.compile(
+    r"arn:(aws(?:-[a-z]+)*):execute-api:"
+    r"([a-z]{2}(?:-[a-z]+)+-\d+|\*):"
+    r"(\d{12}|\*):"
+    r"([A-Za-z0-9_-]+|\*)/([^/]+)/(.+)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,30 +42,13 @@ class ApiArn:
 
     @classmethod
     def parse(cls, text: str) -> ApiArn:
-        if not isinstance(text, str) or len(text) > 1600:
-            raise MalformedEvent(detail="method ARN missing or longer than 1600 characters")
-        fields = text.split(":", 5)
-        if len(fields) != 6 or fields[0] != "arn" or fields[2] != "execute-api":
-            raise MalformedEvent(detail="not an execute-api ARN")
-        _, partition, _, region, account_id, path = fields
-        if not (
-            _PARTITION.fullmatch(partition)
-            and _REGION.fullmatch(region)
-            and _ACCOUNT.fullmatch(account_id)
-        ):
-            raise MalformedEvent(detail="bad partition, region or account in ARN")
-        parts = path.split("/")
-        if len(parts) < 3 or not _API_ID.fullmatch(parts[0]) or not parts[1]:
-            raise MalformedEvent(detail="ARN lacks api id, stage or route")
-        api_id, stage = parts[0], parts[1]
-        if len(parts) == 3:  # WebSocket: <stage>/<route-key>
-            if not parts[2]:
-                raise MalformedEvent(detail="empty WebSocket route key in ARN")
-            return cls(partition, region, account_id, api_id, stage, None, parts[2])
-        verb = parts[2]
-        if not verb:
-            raise MalformedEvent(detail="empty HTTP verb in ARN")
-        return cls(partition, region, account_id, api_id, stage, verb, "/".join(parts[3:]))
+        """Parse a ``methodArn``/``routeArn``; anything else raises ``MalformedEvent``.
+
+        Results are cached (bounded): an authorizer sees the same few ARNs over and over.
+        """
+        if not isinstance(text, str):
+            raise MalformedEvent(detail="ARN is not a string")
+        return _parse(text)
 
     @property
     def api_prefix(self) -> str:
@@ -66,15 +58,39 @@ class ApiArn:
             f"{self.api_id}/{self.stage}"
         )
 
+    @property
+    def path(self) -> str:
+        """The resource as a path: ``"/pets/1"``, ``"/"`` for the root resource."""
+        return f"/{self.resource}"
+
     def __str__(self) -> str:
         if self.verb is None:
             return f"{self.api_prefix}/{self.resource}"
         return f"{self.api_prefix}/{self.verb}/{self.resource}"
 
     def route(self, verb: str | None, resource: str) -> ApiArn:
-        """The ARN of another route of the same API and stage (``resource`` without leading /)."""
-        return replace(self, verb=verb, resource=resource.lstrip("/"))
+        """The ARN of another route of the same API and stage (one leading ``/`` is dropped)."""
+        return replace(self, verb=verb, resource=resource.removeprefix("/"))
 
     def all_routes(self) -> str:
         """A resource pattern covering every route of this API stage: ``.../<stage>/*``."""
         return f"{self.api_prefix}/*"
+
+
+@lru_cache(maxsize=256)
+def _parse(text: str) -> ApiArn:
+    # isprintable() rejects control characters (log and policy injection) in one C call.
+    if not text.isprintable() or len(text.encode()) > MAX_ARN_BYTES:
+        raise MalformedEvent(detail="ARN has control characters or exceeds 1600 bytes")
+    match = _EXECUTE_API_ARN.fullmatch(text)
+    if match is None:
+        raise MalformedEvent(
+            detail="not an execute-api ARN with partition, region, account, api id, stage, route"
+        )
+    partition, region, account_id, api_id, stage, route = match.groups()
+    verb, slash, resource = route.partition("/")
+    if not slash:  # WebSocket: <stage>/<route-key>
+        return ApiArn(partition, region, account_id, api_id, stage, None, route)
+    if not verb:
+        raise MalformedEvent(detail="empty HTTP verb in ARN")
+    return ApiArn(partition, region, account_id, api_id, stage, verb, resource)
