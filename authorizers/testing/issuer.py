@@ -44,6 +44,7 @@ _CURVES: dict[str, tuple[str, type[ec.EllipticCurve], int]] = {
     "ES512": ("P-521", ec.SECP521R1, 66),
 }
 _DEFAULT_ALG = {"RSA": "RS256", "EC": "ES256", "OKP": "EdDSA"}
+KEY_TYPES = tuple(_DEFAULT_ALG)
 
 
 class _Unset(Enum):
