@@ -1,0 +1,63 @@
+"""Extract a bearer token from an ``Authorization`` value (RFC 6750 section 2.1).
+
+Strict on purpose: ``Bearer a b``, ``Basic ...`` or a token with characters outside the
+b64token alphabet are rejected rather than repaired, so what a validator checks is exactly
+what the client sent and no two readings of one header exist.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from authorizers.errors import ReasonCode, Unauthorized
+
+if TYPE_CHECKING:
+    from authorizers.request import AuthRequest
+
+# RFC 6750: credentials = "Bearer" 1*SP b64token;  b64token = 1*( ALPHA / DIGIT /
+# "-" / "." / "_" / "~" / "+" / "/" ) *"="   (ASCII only: str patterns, no \w)
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_SCHEME = "bearer"
+# Header values lose surrounding optional whitespace (RFC 9110 section 5.5).
+_OWS = " \t"
+
+
+def bearer_token(value: str | None, *, allow_bare: bool = True) -> str:
+    """The token in ``"Bearer <token>"`` (scheme case-insensitive), or a bare ``<token>``
+    when ``allow_bare`` (what API Gateway's own JWT authorizer accepts too).
+
+    Raises ``Unauthorized(missing_credential)`` when there is nothing, and
+    ``Unauthorized(malformed_token)`` for another scheme, several tokens or stray characters.
+    """
+    if value is None:
+        raise Unauthorized(ReasonCode.MISSING_CREDENTIAL, "no Authorization value")
+    if not isinstance(value, str):
+        raise Unauthorized(ReasonCode.MALFORMED_TOKEN, "Authorization value is not text")
+    credentials = value.strip(_OWS)
+    if not credentials:
+        raise Unauthorized(ReasonCode.MISSING_CREDENTIAL, "empty Authorization value")
+    scheme, space, token = credentials.partition(" ")
+    if space:
+        if scheme.lower() != _SCHEME:
+            raise Unauthorized(ReasonCode.MALFORMED_TOKEN, "Authorization scheme is not Bearer")
+        token = token.lstrip(" ")
+    elif scheme.lower() == _SCHEME:
+        raise Unauthorized(ReasonCode.MALFORMED_TOKEN, "Bearer scheme without a token")
+    elif allow_bare:
+        token = credentials
+    else:
+        raise Unauthorized(
+            ReasonCode.MALFORMED_TOKEN, "Authorization value lacks the Bearer scheme"
+        )
+    if not _B64TOKEN.fullmatch(token):
+        raise Unauthorized(ReasonCode.MALFORMED_TOKEN, "bearer token is not one RFC 6750 b64token")
+    return token
+
+
+def request_bearer_token(request: AuthRequest, *, allow_bare: bool = True) -> str:
+    """:func:`bearer_token` of the request's Authorization value (TOKEN event token or header).
+
+    Conflicting duplicate Authorization headers raise ``Unauthorized(ambiguous_credential)``.
+    """
+    return bearer_token(request.authorization(), allow_bare=allow_bare)
