@@ -1,25 +1,19 @@
-"""Build the Lambda layer: the framework plus its runtime dependencies, for one runtime and CPU.
+"""Build the Lambda layer: the framework and its runtime dependencies, per runtime and CPU.
 
-Why not ``sam build`` with ``BuildMethod: python3.x``: that needs the target Python on PATH and
-a container for anything else. Here pip resolves binary wheels for the *target* platform and
-Python, so one machine builds every runtime/architecture pair without Docker.
-
-Why a wheelhouse: installs run offline from cached wheels (fast, and the same wheels give the
-same layer); the index is only asked when a wheel is missing or ``refresh`` is set.
-
-Why byte-compile: ``/opt`` is read-only on Lambda, so without shipped ``.pyc`` files every cold
-start recompiles every imported module. ``.pyc`` files are version-specific, so they are written
-by a local interpreter of the target version (found, never assumed) or not at all.
-
-Why a hand-written zip: sorted entries, fixed timestamps and permissions make the archive a
-function of its inputs, so a rebuild that changes nothing changes no hash.
+- pip picks binary wheels for the *target* platform and Python, so one machine builds every
+  runtime/architecture pair with neither Docker nor the target interpreter;
+- wheels are cached in a wheelhouse and installed offline, and the installed tree is cached by
+  its exact inputs: repeated builds are fast, and the index is asked only for missing wheels;
+- ``/opt`` is read-only on Lambda, so modules without shipped ``.pyc`` are recompiled on every
+  cold start; ``.pyc`` are version-specific, so a local interpreter of the target version
+  writes them, or none does;
+- the zip is written entry by entry (sorted names, fixed dates and modes): same inputs, same hash.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
 import json
 import logging
 import os
@@ -29,6 +23,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import tomllib
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,12 +33,7 @@ log = logging.getLogger(__name__)
 
 #: Lambda runtime id -> Python version. python3.11 runs on Amazon Linux 2 (glibc 2.26), the
 #: others on Amazon Linux 2023 (glibc 2.34); that decides which manylinux wheels may be used.
-RUNTIMES: dict[str, str] = {
-    "python3.11": "3.11",
-    "python3.12": "3.12",
-    "python3.13": "3.13",
-    "python3.14": "3.14",
-}
+RUNTIMES = {f"python3.{minor}": f"3.{minor}" for minor in (11, 12, 13, 14)}
 _AL2_RUNTIMES = frozenset({"python3.11"})
 #: Lambda architecture name -> wheel platform machine name.
 ARCHITECTURES: dict[str, str] = {"x86_64": "x86_64", "arm64": "aarch64"}
@@ -63,6 +53,8 @@ _DROPPED_DIRS = frozenset({"__pycache__", "tests"})
 _DROPPED_SUFFIXES = frozenset({".pyc", ".pyo", ".pyi"})
 _DIST_INFO_NOISE = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
 _REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+#: The package this module belongs to: what goes into the layer unless told otherwise.
+PACKAGE_SOURCE = Path(__file__).resolve().parent
 
 
 class LayerBuildError(RuntimeError):
@@ -112,15 +104,28 @@ class LayerBuild:
     compiled_with: str | None
 
 
-def runtime_requirements() -> list[str]:
-    """The package's own install requirements (no extras), so pyproject stays the one source."""
-    requirements: list[str] = []
-    for requirement in importlib.metadata.requires("authorizers") or []:
-        spec, _, marker = requirement.partition(";")
-        match = _REQUIREMENT_NAME.match(spec)
-        if "extra" in marker or match is None:
-            continue
-        if match.group(1).lower().replace("_", "-") not in PROVIDED_BY_RUNTIME:
+def _package_metadata(package_source: Path) -> tuple[str, list[str]]:
+    """Version and install requirements: from ``pyproject.toml`` when building from a checkout
+    (the truth at build time, even if the installed metadata is stale), else as installed."""
+    pyproject = package_source.parent / "pyproject.toml"
+    if pyproject.is_file():
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        if project.get("name") == "authorizers":
+            return str(project["version"]), list(project.get("dependencies", []))
+    import importlib.metadata  # noqa: PLC0415 - 40 ms, and rarely needed
+
+    requires = importlib.metadata.requires("authorizers") or []
+    plain = [item for item in requires if "extra" not in item.partition(";")[2]]
+    return importlib.metadata.version("authorizers"), plain
+
+
+def runtime_requirements(package_source: Path = PACKAGE_SOURCE) -> list[str]:
+    """The package's own requirements (no extras), minus what the Lambda runtime provides."""
+    requirements = []
+    for requirement in _package_metadata(package_source)[1]:
+        match = _REQUIREMENT_NAME.match(requirement)
+        name = match.group(1).lower().replace("_", "-") if match else ""
+        if name not in PROVIDED_BY_RUNTIME:
             requirements.append(requirement.strip())
     return requirements
 
@@ -130,76 +135,76 @@ def default_cache_dir() -> Path:
     return Path(base) / "authorizers" / "layer"
 
 
-def _run(command: Sequence[str], what: str) -> None:
-    """Run a tool quietly; on failure show its output (it never holds secrets: no tokens here)."""
+_PIP = (sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input")
+_CACHE_FORMAT = 1  # bump when what goes into a cached dependency tree changes
+
+
+def _run(command: Sequence[str], what: str) -> bool:
+    """Run a tool quietly; a failure raises with its output when ``what`` names the step."""
     done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
-    if done.returncode != 0:
+    if done.returncode != 0 and what:
         raise LayerBuildError(
             f"{what} failed (exit {done.returncode}):\n{done.stdout}{done.stderr}"
         )
-
-
-_PIP = (sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input")
-_CACHE_FORMAT = 1
+    return done.returncode == 0
 
 
 def _pip_target_args(target: LayerTarget) -> list[str]:
-    args = ["--only-binary=:all:", "--implementation", "cp"]
-    args += ["--python-version", target.python_version]
+    args = ["--only-binary=:all:", "--implementation", "cp", "--python-version"]
+    args.append(target.python_version)
     for platform in target.platforms:
         args += ["--platform", platform]
     return args
 
 
-def _install_offline(
-    target: LayerTarget, site_dir: Path, requirements: Sequence[str], wheelhouse: Path
-) -> bool:
-    command = [*_PIP, "install", "--no-compile", "--no-index", "--find-links", str(wheelhouse)]
-    command += ["--target", str(site_dir), *_pip_target_args(target), *requirements]
-    done = subprocess.run(command, capture_output=True, check=False)  # noqa: S603
-    if done.returncode != 0:
-        shutil.rmtree(site_dir, ignore_errors=True)  # a partial install must not leak through
-    return done.returncode == 0
-
-
 def _download(target: LayerTarget, requirements: Sequence[str], wheelhouse: Path) -> None:
     log.info("downloading wheels for %s into %s", target.name, wheelhouse)
-    wheelhouse.mkdir(parents=True, exist_ok=True)
     command = [*_PIP, "download", "--dest", str(wheelhouse), *_pip_target_args(target)]
     _run([*command, *requirements], "pip download")
 
 
-def _tree_key(target: LayerTarget, requirements: Sequence[str], wheelhouse: Path) -> str:
-    wheels = sorted(path.name for path in wheelhouse.glob("*.whl"))
+def _tree_path(target: LayerTarget, requirements: Sequence[str], cache_dir: Path) -> Path:
+    wheels = sorted(path.name for path in (cache_dir / "wheels" / target.name).glob("*.whl"))
     inputs = json.dumps([_CACHE_FORMAT, target.name, sorted(requirements), wheels])
-    return hashlib.sha256(inputs.encode()).hexdigest()[:20]
+    return cache_dir / "trees" / f"{target.name}-{hashlib.sha256(inputs.encode()).hexdigest()[:20]}"
 
 
 def dependency_tree(
-    target: LayerTarget, requirements: Sequence[str], cache_dir: Path, *, refresh: bool = False
+    target: LayerTarget,
+    requirements: Sequence[str],
+    cache_dir: Path,
+    *,
+    refresh: bool = False,
+    offline: bool = False,
 ) -> Path:
     """The installed, pruned dependencies for ``target``, cached under ``cache_dir``.
 
-    Wheels are kept in a per-target wheelhouse and installed with ``--no-index``; the index is
-    asked only when the wheelhouse cannot satisfy ``requirements`` (or on ``refresh``). The
-    installed tree is cached by its exact inputs (requirements + wheel file names), so a repeat
-    build copies it instead of running pip.
+    Wheels live in a per-target wheelhouse and are installed with ``--no-index``; the index is
+    asked only when the wheelhouse cannot satisfy ``requirements`` (or on ``refresh``), never
+    when ``offline``. The installed tree is cached by its exact inputs (requirements and wheel
+    file names), so a repeated build copies it instead of running pip.
     """
     wheelhouse = cache_dir / "wheels" / target.name
-    if refresh or not wheelhouse.is_dir():
+    if refresh and not offline:
         _download(target, requirements, wheelhouse)
-    trees = cache_dir / "trees"
-    trees.mkdir(parents=True, exist_ok=True)
-    cached = trees / f"{target.name}-{_tree_key(target, requirements, wheelhouse)}"
-    if cached.is_dir():
+    if (cached := _tree_path(target, requirements, cache_dir)).is_dir():
         return cached
-    with tempfile.TemporaryDirectory(dir=trees, prefix=".partial-") as partial:
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cached.parent, prefix=".partial-") as partial:
         site_dir = Path(partial, "python")
-        if not _install_offline(target, site_dir, requirements, wheelhouse):
+        install = [*_PIP, "install", "--no-compile", "--no-index", "--find-links", str(wheelhouse)]
+        install += ["--target", str(site_dir), *_pip_target_args(target), *requirements]
+        if not _run(install, ""):
+            if offline:
+                raise LayerBuildError(
+                    f"the wheel cache {wheelhouse} cannot satisfy {list(requirements)} offline;"
+                    f" run: authorizers layer fetch --runtime {target.runtime}"
+                    f" --arch {target.architecture}"
+                )
+            shutil.rmtree(site_dir, ignore_errors=True)  # no leftovers of the failed attempt
             _download(target, requirements, wheelhouse)
-            if not _install_offline(target, site_dir, requirements, wheelhouse):
-                raise LayerBuildError(f"pip could not install {list(requirements)}")
-            cached = trees / f"{target.name}-{_tree_key(target, requirements, wheelhouse)}"
+            _run(install, "pip install")
+            cached = _tree_path(target, requirements, cache_dir)
         prune(site_dir)
         with contextlib.suppress(OSError):  # a concurrent build may have stored it first
             site_dir.rename(cached)
@@ -211,7 +216,7 @@ def copy_package(site_dir: Path, source: Path) -> None:
     ``importlib.metadata.version("authorizers")`` works inside Lambda."""
     ignore = shutil.ignore_patterns("__pycache__", "tests", ".*", "*.pyc", "*.pyo")
     shutil.copytree(source, site_dir / "authorizers", ignore=ignore)
-    version = importlib.metadata.version("authorizers")
+    version = _package_metadata(source)[0]
     dist_info = site_dir / f"authorizers-{version}.dist-info"
     dist_info.mkdir()
     metadata = f"Metadata-Version: 2.1\nName: authorizers\nVersion: {version}\n"
@@ -251,30 +256,23 @@ def _pyenv_candidates(version: str) -> list[str]:
         root = subprocess.run(  # noqa: S603
             [pyenv, "root"], capture_output=True, text=True, timeout=30, check=True
         ).stdout.strip()
-        names = subprocess.run(  # noqa: S603
-            [pyenv, "versions", "--bare"], capture_output=True, text=True, timeout=30, check=True
-        ).stdout.split()
     except (OSError, subprocess.SubprocessError):
         return []
-    matching = [name for name in names if name == version or name.startswith(f"{version}.")]
-    return [str(Path(root, "versions", name, "bin", f"python{version}")) for name in matching]
+    found = Path(root, "versions").glob(f"{version}.*/bin/python{version}")
+    return sorted((str(path) for path in found), reverse=True)  # newest patch release first
 
 
 def find_interpreter(version: str) -> str | None:
     """A local CPython of ``version`` ("3.13"): this one, ``pythonX.Y`` on PATH, or pyenv's."""
-    candidates = (
-        [sys.executable] if f"{sys.version_info[0]}.{sys.version_info[1]}" == version else []
-    )
-    on_path = shutil.which(f"python{version}")
-    candidates += [on_path] if on_path else []
-    candidates += _pyenv_candidates(version)
-    for candidate in candidates:
-        if Path(candidate).exists() and _python_version_of(candidate) == version:
+    if sys.implementation.name == "cpython" and f"3.{sys.version_info[1]}" == version:
+        return sys.executable
+    for candidate in [shutil.which(f"python{version}"), *_pyenv_candidates(version)]:
+        if candidate and _python_version_of(candidate) == version:
             return candidate
     return None
 
 
-def byte_compile(site_dir: Path, interpreter: str) -> None:
+def compile_tree(site_dir: Path, interpreter: str) -> None:
     """Write ``.pyc`` next to every module, as Lambda will import them from ``/opt/python``.
 
     ``unchecked-hash`` pycs do not depend on file times (reproducible) and skip the source
@@ -306,8 +304,16 @@ def write_reproducible_zip(root: Path, zip_path: Path) -> None:
     partial.replace(zip_path)
 
 
-def layer_file_name(target: LayerTarget) -> str:
-    return f"authorizers-layer-{importlib.metadata.version('authorizers')}-{target.name}.zip"
+def layer_file_name(target: LayerTarget, package_source: Path = PACKAGE_SOURCE) -> str:
+    return f"authorizers-layer-{_package_metadata(package_source)[0]}-{target.name}.zip"
+
+
+def _compiler_for(target: LayerTarget, compile_with: str | None, byte_compile: bool) -> str | None:
+    if compile_with is None:
+        return find_interpreter(target.python_version) if byte_compile else None
+    if _python_version_of(compile_with) != target.python_version:
+        raise LayerBuildError(f"{compile_with} is not CPython {target.python_version}")
+    return compile_with
 
 
 def build_layer(
@@ -315,35 +321,33 @@ def build_layer(
     out_dir: Path,
     *,
     as_zip: bool = True,
+    byte_compile: bool = True,
     compile_with: str | None = None,
-    byte_compile_if_possible: bool = True,
     cache_dir: Path | None = None,
     refresh: bool = False,
+    offline: bool = False,
     requirements: Sequence[str] | None = None,
-    package_source: Path | None = None,
+    package_source: Path = PACKAGE_SOURCE,
 ) -> LayerBuild:
     """Build the layer for ``target`` into ``out_dir``: a zip, or (``as_zip=False``, for
     ``sam build``) the ``python/`` tree itself.
 
-    ``requirements`` and ``package_source`` default to this package's own requirements and
-    source directory; overriding them builds a layer from another checkout or a pinned set.
+    ``.pyc`` files are written by ``compile_with``, else by a local interpreter of the target
+    version if one is found (``byte_compile=False``: none). ``requirements`` and
+    ``package_source`` default to this package's own; overriding them builds a layer from
+    another checkout or a pinned set.
     """
-    interpreter = compile_with
-    if interpreter is None and byte_compile_if_possible:
-        interpreter = find_interpreter(target.python_version)
-    elif interpreter is not None and _python_version_of(interpreter) != target.python_version:
-        raise LayerBuildError(f"{interpreter} is not CPython {target.python_version}")
-    wanted = runtime_requirements() if requirements is None else list(requirements)
-    dependencies = dependency_tree(
-        target, wanted, cache_dir or default_cache_dir(), refresh=refresh
-    )
+    interpreter = _compiler_for(target, compile_with, byte_compile)
+    wanted = runtime_requirements(package_source) if requirements is None else list(requirements)
+    cache = cache_dir or default_cache_dir()
+    dependencies = dependency_tree(target, wanted, cache, refresh=refresh, offline=offline)
     with tempfile.TemporaryDirectory(prefix="authorizers-layer-") as staging:
         site_dir = Path(staging, "python")
         shutil.copytree(dependencies, site_dir)
-        copy_package(site_dir, package_source or Path(__file__).resolve().parent)
+        copy_package(site_dir, package_source)
         prune(site_dir)
         if interpreter is not None:
-            byte_compile(site_dir, interpreter)
+            compile_tree(site_dir, interpreter)
         unzipped = tree_size(site_dir)
         if unzipped > MAX_UNZIPPED_BYTES:
             raise LayerBuildError(f"layer unzips to {unzipped} bytes, over Lambda's limit")
@@ -353,7 +357,7 @@ def build_layer(
             shutil.rmtree(destination, ignore_errors=True)
             shutil.copytree(site_dir, destination)
             return LayerBuild(target, destination, unzipped, None, interpreter)
-        zip_path = out_dir / layer_file_name(target)
+        zip_path = out_dir / layer_file_name(target, package_source)
         write_reproducible_zip(Path(staging), zip_path)
     zipped = zip_path.stat().st_size
     if zipped > MAX_ZIP_BYTES:

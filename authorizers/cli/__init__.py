@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "invoke": ("authorizers.cli.invoke", "run an authorizer handler on an event, show the outcome"),
     "mint": ("authorizers.cli.mint", "mint development tokens, write the matching JWKS"),
     "events": ("authorizers.cli.events", "print sample authorizer events of each kind"),
+    "layer": ("authorizers.cli.layer", "build the Lambda layer zip for a runtime and CPU"),
 }
 
 
