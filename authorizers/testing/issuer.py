@@ -15,7 +15,8 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import StrEnum
+from types import EllipsisType
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -33,11 +34,8 @@ DEFAULT_ISSUER = "https://issuer.example.test"
 DEFAULT_AUDIENCE = "https://api.example.test"
 DEFAULT_SUBJECT = "user-1"
 
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "256": hashes.SHA256,
-    "384": hashes.SHA384,
-    "512": hashes.SHA512,
-}
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {"256": hashes.SHA256, "384": hashes.SHA384}
+_HASHES["512"] = hashes.SHA512
 _CURVES: dict[str, tuple[str, type[ec.EllipticCurve], int]] = {
     "ES256": ("P-256", ec.SECP256R1, 32),
     "ES384": ("P-384", ec.SECP384R1, 48),
@@ -45,15 +43,6 @@ _CURVES: dict[str, tuple[str, type[ec.EllipticCurve], int]] = {
 }
 _DEFAULT_ALG = {"RSA": "RS256", "EC": "ES256", "OKP": "EdDSA"}
 KEY_TYPES = tuple(_DEFAULT_ALG)
-
-
-class _Unset(Enum):
-    """Marks "use the issuer's default" where ``None`` means "leave the claim out"."""
-
-    UNSET = 0
-
-
-_UNSET = _Unset.UNSET
 
 
 def b64url(data: bytes) -> str:
@@ -265,7 +254,7 @@ class TestIssuer:
         claims: Mapping[str, Any] | None = None,
         *,
         subject: str | None = DEFAULT_SUBJECT,
-        audience: str | list[str] | _Unset | None = _UNSET,
+        audience: str | list[str] | EllipsisType | None = ...,  # ...: the issuer's default
         scope: str | Iterable[str] | None = None,
         expires_in: float | None = 3600,
         not_before: float | None = None,
@@ -278,7 +267,7 @@ class TestIssuer:
         payload: dict[str, Any] = {"iss": self.issuer}
         if subject is not None:
             payload["sub"] = subject
-        aud = self.audience if isinstance(audience, _Unset) else audience
+        aud = self.audience if isinstance(audience, EllipsisType) else audience
         if aud is not None:
             payload["aud"] = aud
         payload["iat"] = now + int(issued_at or 0)
