@@ -227,8 +227,8 @@ class JwksCache:
                 self._flight_done.wait_for(lambda: running.done, timeout=self.settings.timeout)
                 return running.result
             if not self._may_fetch(now, unknown_kid):
-                held = self._held  # another thread may have refreshed since the caller looked
-                return held if held is not None and held is not seen else None
+                held = self._usable(now)  # another thread may have refreshed since we looked
+                return held if held is not seen else None
             flight = self._flight = _Flight()
             self._last_attempt = now
         result: _KeySet | None = None

@@ -121,16 +121,20 @@ def fetch_json(
     weaken them.
     """
     check_url(url, allow_http_loopback=allow_http_loopback)
+    where = describe_url(url)
     source = fetcher if fetcher is not None else default_fetcher()
     try:
         body = source.fetch(url, timeout=timeout, max_bytes=max_bytes)
     except FetchError:
         raise
     except Exception as error:  # a custom fetcher's failure: fail closed, keep it loggable
-        raise FetchError(f"{describe_url(url)}: {type(error).__name__}") from error
-    if len(body) > max_bytes:
-        raise FetchError(f"{describe_url(url)}: response larger than {max_bytes} bytes")
-    return parse_json_object(body)
+        raise FetchError(f"{where}: {type(error).__name__}") from error
+    if not isinstance(body, bytes | bytearray) or len(body) > max_bytes:
+        raise FetchError(f"{where}: response missing or larger than {max_bytes} bytes")
+    try:
+        return parse_json_object(bytes(body))
+    except FetchError as error:
+        raise FetchError(f"{where}: {error}") from None
 
 
 class _Abort:
@@ -219,13 +223,16 @@ class RequestsFetcher:
         self.verify = verify
 
     def fetch(self, url: str, *, timeout: float, max_bytes: int) -> bytes:
+        # Import here, not in the worker: an abandoned worker must never hold the import lock,
+        # and import time (slow on a small Lambda) is not the IdP's fault.
+        session = self._session(url)
         box: dict[str, Any] = {}
         abort = _Abort()
 
         def work() -> None:
             _current.abort = abort
             try:
-                box["body"] = self._get(url, timeout, max_bytes)
+                box["body"] = self._get(session, url, timeout, max_bytes)
             except BaseException as error:  # handed to the waiting thread
                 box["error"] = error
 
@@ -257,10 +264,11 @@ class RequestsFetcher:
         session.verify = bundle if self.verify is True and bundle else self.verify
         return session
 
-    def _get(self, url: str, timeout: float, max_bytes: int) -> bytes:
+    @staticmethod
+    def _get(session: requests.Session, url: str, timeout: float, max_bytes: int) -> bytes:
         where = describe_url(url)
         with (
-            self._session(url) as session,
+            session,
             session.get(
                 url,
                 timeout=(timeout, timeout),
