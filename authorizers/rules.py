@@ -17,10 +17,11 @@ denied. The policy errs towards 403, never towards a false Allow.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
 from authorizers.errors import ConfigurationError, Forbidden, ReasonCode
@@ -89,51 +90,44 @@ class Requirement:
         return f"Requirement({self.description})"
 
 
-def _names(kind: str, values: Iterable[str]) -> frozenset[str]:
-    names = frozenset(values)
-    if not names or not all(isinstance(name, str) and name for name in names):
-        raise ConfigurationError(f"{kind} needs at least one non-empty name")
-    return names
+@cache  # scopes_any("a") twice is one object: AccessRules evaluates it once per request
+def _membership(
+    label: str,
+    wanted: frozenset[str],
+    reason: ReasonCode,
+    held: Callable[[Identity], frozenset[str]],
+    *,
+    every: bool,
+) -> Requirement:
+    if not wanted or not all(isinstance(name, str) and name for name in wanted):
+        raise ConfigurationError(f"{label} needs at least one non-empty name")
+
+    def unmet(identity: Identity, _: AuthRequest) -> ReasonCode | None:
+        mine = held(identity)
+        return None if (wanted <= mine if every else not wanted.isdisjoint(mine)) else reason
+
+    return Requirement(unmet, f"{label} {', '.join(sorted(wanted))}")
 
 
-def _listing(names: frozenset[str]) -> str:
-    return ", ".join(sorted(names))
+_SCOPE, _GROUP = ReasonCode.INSUFFICIENT_SCOPE, ReasonCode.INSUFFICIENT_GROUP
+_SCOPES = attrgetter("scopes")
+_GROUPS = attrgetter("groups")
 
 
 def scopes_any(*scopes: str) -> Requirement:
-    wanted = _names("scopes_any", scopes)
-    return Requirement(
-        lambda identity, _: (
-            None if not wanted.isdisjoint(identity.scopes) else ReasonCode.INSUFFICIENT_SCOPE
-        ),
-        f"any scope of {_listing(wanted)}",
-    )
+    return _membership("any scope of", frozenset(scopes), _SCOPE, _SCOPES, every=False)
 
 
 def scopes_all(*scopes: str) -> Requirement:
-    wanted = _names("scopes_all", scopes)
-    return Requirement(
-        lambda identity, _: None if wanted <= identity.scopes else ReasonCode.INSUFFICIENT_SCOPE,
-        f"all scopes of {_listing(wanted)}",
-    )
+    return _membership("all scopes of", frozenset(scopes), _SCOPE, _SCOPES, every=True)
 
 
 def groups_any(*groups: str) -> Requirement:
-    wanted = _names("groups_any", groups)
-    return Requirement(
-        lambda identity, _: (
-            None if not wanted.isdisjoint(identity.groups) else ReasonCode.INSUFFICIENT_GROUP
-        ),
-        f"any group of {_listing(wanted)}",
-    )
+    return _membership("any group of", frozenset(groups), _GROUP, _GROUPS, every=False)
 
 
 def groups_all(*groups: str) -> Requirement:
-    wanted = _names("groups_all", groups)
-    return Requirement(
-        lambda identity, _: None if wanted <= identity.groups else ReasonCode.INSUFFICIENT_GROUP,
-        f"all groups of {_listing(wanted)}",
-    )
+    return _membership("all groups of", frozenset(groups), _GROUP, _GROUPS, every=True)
 
 
 def _same(actual: Any, expected: Any) -> bool:
@@ -249,14 +243,89 @@ def deny_route(verb: str, path: str, when: Requirement = AUTHENTICATED) -> Route
     return RouteRule(_normalize_verb(verb), path, allow=False, requirement=when)
 
 
+# Route languages: the concrete "<VERB>/<path>" strings a route receives, as a string where
+# "\x01\x02" is one segment ({id}: one or more non-"/" characters) and "\x03\x04" a greedy
+# {proxy+} (one or more of anything): "\x01"/"\x03" one character, "\x02"/"\x04" repeat it.
+_ONE_SEGMENT, _ANY_RUN = "\x01\x02", "\x03\x04"
+_STAR_OF = {"\x02": "\x01", "\x04": "\x03"}  # a repeated class -> its one-character class
+
+
+def _class_admits(pattern_char: str, token: str) -> bool:
+    """Can a literal character of an IAM pattern stand where a language ``token`` is?"""
+    if token == "\x03":
+        return True
+    return pattern_char != "/" if token == "\x01" else pattern_char == token
+
+
+class _PatternAutomaton:
+    """An IAM resource pattern (``*`` = any run) run over a route language: which pattern
+    positions can be reached, as a bit mask; the pattern matches if its end is reached."""
+
+    def __init__(self, pattern: str) -> None:
+        self._pattern = pattern
+        self._stars = sum(1 << p for p, char in enumerate(pattern) if char == "*")
+        self._end = 1 << len(pattern)
+        self._admitting: dict[str, int] = {}
+
+    def _skip_stars(self, positions: int) -> int:
+        while (more := positions | (positions & self._stars) << 1) != positions:
+            positions = more
+        return positions
+
+    def _step(self, positions: int, token: str) -> int:
+        admitting = self._admitting.get(token)
+        if admitting is None:
+            admitting = self._admitting[token] = sum(
+                1 << p
+                for p, char in enumerate(self._pattern)
+                if char != "*" and _class_admits(char, token)
+            )
+        return self._skip_stars(positions & self._stars | (positions & admitting) << 1)
+
+    def reaches(self, language: str) -> bool:
+        """Does the pattern match some string of ``language``?"""
+        positions = self._skip_stars(1)
+        for token in language:
+            if token in _STAR_OF:  # zero or more of the class just before: until stable
+                while (more := positions | self._step(positions, _STAR_OF[token])) != positions:
+                    positions = more
+            else:
+                positions = self._step(positions, token)
+            if not positions:
+                return False
+        return bool(positions & self._end)
+
+
+def _path_language(path: str) -> str:
+    """Check a declared route; return its language (WebSocket route keys are literal)."""
+    if path.startswith("$"):
+        if not re.fullmatch(r"\$[A-Za-z0-9_.-]+", path):
+            raise ConfigurationError(f"WebSocket route key {path!r} must be a plain word")
+        return path
+    if not path.startswith("/") or "//" in path or any(c in path for c in "*?#\x01\x02\x03\x04"):
+        raise ConfigurationError(f"route path {path!r} must start with '/', without * ? # //")
+    segments = path.rstrip("/").split("/")[1:]
+    for position, segment in enumerate(segments):
+        bare = _PARAM.sub("", segment)
+        if "{" in bare or "}" in bare or (bare and _PARAM.search(segment)):
+            raise ConfigurationError(f"route path {path!r}: a parameter must fill its segment")
+        if segment.endswith("+}") and position != len(segments) - 1:
+            raise ConfigurationError(f"route path {path!r}: a greedy parameter must be last")
+    erased = (_PARAM.sub(lambda m: _ANY_RUN if m[1] else _ONE_SEGMENT, s) for s in segments)
+    return "/" + "/".join(erased)
+
+
+_PRECEDENCE = {_ONE_SEGMENT: 1, _ANY_RUN: 2}  # literal segments (0) win, greedy loses
+
+
 @dataclass(frozen=True, slots=True)
 class _Route:
     """A declared route and every rule given for it."""
 
     name: str  # "GET /pets/{id}", as first declared (for logs)
-    pattern: str  # IAM resource pattern relative to the stage: "GET/pets/*"
-    denials: tuple[str, ...]  # the patterns that deny exactly this route's verbs
-    regex: re.Pattern[str]  # what concrete "<VERB>/<path>" strings API Gateway routes here
+    pattern: str  # its Allow pattern, relative to the stage: "GET/pets/*"
+    denials: tuple[tuple[str, str], ...]  # (Deny pattern, language) per verb it receives
+    regex: str  # the concrete "<VERB>/<path>" strings API Gateway routes here
     precedence: tuple[int, ...]  # lower = more specific (API Gateway's route selection)
     allow_rules: tuple[Requirement, ...]
     deny_rules: tuple[Requirement, ...]
@@ -274,70 +343,30 @@ class _Route:
         return first or ReasonCode.FORBIDDEN
 
 
-def _route_key(verb: str, path: str) -> tuple[str, str]:
-    """Parse and check a route; return (verb, template with parameter names erased)."""
-    if path.startswith("$"):
-        if verb != _ANY_VERB or not re.fullmatch(r"\$[A-Za-z0-9_.-]+", path):
-            raise ConfigurationError(f"WebSocket route {path!r} takes verb '*' and a plain key")
-        return verb, path
-    if not path.startswith("/") or "//" in path or any(c in path for c in "*?#"):
-        raise ConfigurationError(f"route path {path!r} must start with '/', without * ? # //")
-    segments = path.rstrip("/").split("/")[1:]
-    for position, segment in enumerate(segments):
-        bare = _PARAM.sub("", segment)
-        if "{" in bare or "}" in bare or (bare and _PARAM.search(segment)):
-            raise ConfigurationError(f"route path {path!r}: a parameter must fill its segment")
-        if segment.endswith("+}") and position != len(segments) - 1:
-            raise ConfigurationError(f"route path {path!r}: a greedy parameter must be last")
-    return verb, "/" + "/".join(_PARAM.sub(r"{\1}", segment) for segment in segments)
-
-
-def _compile(verb: str, template: str, rules: list[RouteRule], taken: set[str]) -> _Route:
-    """``taken``: verbs with a route of their own on this template (they win over ANY)."""
+def _compile(verb: str, language: str, rules: list[RouteRule], taken: set[str]) -> _Route:
+    """``taken``: verbs with their own route on this path (they win over ANY there)."""
+    glob = language.replace(_ONE_SEGMENT, "*").replace(_ANY_RUN, "*")
+    regex = re.escape(language).replace(_ONE_SEGMENT, "[^/]+").replace(_ANY_RUN, ".+")
     precedence: tuple[int, ...] = (0,)
-    denials: tuple[str, ...]
-    if template.startswith("$"):
-        pattern, regex_text, denials = template, re.escape(template), (template,)
-    else:
-        segments = template.split("/")[1:] if template != "/" else [""]
-        kinds = [2 if s == "{+}" else 1 if s == "{}" else 0 for s in segments]
-        glob = "/".join("*" if kind else s for s, kind in zip(segments, kinds, strict=True))
-        pieces = [
-            ".+" if kind == 2 else "[^/]+" if kind else re.escape(s)
-            for s, kind in zip(segments, kinds, strict=True)
-        ]
-        pattern = f"{verb}/{glob}"
-        verb_regex = "[A-Z]+" if verb == _ANY_VERB else verb
-        regex_text = f"{verb_regex}/{'/'.join(pieces)}"
-        precedence = (*kinds, 3, int(verb == _ANY_VERB))  # 3 ends the path: shorter first
-        # A Deny of "*/pets" would also hit "GET/pets" when GET has its own route: spell out
+    verbs = [""]  # WebSocket: no verb in the ARN
+    pattern = glob
+    if not language.startswith("$"):
+        segments = language.split("/")[1:]
+        precedence = (*(_PRECEDENCE.get(s, 0) for s in segments), 3, int(verb == _ANY_VERB))
+        pattern = verb + glob
+        regex = ("[A-Z]+" if verb == _ANY_VERB else verb) + regex
+        # "*/pets" would also deny "GET/pets" when GET has a route of its own: spell out
         # the verbs this ANY route really receives.
-        denials = (
-            tuple(f"{v}/{glob}" for v in sorted(_VERBS - taken))
-            if verb == _ANY_VERB
-            else (pattern,)
-        )
+        verbs = sorted(_VERBS - taken) if verb == _ANY_VERB else [verb]
     return _Route(
         f"{verb} {rules[0].path}",
         pattern,
-        denials,
-        re.compile(regex_text),
+        tuple((v + glob, v + language) for v in verbs),
+        regex,
         precedence,
         tuple(rule.requirement for rule in rules if rule.allow),
         tuple(rule.requirement for rule in rules if not rule.allow),
     )
-
-
-@cache
-def _globs_intersect(left: str, right: str) -> bool:
-    """Could one string match both IAM patterns (``*`` = any run of characters)?"""
-    if not left or not right:
-        return left.strip("*") == right.strip("*") == ""
-    if left[0] == "*" and (_globs_intersect(left[1:], right) or _globs_intersect(left, right[1:])):
-        return True
-    if right[0] == "*":
-        return _globs_intersect(left, right[1:]) or _globs_intersect(left[1:], right)
-    return left[0] == right[0] and _globs_intersect(left[1:], right[1:])
 
 
 def _relative(request: AuthRequest) -> str:
@@ -364,51 +393,56 @@ class AccessRules:
             raise ConfigurationError("AccessRules needs rules (use rules=None to allow all)")
         grouped: dict[tuple[str, str], list[RouteRule]] = {}
         for rule in rules:
-            grouped.setdefault(_route_key(rule.verb, rule.path), []).append(rule)
-        verbs_by_template: dict[str, set[str]] = {}
-        for verb, template in grouped:
-            verbs_by_template.setdefault(template, set()).add(verb)
-        routes = [
-            _compile(verb, template, rs, verbs_by_template[template])
-            for (verb, template), rs in grouped.items()
-        ]
+            if rule.path.startswith("$") and rule.verb != _ANY_VERB:
+                raise ConfigurationError(f"WebSocket route {rule.path!r} takes the verb '*'")
+            grouped.setdefault((rule.verb, _path_language(rule.path)), []).append(rule)
+        taken: dict[str, set[str]] = {}
+        for verb, language in grouped:
+            taken.setdefault(language, set()).add(verb)
+        routes = [_compile(v, lang, rs, taken[lang]) for (v, lang), rs in grouped.items()]
         self._routes = tuple(sorted(routes, key=lambda route: route.precedence))
-        # per route: (deny pattern, mask of the routes whose Allow pattern it intersects)
-        # per route: (deny pattern, mask of the routes whose Allow pattern it intersects)
+        # One regex, alternatives in precedence order: the first that matches is the route.
+        self._router = re.compile("|".join(f"({route.regex})" for route in self._routes))
+        allows = [_PatternAutomaton(route.pattern) for route in self._routes]
+        # Per route: its Deny patterns, each with the mask of the routes whose Allow pattern
+        # reaches concrete requests of this route (only then is the Deny needed).
         self._denials = tuple(
-            tuple((denial, self._overlapping(denial, route)) for denial in route.denials)
+            tuple((denial, self._reaching(allows, lang)) for denial, lang in route.denials)
             for route in self._routes
         )
+        checks: dict[int, tuple[Check, int, int]] = {}  # by identity of the requirement
+        for index, route in enumerate(self._routes):
+            for effect, requirements in enumerate((route.allow_rules, route.deny_rules)):
+                for requirement in requirements:
+                    unmet, *masks = checks.get(id(requirement), (requirement.unmet, 0, 0))
+                    masks[effect] |= 1 << index
+                    checks[id(requirement)] = (unmet, masks[0], masks[1])
+        self._checks = tuple(checks.values())
         self._grants_by_mask: dict[int, Grants] = {}
 
-    def _overlapping(self, denial: str, route: _Route) -> int:
-        return sum(
-            1 << index
-            for index, other in enumerate(self._routes)
-            if other is not route and _globs_intersect(other.pattern, denial)
-        )
+    @staticmethod
+    def _reaching(allows: list[_PatternAutomaton], language: str) -> int:
+        return sum(1 << i for i, allow in enumerate(allows) if allow.reaches(language))
 
     def _route_index(self, request: AuthRequest) -> int | None:
-        called = _relative(request)
-        for index, route in enumerate(self._routes):
-            if route.regex.fullmatch(called):
-                return index
-        return None
+        match = self._router.fullmatch(_relative(request))
+        return match.lastindex - 1 if match and match.lastindex else None
 
     def grants(self, identity: Identity, request: AuthRequest) -> Grants:
-        called = self._route_index(request)
-        reason: ReasonCode | None = ReasonCode.FORBIDDEN
-        mask = 0
-        for index, route in enumerate(self._routes):
-            refusal = route.refusal(identity, request)
-            if refusal is None:
-                mask |= 1 << index
-            if index == called:
-                reason = refusal
+        allowed = denied = 0
+        for unmet, allow_mask, deny_mask in self._checks:  # each requirement runs once
+            if unmet(identity, request) is None:
+                allowed |= allow_mask
+                denied |= deny_mask
+        mask = allowed & ~denied
         grants = self._grants_by_mask.get(mask) or self._build_grants(mask)
-        if reason is not None:
-            where = self._routes[called].name if called is not None else "no rule for route"
-            raise RouteForbidden(reason, where, grants)
+        called = self._route_index(request)
+        if called is None:
+            raise RouteForbidden(ReasonCode.FORBIDDEN, "no rule for this route", grants)
+        if not mask >> called & 1:
+            route = self._routes[called]
+            reason = route.refusal(identity, request) or ReasonCode.FORBIDDEN
+            raise RouteForbidden(reason, route.name, grants)
         return grants
 
     def _build_grants(self, mask: int) -> Grants:
