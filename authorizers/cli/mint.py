@@ -85,6 +85,13 @@ def _write(path: str, data: bytes, *, private: bool = False) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    claims = _claims(args)
+    options: dict[str, Any] = {
+        "subject": args.subject,
+        "scope": args.scope,
+        "expires_in": args.expires_in,
+        "headers": _pairs(args.header, "--header"),
+    }
     private_key = None
     if args.key:
         try:
@@ -106,13 +113,6 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         raise CliError(str(error)) from None
-    options: dict[str, Any] = {
-        "subject": args.subject,
-        "scope": args.scope,
-        "expires_in": args.expires_in,
-        "headers": _pairs(args.header, "--header"),
-    }
-    claims = _claims(args)
     token = (
         issuer.mint_broken(args.broken, claims, **options)
         if args.broken
