@@ -19,7 +19,7 @@ from authorizers.testing.assertions import (
 from authorizers.testing.simulator import GatewayDecision
 from authorizers.testing.snapshots import UPDATE_ENV, PolicySnapshot, normalise
 
-API = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod"
+API = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod"
 EVENT = {"type": "TOKEN", "authorizationToken": "tok", "methodArn": f"{API}/GET/pets/1"}
 
 

@@ -27,7 +27,7 @@ from authorizers.testing.simulator import (
     simulate,
 )
 
-API = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod"
+API = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod"
 
 
 def statement(effect: str, resource: Any, action: Any = "execute-api:Invoke", **extra: Any):
@@ -189,7 +189,7 @@ def test_websocket_connect_route_matches_literally() -> None:
 
 def test_default_stage_with_dollar() -> None:
     """§6: "HTTP API stages can be `$default`"."""
-    base = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/$default"
+    base = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/$default"
     response = policy(statement("Allow", f"{base}/GET/*"))
     assert simulate(response, "GET /pets", api=f"{base}/GET/").allowed
     assert simulate(response, "GET /pets").decision is GatewayDecision.IMPLICIT_DENY  # stage prod

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -20,10 +20,13 @@ from authorizers._internal.cidr import CidrSet, parse_address
 from authorizers.arn import ApiArn
 from authorizers.errors import ConfigurationError
 from authorizers.request import AuthRequest, RequestKind
+from authorizers.testing import events
 from authorizers.testing.response_checks import check_policy_response, check_simple_response
 
-#: The API that ``"GET /pets/1"`` style requests belong to unless ``api=`` says otherwise.
-DEFAULT_API = ApiArn.parse("arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/")
+#: The API that ``"GET /pets/1"`` style requests belong to unless ``api=`` says otherwise: the
+#: one the event factories use (stage ``prod``; HTTP APIs: ``$default``).
+DEFAULT_API = ApiArn("aws", events.REGION, events.ACCOUNT_ID, events.API_ID, "prod", "GET", "")
+DEFAULT_HTTP_API = replace(DEFAULT_API, stage="$default")
 INVOKE = "execute-api:Invoke"
 
 
@@ -112,7 +115,8 @@ class Result:
 
 def request_arn(request: str | ApiArn | AuthRequest, api: ApiArn | str | None = None) -> ApiArn:
     """The ARN a request is evaluated against: ``"GET /pets/1"``, ``"$connect"`` (routes of
-    ``api``, default :data:`DEFAULT_API`), a full execute-api ARN, or an AuthRequest."""
+    ``api``, default :data:`DEFAULT_API`), a full execute-api ARN, or an AuthRequest.
+    ``api`` is any ARN of the API (``event["methodArn"]`` will do)."""
     if isinstance(request, AuthRequest):
         return request.arn
     if isinstance(request, ApiArn):
@@ -170,8 +174,10 @@ def simulate(
     """Evaluate ``response`` (a dict, or the exception the authorizer raised) for ``request``
     (``"GET /pets/1"``, an execute-api ARN, an AuthRequest or a Lambda event)."""
     resolved = _request_of(request)
-    arn = str(request_arn(resolved, api))
     kind = ApiKind(api_kind) if api_kind is not None else infer_api_kind(response, resolved)
+    if api is None and kind in (ApiKind.HTTP_IAM, ApiKind.HTTP_SIMPLE):
+        api = DEFAULT_HTTP_API
+    arn = str(request_arn(resolved, api))
     if isinstance(response, BaseException):
         return _raised(response, arn, kind)
     if kind is ApiKind.HTTP_SIMPLE:
