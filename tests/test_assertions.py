@@ -16,6 +16,7 @@ from authorizers.testing.assertions import (
     assert_unauthorized,
     call_handler,
 )
+from authorizers.testing.events import token_event
 from authorizers.testing.simulator import GatewayDecision
 from authorizers.testing.snapshots import UPDATE_ENV, PolicySnapshot, normalise
 
@@ -184,3 +185,20 @@ def test_snapshot_update_from_environment(tmp_path: Path, monkeypatch: pytest.Mo
     assert (tmp_path / "env.json").exists()
     monkeypatch.setenv(UPDATE_ENV, "0")
     assert PolicySnapshot(tmp_path, "env").update is False
+
+
+def test_bare_routes_belong_to_the_api_of_the_event_given_with_them() -> None:
+    other = "arn:aws:execute-api:eu-west-1:210987654321:zzz999/beta"
+    response = policy(("Allow", f"{other}/GET/*"))
+    event = token_event(
+        "GET /pets/1",
+        "tok",
+        region="eu-west-1",
+        account_id="210987654321",
+        api_id="zzz999",
+        stage="beta",
+    )
+    results = assert_allows(response, event, "GET /pets/2")
+    assert results[1].arn == f"{other}/GET/pets/2"
+    assert_denies(response, "GET /pets/2")  # alone, a bare route is on the default API
+    assert_allows(response, "GET /pets/2", api=f"{other}/GET/")

@@ -11,7 +11,13 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from authorizers.testing.simulator import GatewayDecision, Result, simulate
+from authorizers.testing.simulator import (
+    GatewayDecision,
+    Result,
+    as_request,
+    request_arn,
+    simulate,
+)
 
 _DENIALS = {
     None: (GatewayDecision.EXPLICIT_DENY, GatewayDecision.IMPLICIT_DENY),
@@ -44,10 +50,23 @@ def _fail(expected: str, result: Result, response: Any) -> AssertionError:
     return AssertionError(f"expected {expected}, but got:\n{result.explain()}{listing}")
 
 
+def _simulate_all(
+    response: Any, requests: tuple[Any, ...], options: dict[str, Any]
+) -> list[Result]:
+    """Bare routes (``"POST /pets"``) belong to the API of the first event, ARN or AuthRequest
+    among ``requests``, unless ``api=`` says otherwise."""
+    resolved = [as_request(request) for request in requests]
+    if "api" not in options:
+        full = (r for r in resolved if not isinstance(r, str) or r.startswith("arn:"))
+        first = next(full, None)
+        options = {**options, "api": None if first is None else request_arn(first)}
+    return [simulate(response, request, **options) for request in resolved]
+
+
 def assert_allows(response: Any, *requests: Any, **options: Any) -> list[Result]:
     """Every request (``"GET /pets/1"``, an ARN, an event...) is allowed (200).
     ``options`` go to :func:`~authorizers.testing.simulator.simulate`."""
-    results = [simulate(response, request, **options) for request in requests]
+    results = _simulate_all(response, requests, options)
     for result in results:
         if not result.allowed:
             raise _fail(f"{result.arn} to be allowed", result, response)
@@ -60,7 +79,7 @@ def assert_denies(
     """Every request is refused with 403; ``explicit=True`` demands a matching Deny statement,
     ``explicit=False`` an implicit deny (no Allow matched)."""
     wanted = _DENIALS[explicit]
-    results = [simulate(response, request, **options) for request in requests]
+    results = _simulate_all(response, requests, options)
     for result in results:
         if result.decision not in wanted:
             kinds = " or ".join(decision.value for decision in wanted)

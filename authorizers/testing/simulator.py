@@ -134,7 +134,8 @@ def request_arn(request: str | ApiArn | AuthRequest, api: ApiArn | str | None = 
     return base.route(verb, path.split("?", 1)[0])
 
 
-def _request_of(request: Any) -> str | ApiArn | AuthRequest:
+def as_request(request: Any) -> str | ApiArn | AuthRequest:
+    """A Lambda event becomes an AuthRequest; the other request forms stay as they are."""
     if isinstance(request, Mapping):  # a Lambda event
         from authorizers._internal.event_parsing import parse_event  # noqa: PLC0415
 
@@ -173,7 +174,7 @@ def simulate(
 ) -> Result:
     """Evaluate ``response`` (a dict, or the exception the authorizer raised) for ``request``
     (``"GET /pets/1"``, an execute-api ARN, an AuthRequest or a Lambda event)."""
-    resolved = _request_of(request)
+    resolved = as_request(request)
     kind = ApiKind(api_kind) if api_kind is not None else infer_api_kind(response, resolved)
     if api is None and kind in (ApiKind.HTTP_IAM, ApiKind.HTTP_SIMPLE):
         api = DEFAULT_HTTP_API
