@@ -1,0 +1,423 @@
+"""Event factories: the events API Gateway sends a Lambda authorizer, built for tests.
+
+Shapes follow the captured events of the API Gateway documentation, aws-lambda-go and
+Powertools. Defaults are realistic and fixed (us-east-1, account 123456789012, one request id
+and time), so golden tests stay stable. ``**overrides`` sets ``partition``, ``region``,
+``account_id``, ``api_id`` or ``stage``, or replaces a top-level event field (``methodArn=None``
+to test a broken event). Standard library only, so it imports fast.
+
+Routes are ``"VERB /path"``. A path with ``{name}`` placeholders is a template filled from
+``path_parameters``; a concrete path plus a template (``resource=``, ``route_key=``) gets its
+path parameters read from the path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+from urllib.parse import quote, urlencode
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+API_ID = "a1b2c3d4e5"
+SOURCE_IP = "203.0.113.10"  # TEST-NET-3: never a real client
+USER_AGENT = "curl/8.5.0"
+REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+REQUEST_TIME = 1_700_000_000  # the FakeClock default, so event time and test clock agree
+_REQUEST_TIME_TEXT = "14/Nov/2023:22:13:20 +0000"  # REQUEST_TIME as API Gateway writes it
+
+#: Header / query values: one string, several (sent repeatedly), or None to drop a default.
+Values = str | Sequence[str] | None
+Params = Mapping[str, str] | None
+Cert = Mapping[str, Any] | None  # a clientCert block, see client_certificate()
+
+_LOCATION_KEYS = frozenset({"partition", "region", "account_id", "api_id", "stage"})
+_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+)(\+?)\}")
+_SOURCE = re.compile(
+    r"(?:\$request\.|method\.request\.|route\.request\.)?(header|querystring)\.(.+)"
+    r"|\$?(stageVariables|context)\.(.+)"
+)
+
+
+def token_event(route: str, token: str, **overrides: Any) -> dict[str, Any]:
+    """A REST API TOKEN authorizer event: three fields, the token passed as received."""
+    location, fields = _location(overrides, "prod")
+    verb, path, _template, _params = _route(route, None, None)
+    return {
+        "type": "TOKEN",
+        "authorizationToken": token,
+        "methodArn": location.arn(verb, path),
+    } | fields
+
+
+def request_event(
+    route: str,
+    *,
+    headers: Mapping[str, Values] | None = None,
+    query: Mapping[str, Values] | None = None,
+    path_parameters: Params = None,
+    resource: str | None = None,
+    stage_variables: Params = None,
+    source_ip: str = SOURCE_IP,
+    client_cert: Cert = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A REST API REQUEST authorizer event (headers and query also as multi-value maps)."""
+    location, fields = _location(overrides, "prod")
+    verb, path, template, params = _route(route, resource, path_parameters)
+    context = _rest_context(
+        location, verb, template, f"/{location.stage}{path}", source_ip=source_ip, cert=client_cert
+    )
+    return {
+        "type": "REQUEST",
+        "methodArn": location.arn(verb, path),
+        "resource": template,
+        "path": path,
+        "httpMethod": verb,
+        **_last_and_all("headers", "multiValueHeaders", _headers(location, headers)),
+        **_last_and_all("queryStringParameters", "multiValueQueryStringParameters", _values(query)),
+        "pathParameters": params,
+        "stageVariables": dict(stage_variables or {}),
+        "requestContext": context,
+    } | fields
+
+
+def http_v1_event(
+    route: str,
+    *,
+    route_key: str | None = None,
+    headers: Mapping[str, Values] | None = None,
+    query: Mapping[str, Values] | None = None,
+    path_parameters: Params = None,
+    stage_variables: Params = None,
+    identity_sources: Sequence[str] | None = None,
+    source_ip: str = SOURCE_IP,
+    client_cert: Cert = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """An HTTP API authorizer event, payload format 1.0 (identity values comma-joined)."""
+    location, fields = _location(overrides, "$default")
+    verb, path, route_key, params = _http_route(route, route_key, path_parameters)
+    template = route_key.partition(" ")[2] or path
+    stage_path = location.stage_path(path)
+    context = _rest_context(
+        location, verb, template, stage_path, source_ip=source_ip, cert=client_cert
+    )
+    event = {
+        "version": "1.0",
+        "type": "REQUEST",
+        "methodArn": location.arn(verb, path),
+        "resource": template,
+        "path": stage_path,
+        "httpMethod": verb,
+        "headers": _joined(_headers(location, headers)),
+        "queryStringParameters": _joined(_values(query)),
+        "pathParameters": params,
+        "stageVariables": dict(stage_variables or {}),
+        "requestContext": context | {"resourceId": route_key},
+    }
+    joined = ",".join(_identity_values(event, identity_sources)) or None
+    return event | {"identitySource": joined, "authorizationToken": joined} | fields
+
+
+def http_v2_event(
+    route: str,
+    *,
+    route_key: str | None = None,
+    headers: Mapping[str, Values] | None = None,
+    query: Mapping[str, Values] | None = None,
+    cookies: Sequence[str] = (),
+    path_parameters: Params = None,
+    stage_variables: Params = None,
+    identity_sources: Sequence[str] | None = None,
+    source_ip: str = SOURCE_IP,
+    client_cert: Cert = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """An HTTP API authorizer event, payload format 2.0: lowercase header names, repeated
+    headers and query parameters comma-joined, ``routeArn`` with the concrete verb and path;
+    empty maps are left out."""
+    location, fields = _location(overrides, "$default")
+    verb, path, route_key, params = _http_route(route, route_key, path_parameters)
+    query_values = _values(query)
+    pairs = [(name, value) for name, values in query_values.items() for value in values]
+    http = {"method": verb, "path": location.stage_path(path), "protocol": "HTTP/1.1"}
+    context = {
+        "accountId": location.account_id,
+        "apiId": location.api_id,
+        "domainName": location.host,
+        "domainPrefix": location.api_id,
+        "http": http | {"sourceIp": source_ip, "userAgent": USER_AGENT},
+        "requestId": REQUEST_ID,
+        "routeKey": route_key,
+        "stage": location.stage,
+        "time": _REQUEST_TIME_TEXT,
+        "timeEpoch": REQUEST_TIME * 1000,
+    }
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "type": "REQUEST",
+        "routeArn": location.arn(verb, path),
+        "routeKey": route_key,
+        "rawPath": http["path"],
+        "rawQueryString": urlencode(pairs, quote_via=quote),
+        "cookies": list(cookies),
+        "headers": _joined(_lowercase(_headers(location, headers))),
+        "queryStringParameters": _joined(query_values),
+        "pathParameters": params,
+        "stageVariables": dict(stage_variables or {}),
+        "requestContext": context,
+    }
+    if client_cert:
+        context["authentication"] = {"clientCert": dict(client_cert)}
+    event["identitySource"] = _identity_values(event, identity_sources)
+    return {key: value for key, value in event.items() if value or key == "rawQueryString"} | fields
+
+
+def websocket_connect_event(
+    *,
+    headers: Mapping[str, Values] | None = None,
+    query: Mapping[str, Values] | None = None,
+    stage_variables: Params = None,
+    source_ip: str = SOURCE_IP,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A WebSocket API ``$connect`` authorizer event (REQUEST type; no path parameters)."""
+    location, fields = _location(overrides, "prod")
+    upgrade: dict[str, Values] = {
+        "Connection": "upgrade",
+        "Upgrade": "websocket",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits",
+    }
+    context = location.context() | {
+        "routeKey": "$connect",
+        "eventType": "CONNECT",
+        "messageDirection": "IN",
+        "connectedAt": REQUEST_TIME * 1000,
+        "connectionId": "Fx1yZfD2IAMCKsw=",
+        "identity": {"sourceIp": source_ip, "userAgent": USER_AGENT},
+    }
+    return {
+        "type": "REQUEST",
+        "methodArn": f"{location.arn_prefix()}/$connect",
+        **_last_and_all(
+            "headers", "multiValueHeaders", _headers(location, upgrade | dict(headers or {}))
+        ),
+        **_last_and_all("queryStringParameters", "multiValueQueryStringParameters", _values(query)),
+        "stageVariables": dict(stage_variables or {}),
+        "requestContext": context,
+    } | fields
+
+
+def client_certificate(
+    *,
+    subject_dn: str = "CN=client.example.com,O=Example Corp,C=US",
+    issuer_dn: str = "CN=Example Private CA,O=Example Corp,C=US",
+    serial_number: str = "4f:9e:3a:51:0c:22:7d:18:a6:5b:93:e0:1f:44:c2:7a",
+    not_before: str = "Jan  1 00:00:00 2023 GMT",
+    not_after: str = "Jan  1 00:00:00 2033 GMT",
+    pem: str = "-----BEGIN CERTIFICATE-----\nMIIB...test-only...\n-----END CERTIFICATE-----",
+) -> dict[str, Any]:
+    """The ``clientCert`` block API Gateway adds for mutual TLS (pass as ``client_cert=``)."""
+    return {
+        "clientCertPem": pem,
+        "subjectDN": subject_dn,
+        "issuerDN": issuer_dn,
+        "serialNumber": serial_number,
+        "validity": {"notBefore": not_before, "notAfter": not_after},
+    }
+
+
+# --- building blocks -----------------------------------------------------------------------
+
+
+class _Location(NamedTuple):
+    """Where the API lives: the parts of every ARN and host name in one event."""
+
+    partition: str = "aws"
+    region: str = REGION
+    account_id: str = ACCOUNT_ID
+    api_id: str = API_ID
+    stage: str = "prod"
+
+    def arn_prefix(self) -> str:
+        return (
+            f"arn:{self.partition}:execute-api:{self.region}:{self.account_id}:"
+            f"{self.api_id}/{self.stage}"
+        )
+
+    def arn(self, verb: str, path: str) -> str:
+        return f"{self.arn_prefix()}/{verb}{path}"
+
+    def stage_path(self, path: str) -> str:
+        """HTTP APIs put a named stage in front of the path; ``$default`` has no segment."""
+        return path if self.stage == "$default" else f"/{self.stage}{path}"
+
+    @property
+    def host(self) -> str:
+        suffix = ".cn" if self.partition == "aws-cn" else ""
+        return f"{self.api_id}.execute-api.{self.region}.amazonaws.com{suffix}"
+
+    def context(self) -> dict[str, Any]:
+        """``requestContext`` keys shared by REST, HTTP 1.0 and WebSocket events."""
+        return {
+            "accountId": self.account_id,
+            "apiId": self.api_id,
+            "stage": self.stage,
+            "requestId": REQUEST_ID,
+            "extendedRequestId": "EXqgWgXxSK4EJug=",
+            "requestTime": _REQUEST_TIME_TEXT,
+            "requestTimeEpoch": REQUEST_TIME * 1000,
+            "domainName": self.host,
+            "domainPrefix": self.api_id,
+        }
+
+
+def _location(overrides: Mapping[str, Any], stage: str) -> tuple[_Location, dict[str, Any]]:
+    """Split ``**overrides`` into ARN parts and top-level event fields (camelCase, no ``_``)."""
+    for key in overrides:
+        if key not in _LOCATION_KEYS and "_" in key:
+            raise TypeError(f"unknown override {key!r}: use {sorted(_LOCATION_KEYS)} or a field")
+    parts = {key: value for key, value in overrides.items() if key in _LOCATION_KEYS}
+    fields = {key: value for key, value in overrides.items() if key not in _LOCATION_KEYS}
+    return _Location(**({"stage": stage} | parts)), fields
+
+
+def _rest_context(
+    location: _Location, verb: str, template: str, path: str, *, source_ip: str, cert: Cert
+) -> dict[str, Any]:
+    identity = {"sourceIp": source_ip, "userAgent": USER_AGENT, "apiKey": None}
+    return location.context() | {
+        "resourceId": "a1b2c3",
+        "resourcePath": template,
+        "httpMethod": verb,
+        "path": path,
+        "protocol": "HTTP/1.1",
+        "identity": identity | ({"clientCert": dict(cert)} if cert else {}),
+    }
+
+
+def _route(
+    route: str, template: str | None, params: Params
+) -> tuple[str, str, str, dict[str, str]]:
+    """``"GET /pets/{id}"`` or ``"GET /pets/1"`` -> verb, concrete path, template, params."""
+    verb, space, path = route.partition(" ")
+    if not (verb and space and path.startswith("/")) or any(c in path for c in " ?#"):
+        raise ValueError(f"route must look like 'GET /pets/1' (query via query=), got {route!r}")
+    if _PLACEHOLDER.search(path):
+        template, path = path, _fill(path, params or {})
+    elif template is not None and params is None:
+        params = _read_params(template, path)
+    return verb, path, template or path, dict(params or {})
+
+
+def _http_route(
+    route: str, route_key: str | None, params: Params
+) -> tuple[str, str, str, dict[str, str]]:
+    """Like :func:`_route`; the route key defaults to the route as written (``$default`` ok)."""
+    _verb, space, key_template = (route_key or "").partition(" ")
+    verb, path, template, params = _route(route, key_template if space else None, params)
+    return verb, path, route_key or f"{verb} {template}", params
+
+
+def _fill(template: str, params: Mapping[str, str]) -> str:
+    def value(match: re.Match[str]) -> str:
+        if match[1] not in params:
+            raise ValueError(f"path_parameters lacks {match[1]!r} for {template!r}")
+        return params[match[1]]
+
+    return _PLACEHOLDER.sub(value, template)
+
+
+def _read_params(template: str, path: str) -> dict[str, str]:
+    pattern, names, end = [], [], 0
+    for match in _PLACEHOLDER.finditer(template):
+        pattern += [re.escape(template[end : match.start()]), "(.+)" if match[2] else "([^/]+)"]
+        names.append(match[1])
+        end = match.end()
+    found = re.fullmatch("".join(pattern) + re.escape(template[end:]), path)
+    if found is None:
+        raise ValueError(f"path {path!r} does not match the template {template!r}")
+    return dict(zip(names, found.groups(), strict=True))
+
+
+def _values(given: Mapping[str, Values] | None) -> dict[str, list[str]]:
+    """Names to their list of values; ``None`` values dropped."""
+    values: dict[str, list[str]] = {}
+    for name, value in (given or {}).items():
+        if value is not None:
+            values[name] = [value] if isinstance(value, str) else list(value)
+    return values
+
+
+def _headers(location: _Location, given: Mapping[str, Values] | None) -> dict[str, list[str]]:
+    """Realistic default headers under the given ones (same name in any case replaces)."""
+    defaults: dict[str, Values] = {
+        "Accept": "*/*",
+        "Host": location.host,
+        "User-Agent": USER_AGENT,
+        "X-Amzn-Trace-Id": "Root=1-6553f100-0a1b2c3d4e5f60718293a4b5",
+        "X-Forwarded-For": SOURCE_IP,
+        "X-Forwarded-Port": "443",
+        "X-Forwarded-Proto": "https",
+    }
+    replaced = {name.lower() for name in given or {}}
+    kept = {name: value for name, value in defaults.items() if name.lower() not in replaced}
+    return _values(kept | dict(given or {}))
+
+
+def _last_and_all(single_key: str, multi_key: str, values: dict[str, list[str]]) -> dict[str, Any]:
+    """REST and WebSocket events: the last value of each name, and all of them."""
+    return {single_key: {name: items[-1] for name, items in values.items()}, multi_key: values}
+
+
+def _lowercase(values: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """Payload 2.0 lowercases header names; the same name in two cases becomes one."""
+    merged: dict[str, list[str]] = {}
+    for name, items in values.items():
+        merged.setdefault(name.lower(), []).extend(items)
+    return merged
+
+
+def _joined(values: Mapping[str, list[str]]) -> dict[str, str]:
+    """HTTP APIs send repeated headers and query parameters as one comma-joined value."""
+    return {name: ",".join(items) for name, items in values.items()}
+
+
+def _identity_values(event: Mapping[str, Any], sources: Sequence[str] | None) -> list[str]:
+    """The identity-source values API Gateway would send, in order; ``None`` means the
+    Authorization header if there is one. A missing source raises: API Gateway answers 401
+    without invoking the authorizer, so no such event exists."""
+    headers = {name.lower(): value for name, value in event["headers"].items()}
+    if sources is None:
+        sources = ["header.Authorization"] if "authorization" in headers else []
+    found = []
+    for source in sources:
+        match = _SOURCE.fullmatch(source)
+        if match is None:
+            raise ValueError(f"unknown identity source {source!r}")
+        if match[1] == "header":
+            value = headers.get(match[2].lower())
+        elif match[1] == "querystring":
+            value = event["queryStringParameters"].get(match[2])
+        elif match[3] == "stageVariables":
+            value = event["stageVariables"].get(match[4])
+        else:
+            value = _dotted(event["requestContext"], match[4])
+        if not isinstance(value, str) or not value:
+            raise ValueError(
+                f"identity source {source!r} is missing or empty: API Gateway answers 401 "
+                "without invoking the authorizer (pass identity_sources=[] for none)"
+            )
+        found.append(value)
+    return found
+
+
+def _dotted(context: Mapping[str, Any], path: str) -> Any:
+    value: Any = context
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
