@@ -1,0 +1,321 @@
+"""Fetch hardening against a real local server (JwksServer on 127.0.0.1): deadline, size cap,
+redirects, status, JSON; and RemoteJwks end to end over real HTTP (ages on a fake clock)."""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from jwks_support import FakeFetcher, jwks, public_jwk
+
+from authorizers.clock import FakeClock
+from authorizers.errors import InfrastructureError, ReasonCode, Unauthorized
+from authorizers.jwks.fetch import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_TIMEOUT,
+    FetchError,
+    RequestsFetcher,
+    fetch_json,
+)
+from authorizers.jwks.sources import RemoteJwks
+from authorizers.testing.jwks_server import Fault, JwksServer
+
+DEADLINE = 0.5
+SLACK = 0.3  # thread hand-over and a loaded CI machine; far below any fault's own duration
+A = public_jwk("RSA", "a")
+B = public_jwk("P-256", "b")
+
+
+@pytest.fixture
+def idp() -> Iterator[JwksServer]:
+    with JwksServer(jwks(A)) as server:
+        yield server
+
+
+def timed_fetch(url: str, **options: Any) -> tuple[float, Any]:
+    """Run fetch_json; return (seconds taken, document or the FetchError raised)."""
+    options.setdefault("timeout", DEADLINE)
+    started = time.monotonic()
+    try:
+        result: Any = fetch_json(
+            url, fetcher=RequestsFetcher(), allow_http_loopback=True, **options
+        )
+    except FetchError as error:
+        result = error
+    return time.monotonic() - started, result
+
+
+def test_defaults_are_within_the_documented_bounds() -> None:
+    assert DEFAULT_TIMEOUT <= 3
+    assert 150_000 <= DEFAULT_MAX_BYTES <= 1024 * 1024
+
+
+def test_fetches_jwks_and_discovery(idp: JwksServer) -> None:
+    assert timed_fetch(idp.jwks_url)[1] == jwks(A)
+    assert timed_fetch(idp.discovery_url)[1]["jwks_uri"] == idp.jwks_url
+    assert idp.fetch_count() == 1
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        (Fault.http_status(500), "HTTP 500"),
+        (Fault.http_status(503), "HTTP 503"),
+        (Fault.http_status(404), "HTTP 404"),
+        (Fault.delay(5), "no complete response within 0.5 s"),
+        (Fault.trickle(interval=0.05), "no complete response within 0.5 s"),
+        (Fault.html(), "not valid JSON"),
+        (Fault.truncated(), "not valid JSON"),
+        (Fault.oversize(), "larger than"),
+        (Fault.oversize(declare_length=False), "larger than"),
+        (Fault.redirect("https://elsewhere.invalid/jwks"), "redirect refused"),
+        (Fault.drop(), "ConnectionError"),
+    ],
+    ids=lambda value: value.kind.value if isinstance(value, Fault) else None,
+)
+def test_every_fault_fails_closed_within_the_deadline(
+    idp: JwksServer, fault: Fault, message: str
+) -> None:
+    idp.inject(fault)
+    elapsed, result = timed_fetch(idp.jwks_url)
+    assert isinstance(result, FetchError)
+    assert message in str(result)
+    assert elapsed < DEADLINE + SLACK
+    assert idp.fetch_count() == 1  # no retry, no redirect follow-up
+
+
+def test_slow_responses_within_the_deadline_succeed(idp: JwksServer) -> None:
+    idp.inject(Fault.delay(0.3), times=1)
+    elapsed, result = timed_fetch(idp.jwks_url)
+    assert result == jwks(A) and 0.3 <= elapsed < DEADLINE
+    idp.set_jwks({"keys": []})  # 12 bytes over ~0.3 s
+    idp.inject(Fault.trickle(interval=0.025), times=1)
+    elapsed, result = timed_fetch(idp.jwks_url)
+    assert result == {"keys": []} and 0.25 <= elapsed < DEADLINE
+
+
+def test_trickle_is_bounded_as_a_whole_not_per_read(idp: JwksServer) -> None:
+    # each byte arrives well within any per-read timeout; only a total deadline stops it
+    idp.inject(Fault.trickle(interval=0.02))
+    elapsed, result = timed_fetch(idp.jwks_url)
+    assert isinstance(result, FetchError) and "within" in str(result)
+    assert elapsed < DEADLINE + SLACK
+
+
+def test_abandoned_fetch_worker_is_cut_off(idp: JwksServer) -> None:
+    idp.inject(Fault.trickle(interval=0.05))
+    timed_fetch(idp.jwks_url)
+    deadline = time.monotonic() + 2
+    while any(t.name == "authorizers-jwks-fetch" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the fetch worker outlived its deadline"
+        time.sleep(0.01)
+
+
+def test_redirect_to_another_server_is_not_followed(idp: JwksServer) -> None:
+    with JwksServer(jwks(B)) as other:
+        for code in (301, 302, 307, 308):
+            idp.inject(Fault.redirect(other.jwks_url, code=code), times=1)
+            result = timed_fetch(idp.jwks_url)[1]
+            assert isinstance(result, FetchError) and f"HTTP {code}" in str(result)
+        assert other.fetch_count() == 0
+
+
+def test_size_cap_is_exact(idp: JwksServer) -> None:
+    size = len(json.dumps(jwks(A)).encode())
+    assert timed_fetch(idp.jwks_url, max_bytes=size)[1] == jwks(A)
+    assert isinstance(timed_fetch(idp.jwks_url, max_bytes=size - 1)[1], FetchError)
+    idp.inject(Fault.oversize(size + 1, declare_length=False))
+    assert isinstance(timed_fetch(idp.jwks_url, max_bytes=size)[1], FetchError)
+
+
+def test_plain_http_only_to_loopback_and_only_when_allowed(idp: JwksServer) -> None:
+    with pytest.raises(FetchError, match="only https"):
+        fetch_json(idp.jwks_url, fetcher=RequestsFetcher())
+    fake = FakeFetcher(jwks(A))
+    for url in (
+        "http://idp.test/jwks",
+        "http://10.0.0.1/jwks",
+        "file:///etc/passwd",
+        "https:///no-host",
+        "https://user:secret@idp.test/jwks",
+        "https://idp.test/jwks#fragment",
+    ):
+        with pytest.raises(FetchError):
+            fetch_json(url, fetcher=fake, allow_http_loopback=True)
+    assert fake.calls == 0
+    assert fetch_json("https://idp.test/jwks", fetcher=fake) == jwks(A)
+    assert fetch_json("http://localhost/jwks", fetcher=fake, allow_http_loopback=True)
+
+
+def test_loopback_is_never_sent_through_a_proxy(
+    idp: JwksServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
+    assert timed_fetch(idp.jwks_url)[1] == jwks(A)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"keys": [], "keys": [{"kty": "RSA"}]}',  # duplicate names: parsers disagree
+        b'{"keys": [NaN]}',
+        b'{"keys": [Infinity]}',
+        b"[]",
+        b'"keys"',
+        b"\xff\xfe{}",
+        b"[" * 100_000,
+        b"",
+    ],
+)
+def test_json_is_parsed_strictly(body: bytes) -> None:
+    class Raw:
+        def fetch(self, url: str, *, timeout: float, max_bytes: int) -> bytes:
+            return body
+
+    with pytest.raises(FetchError):
+        fetch_json("https://idp.test/jwks", fetcher=Raw())
+
+
+def test_custom_fetcher_faults_become_loggable_fetch_errors() -> None:
+    class Broken:
+        def fetch(self, url: str, *, timeout: float, max_bytes: int) -> bytes:
+            raise ValueError("body was <secret-ish content>")
+
+    class Greedy:
+        def fetch(self, url: str, *, timeout: float, max_bytes: int) -> bytes:
+            return b"{" + b" " * max_bytes + b"}"
+
+    with pytest.raises(FetchError) as raised:
+        fetch_json("https://idp.test/jwks?token=abc", fetcher=Broken())
+    assert str(raised.value) == "https://idp.test/jwks: ValueError"
+    with pytest.raises(FetchError, match="larger than"):
+        fetch_json("https://idp.test/jwks", fetcher=Greedy(), max_bytes=100)
+
+
+class _RecordingHandler(http.server.BaseHTTPRequestHandler):
+    """Answers with a gzip-encoded JWKS and records the request headers."""
+
+    seen: ClassVar[list[dict[str, str]]] = []
+
+    def do_GET(self) -> None:
+        type(self).seen.append(dict(self.headers))
+        body = gzip.compress(json.dumps(jwks(A)).encode())
+        self.send_response(200)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_compressed_responses_are_refused_and_no_credentials_are_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login user password hunter2hunter2\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RecordingHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/jwks"
+        result = timed_fetch(url)[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert isinstance(result, FetchError) and "compressed" in str(result)
+    (headers,) = _RecordingHandler.seen
+    assert "Authorization" not in headers
+    assert headers["Accept-Encoding"] == "identity"
+
+
+class TestRemoteJwksOverHttp:
+    def test_rotation_and_removal(self, idp: JwksServer) -> None:
+        clock = FakeClock()
+        source = RemoteJwks(idp.jwks_url, allow_http_loopback=True, monotonic=clock)
+        assert source.get_key("a", "RS256").kid == "a"
+        clock.advance(10)
+        idp.set_jwks(jwks(A, B))
+        assert source.get_key("b", "ES256").kid == "b"
+        assert idp.fetch_count() == 2
+        idp.set_jwks(jwks(B))
+        clock.advance(600)
+        with pytest.raises(Unauthorized) as raised:
+            source.get_key("a", "RS256")
+        assert raised.value.reason is ReasonCode.UNKNOWN_KEY
+        assert idp.fetch_count() == 3
+
+    def test_outage_serves_stale_keys_then_recovers(self, idp: JwksServer) -> None:
+        clock = FakeClock()
+        source = RemoteJwks(
+            idp.jwks_url, allow_http_loopback=True, monotonic=clock, timeout=DEADLINE
+        )
+        key = source.get_key("a", "RS256")
+        idp.inject(Fault.http_status(503))
+        clock.advance(600)
+        assert source.get_key("a", "RS256") is key
+        idp.inject(Fault.delay(5))
+        clock.advance(60)
+        started = time.monotonic()
+        assert source.get_key("a", "RS256") is key  # the refresher waited, then served stale
+        assert time.monotonic() - started < DEADLINE + SLACK
+        idp.clear_faults()
+        clock.advance(60)
+        idp.set_jwks(jwks(A, B))
+        assert source.get_key("b", "ES256").kid == "b"
+        assert idp.fetch_count() == 4
+
+    def test_hanging_idp_with_no_keys_fails_closed_at_the_deadline(self, idp: JwksServer) -> None:
+        idp.inject(Fault.delay(5))
+        source = RemoteJwks(
+            idp.jwks_url, allow_http_loopback=True, timeout=DEADLINE, monotonic=FakeClock()
+        )
+        started = time.monotonic()
+        with pytest.raises(InfrastructureError) as raised:
+            source.get_key("a", "RS256")
+        assert raised.value.reason is ReasonCode.KEY_UNAVAILABLE
+        assert time.monotonic() - started < DEADLINE + SLACK
+
+    def test_sixteen_threads_one_http_fetch(self, idp: JwksServer) -> None:
+        idp.inject(Fault.delay(0.2))  # a slow IdP, so every thread arrives during the fetch
+        source = RemoteJwks(idp.jwks_url, allow_http_loopback=True, monotonic=FakeClock())
+        barrier = threading.Barrier(16)
+        kids: list[str] = []
+
+        def lookup() -> None:
+            barrier.wait()
+            kids.append(source.get_key("a", "RS256").kid)
+
+        threads = [threading.Thread(target=lookup) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(5)
+        assert kids == ["a"] * 16
+        assert idp.fetch_count() == 1
+
+    def test_snapshot_then_prefetch_at_init(self, idp: JwksServer, tmp_path: Path) -> None:
+        snapshot = tmp_path / "jwks.json"
+        snapshot.write_text(json.dumps(jwks(B)))
+        clock = FakeClock()  # a cache of its own (caches are shared by URL, settings, clock)
+        offline = RemoteJwks(
+            idp.jwks_url, allow_http_loopback=True, snapshot_file=snapshot, monotonic=clock
+        )
+        assert offline.get_key("b", "ES256").kid == "b"
+        assert idp.fetch_count() == 0
+        warmed = RemoteJwks(
+            idp.jwks_url, allow_http_loopback=True, prefetch=True, max_age=60, monotonic=clock
+        )
+        assert idp.fetch_count() == 1
+        assert warmed.get_key("a", "RS256").kid == "a"
+        assert idp.fetch_count() == 1
