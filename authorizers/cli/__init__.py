@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
@@ -56,6 +57,17 @@ def read_json(path: str) -> Any:
         raise CliError(f"{path} is not valid JSON: {error}") from None
 
 
+def parse_pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
+    """``NAME=VALUE`` options, in order; anything else is a usage error."""
+    pairs = []
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise CliError(f"{flag} {item!r} is not NAME=VALUE")
+        pairs.append((name, value))
+    return pairs
+
+
 def _parser(chosen: str | None) -> argparse.ArgumentParser:
     from authorizers import __version__  # noqa: PLC0415 - the package root is cheap
 
@@ -88,3 +100,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into e.g. head: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK

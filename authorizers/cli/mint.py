@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any
 
-from authorizers.cli import EXIT_OK, CliError, read_json
+from authorizers.cli import EXIT_OK, CliError, parse_pairs, read_json
 from authorizers.testing.issuer import KEY_TYPES, BrokenToken, TestIssuer, load_private_key
 
 
@@ -45,12 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _pairs(items: list[str], what: str) -> dict[str, Any]:
+def _pairs(items: list[str], flag: str) -> dict[str, Any]:
     result: dict[str, Any] = {}
-    for item in items:
-        name, sep, text = item.partition("=")
-        if not sep or not name:
-            raise CliError(f"{what} {item!r} is not NAME=VALUE")
+    for name, text in parse_pairs(items, flag):
         try:
             result[name] = json.loads(text)
         except json.JSONDecodeError:

@@ -63,13 +63,13 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(str(error)) from None
         allowed = allowed and result.allowed
         if args.json:
-            print(json.dumps({"request": request, **_summary(result)}))
+            print(json.dumps({"request": request, **summary(result)}))
         else:
             print(result.explain())
     return EXIT_OK if allowed else EXIT_DENIED
 
 
-def _summary(result: Result) -> dict[str, Any]:
+def summary(result: Result) -> dict[str, Any]:
     return {
         "decision": result.decision.value,
         "status": result.status,
