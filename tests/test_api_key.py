@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from authorizers.arn import ApiArn
+from authorizers._internal.event_parsing import parse_event
 from authorizers.clock import FakeClock
 from authorizers.errors import (
     ConfigurationError,
@@ -24,12 +24,18 @@ from authorizers.keystores.base import KeyRecord, hash_api_key, new_api_key
 from authorizers.keystores.cached import CachedKeyStore
 from authorizers.keystores.snapshot import Snapshot
 from authorizers.keystores.static import StaticKeyStore
-from authorizers.request import AuthRequest, MultiMap, RequestKind
+from authorizers.request import AuthRequest, RequestKind
+from authorizers.testing.events import (
+    http_v1_event,
+    http_v2_event,
+    request_event,
+    token_event,
+    websocket_connect_event,
+)
 from authorizers.validator import AnyOf
 from authorizers.validators.api_key import ApiKeyLocation, ApiKeyValidator
 
 NOW = 1_800_000_000.0
-ARN = ApiArn.parse("arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/orders")
 
 KEY = "live_4d1f0c2e9b7a43c8a1e5f6d7c8b9a0e1f2d3c4b5"
 OTHER_KEY = "live_rotated_9b7a43c8a1e5f6d7c8b9a0e1f2d3c4b5a6"
@@ -63,13 +69,9 @@ def request(
     query: Mapping[str, str] | None = None,
     token: str | None = None,
 ) -> AuthRequest:
-    def multi(values: Mapping[str, Any] | None, ci: bool) -> MultiMap:
-        items = {k: v if isinstance(v, tuple) else (v,) for k, v in (values or {}).items()}
-        return MultiMap(items, case_insensitive=ci)
-
-    return AuthRequest(
-        kind=kind, arn=ARN, token=token, headers=multi(headers, True), query=multi(query, False)
-    )
+    if kind is RequestKind.REST_TOKEN:
+        return parse_event(token_event("GET /orders", token or ""))
+    return parse_event(request_event("GET /orders", headers=headers, query=query))
 
 
 class CountingStore:
@@ -255,6 +257,25 @@ def test_token_events_use_the_token_and_refuse_query_locations(clock: FakeClock)
     query = ApiKeyValidator(store, location=ApiKeyLocation.query(), clock=clock)
     with pytest.raises(Unauthorized, match="REQUEST authorizer") as caught:
         query.validate(request(token, token=KEY))
+    assert caught.value.reason is ReasonCode.MISSING_CREDENTIAL
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        lambda h: request_event("GET /orders", headers=h),
+        lambda h: http_v1_event("GET /orders", headers=h),
+        lambda h: http_v2_event("GET /orders", headers=h),
+        lambda h: websocket_connect_event(headers=h),
+    ],
+    ids=["rest", "http_v1", "http_v2", "websocket"],
+)
+def test_every_request_kind_carries_the_key(
+    validator: ApiKeyValidator, event: Callable[[dict[str, str]], dict[str, Any]]
+) -> None:
+    assert validator.validate(parse_event(event({"X-API-Key": KEY}))).principal_id == "partner-a"
+    with pytest.raises(Unauthorized) as caught:
+        validator.validate(parse_event(event({"x-other": KEY})))
     assert caught.value.reason is ReasonCode.MISSING_CREDENTIAL
 
 

@@ -26,7 +26,13 @@ from authorizers.errors import (
     Unauthorized,
 )
 from authorizers.keystores._aws import AwsClientSettings
-from authorizers.request import AuthRequest, MultiMap, RequestKind
+from authorizers.request import AuthRequest
+from authorizers.testing.events import (
+    http_v2_event,
+    request_event,
+    token_event,
+    websocket_connect_event,
+)
 from authorizers.validators.hmac_signature import (
     HmacKey,
     HmacSignatureValidator,
@@ -48,16 +54,8 @@ def request(
     *,
     headers: Mapping[str, str | tuple[str, ...]] | None = None,
     query: Mapping[str, str | tuple[str, ...]] | None = None,
-    kind: RequestKind = RequestKind.REST_REQUEST,
 ) -> AuthRequest:
-    def multi(values: Mapping[str, Any] | None, ci: bool) -> MultiMap:
-        items = {k: v if isinstance(v, tuple) else (v,) for k, v in (values or {}).items()}
-        return MultiMap(items, case_insensitive=ci)
-
-    arn = f"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/{method}{path}"
-    return AuthRequest(
-        kind=kind, arn=ApiArn.parse(arn), headers=multi(headers, True), query=multi(query, False)
-    )
+    return parse_event(request_event(f"{method} {path}", headers=headers, query=query))
 
 
 def signed(
@@ -243,20 +241,25 @@ def test_multi_value_query_from_a_real_rest_event(clock: FakeClock) -> None:
     assert validator.validate(parse_event(event)).principal_id == "k1"
 
 
-def test_websocket_connect_signs_get_and_the_route_key(clock: FakeClock) -> None:
-    event = json.loads((EVENTS / "websocket_connect.json").read_text())
-    event["headers"] = (event.get("headers") or {}) | sign_request(
-        SECRET, "k1", "GET", "/$connect", timestamp=NOW
-    )
-    event.pop("multiValueHeaders", None)
-    validator = HmacSignatureValidator({"k1": SECRET}, clock=clock)
+def test_http_api_v2_repeated_query_parameters_verify(clock: FakeClock) -> None:
+    scheme = SignatureScheme(signed_query=("tag",))
+    query = {"tag": ["dog", "cat"]}
+    headers = sign_request(SECRET, "k1", "GET", "/pets", query=query, scheme=scheme, timestamp=NOW)
+    event = http_v2_event("GET /pets", headers=headers, query=query)
+    assert event["queryStringParameters"]["tag"] in ("dog,cat", "cat,dog")  # joined by 2.0
+    validator = HmacSignatureValidator({"k1": SECRET}, scheme=scheme, clock=clock)
     assert validator.validate(parse_event(event)).principal_id == "k1"
 
 
+def test_websocket_connect_signs_get_and_the_route_key(clock: FakeClock) -> None:
+    headers = sign_request(SECRET, "k1", "GET", "/$connect", timestamp=NOW)
+    validator = HmacSignatureValidator({"k1": SECRET}, clock=clock)
+    assert validator.validate(parse_event(websocket_connect_event(headers=headers)))
+
+
 def test_token_events_get_a_clear_error(validator: HmacSignatureValidator) -> None:
-    event = json.loads((EVENTS / "rest_token.json").read_text())
     with pytest.raises(MalformedEvent, match="REQUEST authorizer"):
-        validator.validate(parse_event(event))
+        validator.validate(parse_event(token_event("GET /pets", "x")))
 
 
 def test_secret_hygiene_and_configuration_checks(

@@ -15,11 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from authorizers._internal.event_parsing import parse_event
-from authorizers.arn import ApiArn
 from authorizers.clock import FakeClock
 from authorizers.errors import ConfigurationError, MalformedEvent, ReasonCode, Unauthorized
 from authorizers.identity import Identity
-from authorizers.request import AuthRequest, ClientCert, MultiMap, RequestKind
+from authorizers.request import AuthRequest, MultiMap
+from authorizers.testing.events import client_certificate, request_event
 from authorizers.validator import AllOf
 from authorizers.validators.request_params import (
     ClientCertRule,
@@ -30,16 +30,20 @@ from authorizers.validators.request_params import (
 )
 
 EVENTS = Path(__file__).parent / "events"
-ARN = ApiArn.parse("arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/pets/a1b2")
 SHARED_SECRET = "hdr-secret-6c1f0b2d9e8a7c3b"
-CERT = ClientCert(
-    subject_dn="CN=client.example.com,O=Example Corp,C=US",
-    issuer_dn="CN=Example Private CA,O=Example Corp,C=US",
+CERT = client_certificate(
     serial_number="A1:B2:C3:D4",
     not_before="May 28 12:30:02 2019 GMT",
     not_after="Aug  5 09:36:04 2031 GMT",
 )
 IN_VALIDITY = 1_700_000_000.0  # 2023-11-14
+
+
+def cert_with(**changes: str | None) -> dict[str, Any]:
+    """CERT with some fields replaced (``notBefore``/``notAfter`` live under ``validity``)."""
+    cert = CERT | {k: v for k, v in changes.items() if k not in ("notBefore", "notAfter")}
+    validity = CERT["validity"] | {k: changes[k] for k in ("notBefore", "notAfter") if k in changes}
+    return cert | {"validity": validity}
 
 
 def request(
@@ -49,23 +53,18 @@ def request(
     path: Mapping[str, str] | None = None,
     stage: Mapping[str, str] | None = None,
     source_ip: str | None = "203.0.113.10",
-    cert: ClientCert | None = None,
-    kind: RequestKind = RequestKind.REST_REQUEST,
+    cert: Mapping[str, Any] | None = None,
 ) -> AuthRequest:
-    def multi(values: Mapping[str, Any] | None, ci: bool) -> MultiMap:
-        items = {k: v if isinstance(v, tuple) else (v,) for k, v in (values or {}).items()}
-        return MultiMap(items, case_insensitive=ci)
-
-    return AuthRequest(
-        kind=kind,
-        arn=ARN,
-        headers=multi(headers, True),
-        query=multi(query, False),
-        path_parameters=path or {},
-        stage_variables=stage or {},
-        source_ip=source_ip,
+    event = request_event(
+        "GET /pets/{petId}" if path else "GET /pets",
+        headers=headers,
+        query=query,
+        path_parameters=path or None,
+        stage_variables=stage,
+        source_ip=source_ip,  # type: ignore[arg-type]  # None: an event without one
         client_cert=cert,
     )
+    return parse_event(event)
 
 
 def load_event(name: str) -> AuthRequest:
@@ -201,12 +200,12 @@ def test_client_certificate_fields_and_validity_window() -> None:
     )
     assert validator.validate(request(cert=CERT))
     rejected = [
-        CERT.__class__(**{**_fields(CERT), "subject_dn": "CN=evil.example.org,O=X,C=US"}),
-        CERT.__class__(**{**_fields(CERT), "issuer_dn": "CN=Other CA"}),
-        CERT.__class__(**{**_fields(CERT), "serial_number": "a1:b2:c3:d5"}),
-        CERT.__class__(**{**_fields(CERT), "serial_number": None}),
-        CERT.__class__(**{**_fields(CERT), "not_after": "yesterday"}),
-        CERT.__class__(**{**_fields(CERT), "not_before": None}),
+        cert_with(subjectDN="CN=evil.example.org,O=X,C=US"),
+        cert_with(issuerDN="CN=Other CA"),
+        cert_with(serialNumber="a1:b2:c3:d5"),
+        cert_with(serialNumber=None),
+        cert_with(notAfter="yesterday"),
+        cert_with(notBefore=None),
     ]
     for cert in rejected:
         assert reason_of(validator, request(cert=cert)) is ReasonCode.CLIENT_CERT_REJECTED
@@ -220,17 +219,11 @@ def test_client_certificate_fields_and_validity_window() -> None:
 
 
 def test_validity_accepts_iso_dates_and_can_be_turned_off() -> None:
-    iso = ClientCert(
-        subject_dn="CN=x", not_before="2020-01-01T00:00:00Z", not_after="2030-01-01T00:00:00+00:00"
-    )
+    iso = cert_with(notBefore="2020-01-01T00:00:00Z", notAfter="2030-01-01T00:00:00+00:00")
     assert cert_validator(FakeClock(IN_VALIDITY)).validate(request(cert=iso))
-    expired = ClientCert(subject_dn="CN=x", not_after="garbage")
+    unreadable = cert_with(notAfter="garbage")
     unchecked = cert_validator(FakeClock(IN_VALIDITY), check_validity=False)
-    assert unchecked.validate(request(cert=expired))
-
-
-def _fields(cert: ClientCert) -> dict[str, Any]:
-    return {name: getattr(cert, name) for name in cert.__slots__}
+    assert unchecked.validate(request(cert=unreadable))
 
 
 # --- principal, event kinds, composition -----------------------------------------------------
@@ -250,7 +243,7 @@ def test_principal_fixed_from_a_header_or_from_the_certificate() -> None:
     by_cert = RequestValidator(
         client_cert=ClientCertRule(check_validity=False), principal_from="client_cert:subject_dn"
     )
-    assert by_cert.validate(request(cert=CERT)).principal_id == CERT.subject_dn
+    assert by_cert.validate(request(cert=CERT)).principal_id == CERT["subjectDN"]
     by_query = RequestValidator(deny_cidrs=["192.0.2.0/24"], principal_from="query:client")
     assert reason_of(by_query, request()) is ReasonCode.MISSING_CREDENTIAL
 
