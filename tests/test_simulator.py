@@ -467,3 +467,18 @@ def test_explain_shows_the_deciding_statement() -> None:
     text = simulate(allow("GET/a", "GET/b"), "GET /b").explain()
     assert text.splitlines()[0] == f"allow (200) for {API}/GET/b [rest]"
     assert json.dumps(statement("Allow", f"{API}/GET/b"), sort_keys=True) in text
+
+
+def test_abbreviated_resources_are_not_expanded() -> None:
+    """§4.2: "Abbreviated resources (`execute-api:/stage/VERB/path`) are documented only for
+    **resource policies** ... In authorizer output they are **UNVERIFIED**, so always return
+    full ARNs"."""
+    response = policy(statement("Allow", "execute-api:/prod/GET/*"))
+    assert simulate(response, "GET /pets").decision is GatewayDecision.IMPLICIT_DENY
+
+
+def test_context_principal_id_does_not_override_the_principal() -> None:
+    """§3: `principalId` "exposed as `$context.authorizer.principalId`"."""
+    result = simulate({**VALID, "context": {"principalId": "spoofed"}}, "GET /x")
+    assert result.context["principalId"] == "user-1"
+    assert "principalId" in result.warnings[0]
