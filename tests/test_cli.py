@@ -142,15 +142,15 @@ def test_simulate_reads_stdin_and_prints_json(tmp_path: Path) -> None:
     assert summary["statement_index"] == 0
 
 
-def test_simulate_invalid_response_exits_1_with_reasons(tmp_path: Path) -> None:
+def test_simulate_invalid_response_exits_1_with_reasons(tmp_path: Path, cli: InProcess) -> None:
     write_json(tmp_path / "bad.json", {**POLICY, "context": {"groups": ["a"]}})
-    result = run(tmp_path, "simulate", "bad.json", "GET /pets/1")
+    result = cli("simulate", "bad.json", "GET /pets/1")
     assert result.returncode == 1
     assert "invalid (500)" in result.stdout
     assert "context['groups'] is list" in result.stdout
 
 
-def test_simulate_other_api_and_options(tmp_path: Path) -> None:
+def test_simulate_other_api_and_options(tmp_path: Path, cli: InProcess) -> None:
     china = "arn:aws-cn:execute-api:cn-north-1:123456789012:abc/prod/GET/"
     policy = {
         **POLICY,
@@ -160,8 +160,8 @@ def test_simulate_other_api_and_options(tmp_path: Path) -> None:
         },
     }
     write_json(tmp_path / "r.json", policy)
-    assert run(tmp_path, "simulate", "r.json", "GET /a", "--api", china).returncode == 1
-    result = run(tmp_path, "simulate", "r.json", "GET /a", "--api", china, "--actions", "iam")
+    assert cli("simulate", "r.json", "GET /a", "--api", china).returncode == 1
+    result = cli("simulate", "r.json", "GET /a", "--api", china, "--actions", "iam")
     assert result.returncode == 0, result.stdout
 
 
@@ -231,9 +231,9 @@ def test_mint_ec_and_broken_tokens(tmp_path: Path) -> None:
     assert "neither saved" in broken.stderr  # an unverifiable token is pointed out
 
 
-def test_mint_from_json_file_and_headers(tmp_path: Path) -> None:
+def test_mint_from_json_file_and_headers(tmp_path: Path, cli: InProcess) -> None:
     write_json(tmp_path / "claims.json", {"custom:role": "admin"})
-    result = run(tmp_path, "mint", "--claims", "@claims.json", "--header", "typ=at+jwt")
+    result = cli("mint", "--key-type", "EC", "--claims", "@claims.json", "--header", "typ=at+jwt")
     assert result.returncode == 0
     token = result.stdout.strip()
     assert jwt.get_unverified_header(token)["typ"] == "at+jwt"
@@ -316,11 +316,17 @@ def test_invoke_generated_event_and_checks(project: Path) -> None:
     assert f"implicit_deny (403) for {API}/GET/pets/8" in checked.stdout
 
 
+@pytest.fixture
+def isolated_imports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process ``invoke`` adds the project to sys.path and imports ``app``: undo both."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delitem(sys.modules, "app", raising=False)
+
+
+@pytest.mark.usefixtures("isolated_imports")
 @pytest.mark.parametrize("kind", ["request", "http-v1", "http-v2", "websocket"])
-def test_invoke_every_event_kind(project: Path, kind: str) -> None:
-    result = run(
-        project, "invoke", "app:handler", "--kind", kind, "--token", "Bearer good", "--json"
-    )
+def test_invoke_every_event_kind(project: Path, cli: InProcess, kind: str) -> None:
+    result = cli("invoke", "app:handler", "--kind", kind, "--token", "Bearer good", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     document = json.loads(result.stdout)
     assert document["results"][0]["decision"] == "allow"
@@ -373,11 +379,10 @@ def test_invoke_event_from_a_file_and_from_events(project: Path) -> None:
         (["app:handler"], "one of the arguments --event --kind is required"),
     ],
 )
+@pytest.mark.usefixtures("isolated_imports")
 def test_invoke_input_errors_exit_2(
-    project: Path, cli: InProcess, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+    project: Path, cli: InProcess, args: list[str], message: str
 ) -> None:
-    monkeypatch.setattr(sys, "path", list(sys.path))  # invoke adds the project directory
-    monkeypatch.delitem(sys.modules, "app", raising=False)
     write_json(project / "list.json", [1])
     write_json(project / "odd.json", {"type": "TOKEN"})
     result = cli("invoke", *args)
@@ -396,9 +401,9 @@ def test_events_prints_every_kind(tmp_path: Path) -> None:
     assert events["websocket"]["methodArn"].endswith("/prod/$connect")
 
 
-def test_events_options(tmp_path: Path) -> None:
-    result = run(
-        tmp_path, "events", "request", "--route", "DELETE /pets/9", "--token", "",
+def test_events_options(cli: InProcess) -> None:
+    result = cli(
+        "events", "request", "--route", "DELETE /pets/9", "--token", "",
         "--header", "X-Api-Key=k1", "--query", "a=1", "--query", "a=2",
         "--stage-variable", "env=test", "--api-id", "zzz111", "--stage", "beta",
     )  # fmt: skip

@@ -121,6 +121,12 @@ def test_kid_is_the_rfc7638_thumbprint_and_survives_a_pem_round_trip() -> None:
     assert thumbprint(reloaded.key.private_key) == issuer.kid
 
 
+@pytest.fixture(scope="module")
+def issuers() -> dict[str, TestIssuer]:
+    """One issuer per key type for the whole module: key generation is the slow part."""
+    return {key_type: TestIssuer(key_type=key_type) for key_type in ("RSA", "EC", "OKP")}
+
+
 @pytest.mark.parametrize(
     ("kind", "error"),
     [
@@ -136,9 +142,9 @@ def test_kid_is_the_rfc7638_thumbprint_and_survives_a_pem_round_trip() -> None:
 )
 @pytest.mark.parametrize("key_type", ["RSA", "EC", "OKP"])
 def test_broken_tokens_are_rejected_for_the_stated_reason(
-    kind: BrokenToken, error: type[Exception], key_type: str
+    issuers: dict[str, TestIssuer], kind: BrokenToken, error: type[Exception], key_type: str
 ) -> None:
-    issuer = TestIssuer(key_type=key_type)
+    issuer = issuers[key_type]
     token = issuer.mint_broken(kind)
     assert verify(issuer, issuer.mint())  # the same issuer's good token passes
     with pytest.raises(error):
