@@ -6,8 +6,9 @@ use (AWS adds context keys over time), strict about the ones we do: a wrong type
 shape raises :class:`MalformedEvent` (fail closed, 500), never a guess. Error details name the
 field, never its value: the value may be a credential.
 
-This runs on every invocation, so the common paths avoid work: no copies of maps already in
-the right shape, the ARN parse is cached, and the TOKEN path touches three keys only.
+This runs on every invocation, so the common paths avoid Python-level loops: map types are
+checked with set(map(type, ...)) (in C), header/query lookup indexes are built on first use,
+and ARN parses are cached.
 """
 
 from __future__ import annotations
@@ -72,22 +73,7 @@ def _rest_or_websocket_request(event: Mapping[str, Any]) -> AuthRequest:
     context = _object(event, "requestContext")
     if arn.verb is None or context.get("eventType") == "CONNECT":
         return _websocket_request(event, arn, context)
-    identity = _object(context, "identity", "requestContext.")
-    return AuthRequest(
-        kind=RequestKind.REST_REQUEST,
-        arn=arn,
-        headers=_headers(event),
-        query=_query(event),
-        path_parameters=_read_only_str_map(event, "pathParameters"),
-        stage_variables=_read_only_str_map(event, "stageVariables"),
-        source_ip=_optional_str(identity, "sourceIp", "requestContext.identity."),
-        client_cert=_client_cert(identity, "requestContext.identity."),
-        method=_optional_str(event, "httpMethod") or arn.verb,
-        path=_optional_str(event, "path") or arn.path,
-        resource=_optional_str(event, "resource"),
-        request_id=_optional_str(context, "requestId", "requestContext."),
-        raw_event=event,
-    )
+    return _proxy_style_request(RequestKind.REST_REQUEST, event, arn, context)
 
 
 def _websocket_request(
@@ -119,11 +105,29 @@ def _websocket_request(
 def _http_v1_request(event: Mapping[str, Any]) -> AuthRequest:
     arn = _http_arn(event, "methodArn")
     context = _object(event, "requestContext")
-    identity = _object(context, "identity", "requestContext.")
     # 1.0 joins the identity-source values into one string (the same as authorizationToken).
     joined = _optional_str(event, "identitySource")
+    return _proxy_style_request(
+        RequestKind.HTTP_V1,
+        event,
+        arn,
+        context,
+        route_key=_optional_str(context, "routeKey", "requestContext."),
+        identity_source=tuple(joined.split(",")) if joined else (),
+    )
+
+
+def _proxy_style_request(
+    kind: RequestKind,
+    event: Mapping[str, Any],
+    arn: ApiArn,
+    context: Mapping[str, Any],
+    **specific: Any,
+) -> AuthRequest:
+    """REST REQUEST and HTTP API 1.0 events share the REST proxy-event layout."""
+    identity = _object(context, "identity", "requestContext.")
     return AuthRequest(
-        kind=RequestKind.HTTP_V1,
+        kind=kind,
         arn=arn,
         headers=_headers(event),
         query=_query(event),
@@ -134,10 +138,9 @@ def _http_v1_request(event: Mapping[str, Any]) -> AuthRequest:
         method=_optional_str(event, "httpMethod") or arn.verb,
         path=_optional_str(event, "path") or arn.path,
         resource=_optional_str(event, "resource"),
-        route_key=_optional_str(context, "routeKey", "requestContext."),
-        identity_source=tuple(joined.split(",")) if joined else (),
         request_id=_optional_str(context, "requestId", "requestContext."),
         raw_event=event,
+        **specific,
     )
 
 
