@@ -260,3 +260,11 @@ def test_request_events_need_sources_when_cached() -> None:
     with pytest.raises(ConfigurationError, match="need identity sources"):
         CacheReplay(CountingHandler()).request(event)
     assert CacheReplay(CountingHandler(), ttl_seconds=0).request(event).invoked
+
+
+def test_unauthorized_without_invoking_names_the_api_kind() -> None:
+    step = CacheReplay(
+        CountingHandler(), identity_sources=["$request.header.Authorization"]
+    ).request(http_v2_event("GET /a", identity_sources=[]))
+    assert (step.invoked, step.status, step.result.api_kind.value) == (False, 401, "http_iam")
+    assert str(step).endswith("/$default/GET/a: not invoked -> unauthorized 401")

@@ -22,7 +22,13 @@ from typing import Any
 from authorizers.clock import MonotonicClock, monotonic_clock
 from authorizers.errors import ConfigurationError
 from authorizers.request import AuthRequest, RequestKind
-from authorizers.testing.simulator import ApiKind, GatewayDecision, Result, simulate
+from authorizers.testing.simulator import (
+    ApiKind,
+    GatewayDecision,
+    Result,
+    infer_api_kind,
+    simulate,
+)
 
 Handler = Callable[[Mapping[str, Any], Any], Any]
 MAX_TTL_SECONDS = 3600
@@ -160,9 +166,7 @@ class CacheReplay:
         return ReplayStep(index, invoked=True, cached=False, cache_key=key, result=result)
 
     def _kind(self, request: AuthRequest) -> ApiKind:
-        if self.api_kind is not None:
-            return ApiKind(self.api_kind)
-        return ApiKind.WEBSOCKET if request.arn.verb is None else ApiKind.REST
+        return ApiKind(self.api_kind) if self.api_kind else infer_api_kind(None, request)
 
     def _invoke(self, event: Mapping[str, Any]) -> Any:
         self.invocations += 1
