@@ -13,9 +13,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
-import logging
 import os
 import re
 import shutil
@@ -28,8 +28,6 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-log = logging.getLogger(__name__)
 
 #: Lambda runtime id -> Python version. python3.11 runs on Amazon Linux 2 (glibc 2.26), the
 #: others on Amazon Linux 2023 (glibc 2.34); that decides which manylinux wheels may be used.
@@ -80,10 +78,7 @@ class LayerTarget:
 
     @property
     def platforms(self) -> tuple[str, ...]:
-        """Wheel platform tags the runtime's glibc can load, most preferred first.
-
-        pip does not expand ``manylinux_2_34`` to older tags by itself, so each is listed.
-        """
+        """Wheel tags the runtime's glibc loads, best first (pip will not expand them itself)."""
         machine = ARCHITECTURES[self.architecture]
         glibc = ("2014",) if self.runtime in _AL2_RUNTIMES else ("_2_34", "_2_28", "2014")
         return tuple(f"manylinux{tag}_{machine}" for tag in glibc)
@@ -143,9 +138,7 @@ def _run(command: Sequence[str], what: str) -> bool:
     """Run a tool quietly; a failure raises with its output when ``what`` names the step."""
     done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode != 0 and what:
-        raise LayerBuildError(
-            f"{what} failed (exit {done.returncode}):\n{done.stdout}{done.stderr}"
-        )
+        raise LayerBuildError(f"{what} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
     return done.returncode == 0
 
 
@@ -158,7 +151,6 @@ def _pip_target_args(target: LayerTarget) -> list[str]:
 
 
 def _download(target: LayerTarget, requirements: Sequence[str], wheelhouse: Path) -> None:
-    log.info("downloading wheels for %s into %s", target.name, wheelhouse)
     command = [*_PIP, "download", "--dest", str(wheelhouse), *_pip_target_args(target)]
     _run([*command, *requirements], "pip download")
 
@@ -176,18 +168,19 @@ def dependency_tree(
     *,
     refresh: bool = False,
     offline: bool = False,
+    compile_with: str | None = None,
 ) -> Path:
-    """The installed, pruned dependencies for ``target``, cached under ``cache_dir``.
+    """The installed, pruned, maybe compiled dependencies for ``target``, cached by their
+    exact inputs (requirements, wheel names, compiled or not): a repeated build links them.
 
-    Wheels live in a per-target wheelhouse and are installed with ``--no-index``; the index is
-    asked only when the wheelhouse cannot satisfy ``requirements`` (or on ``refresh``), never
-    when ``offline``. The installed tree is cached by its exact inputs (requirements and wheel
-    file names), so a repeated build copies it instead of running pip.
+    Wheels are installed from the per-target wheelhouse with ``--no-index``; the index is asked
+    only for missing wheels (or on ``refresh``), never when ``offline``.
     """
     wheelhouse = cache_dir / "wheels" / target.name
     if refresh and not offline:
         _download(target, requirements, wheelhouse)
-    if (cached := _tree_path(target, requirements, cache_dir)).is_dir():
+    key = [*requirements, f"compiled={compile_with is not None}"]
+    if (cached := _tree_path(target, key, cache_dir)).is_dir():
         return cached
     cached.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cached.parent, prefix=".partial-") as partial:
@@ -204,17 +197,37 @@ def dependency_tree(
             shutil.rmtree(site_dir, ignore_errors=True)  # no leftovers of the failed attempt
             _download(target, requirements, wheelhouse)
             _run(install, "pip install")
-            cached = _tree_path(target, requirements, cache_dir)
+            cached = _tree_path(target, key, cache_dir)
         prune(site_dir)
+        if compile_with is not None:
+            compile_tree(site_dir, compile_with)
+        for path in site_dir.rglob("*"):  # builds hard-link these files: keep them pristine
+            if path.is_file():
+                path.chmod(path.stat().st_mode & ~0o222)
         with contextlib.suppress(OSError):  # a concurrent build may have stored it first
             site_dir.rename(cached)
     return cached
 
 
+def _link_or_copy(source: str, destination: str) -> None:
+    """Hard-link a (read-only) cached file: a build then writes almost nothing."""
+    try:
+        os.link(source, destination)
+    except OSError:  # another file system, or links not supported
+        shutil.copy2(source, destination)
+
+
+def fetch(target: LayerTarget, cache_dir: Path, *, refresh: bool = False) -> Path:
+    """Prepare everything a default build of ``target`` needs, so it can then run offline."""
+    compiler = find_interpreter(target.python_version)
+    requirements = runtime_requirements()
+    return dependency_tree(target, requirements, cache_dir, refresh=refresh, compile_with=compiler)
+
+
 def copy_package(site_dir: Path, source: Path) -> None:
     """Copy the ``authorizers`` package from ``source``, plus minimal metadata so that
     ``importlib.metadata.version("authorizers")`` works inside Lambda."""
-    ignore = shutil.ignore_patterns("__pycache__", "tests", ".*", "*.pyc", "*.pyo")
+    ignore = shutil.ignore_patterns("__pycache__", "tests", ".*", "*.pyc", "*.pyo", "*.pyi")
     shutil.copytree(source, site_dir / "authorizers", ignore=ignore)
     version = _package_metadata(source)[0]
     dist_info = site_dir / f"authorizers-{version}.dist-info"
@@ -229,23 +242,21 @@ def prune(site_dir: Path) -> None:
     for path in sorted(site_dir.rglob("*"), reverse=True):  # children before parents
         if path.is_dir() and path.name in _DROPPED_DIRS:
             shutil.rmtree(path)
-        elif path.is_file() and (
-            path.suffix in _DROPPED_SUFFIXES
-            or (path.parent.name.endswith(".dist-info") and path.name in _DIST_INFO_NOISE)
+        elif path.suffix in _DROPPED_SUFFIXES or (
+            path.parent.suffix == ".dist-info" and path.name in _DIST_INFO_NOISE
         ):
             path.unlink()
 
 
 def _python_version_of(executable: str) -> str | None:
     probe = "import sys; print(sys.implementation.name, '%d.%d' % sys.version_info[:2])"
+    command = [executable, "-I", "-c", probe]
     try:
-        done = subprocess.run(  # noqa: S603
-            [executable, "-I", "-c", probe], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)  # noqa: S603
+    except (OSError, subprocess.SubprocessError):
         return None
     name, _, version = done.stdout.strip().partition(" ")
-    return version if done.returncode == 0 and name == "cpython" else None
+    return version if name == "cpython" else None
 
 
 def _pyenv_candidates(version: str) -> list[str]:
@@ -253,38 +264,36 @@ def _pyenv_candidates(version: str) -> list[str]:
     if pyenv is None:
         return []
     try:
-        root = subprocess.run(  # noqa: S603
-            [pyenv, "root"], capture_output=True, text=True, timeout=30, check=True
-        ).stdout.strip()
+        done = subprocess.run([pyenv, "root"], capture_output=True, text=True, check=True)  # noqa: S603
     except (OSError, subprocess.SubprocessError):
         return []
-    found = Path(root, "versions").glob(f"{version}.*/bin/python{version}")
+    found = Path(done.stdout.strip(), "versions").glob(f"{version}.*/bin/python{version}")
     return sorted((str(path) for path in found), reverse=True)  # newest patch release first
 
 
+@functools.cache
 def find_interpreter(version: str) -> str | None:
-    """A local CPython of ``version`` ("3.13"): this one, ``pythonX.Y`` on PATH, or pyenv's."""
+    """A local CPython of ``version`` ("3.13"): this one, pyenv's, or ``pythonX.Y`` on PATH
+    (last: a pyenv shim there takes most of a second just to fail)."""
     if sys.implementation.name == "cpython" and f"3.{sys.version_info[1]}" == version:
         return sys.executable
-    for candidate in [shutil.which(f"python{version}"), *_pyenv_candidates(version)]:
+    for candidate in [*_pyenv_candidates(version), shutil.which(f"python{version}")]:
         if candidate and _python_version_of(candidate) == version:
             return candidate
     return None
 
 
-def compile_tree(site_dir: Path, interpreter: str) -> None:
-    """Write ``.pyc`` next to every module, as Lambda will import them from ``/opt/python``.
+def compile_tree(site_dir: Path, interpreter: str, only: Path | None = None) -> None:
+    """Write ``.pyc`` next to every module (of ``only``, if given) in ``site_dir``, recording
+    the path Lambda imports them from (``/opt/python/...``), not this machine's.
 
     ``unchecked-hash`` pycs do not depend on file times (reproducible) and skip the source
     check at import; the layer is immutable, so they can never go stale.
     """
     command = [interpreter, "-I", "-m", "compileall", "-q", "-j", "1", "-s", str(site_dir)]
-    command += ["-p", LAYER_MOUNT, "--invalidation-mode", "unchecked-hash", str(site_dir)]
+    command += ["-p", LAYER_MOUNT, "--invalidation-mode", "unchecked-hash"]
+    command.append(str(only or site_dir))
     _run(command, "byte-compilation")
-
-
-def tree_size(root: Path) -> int:
-    return sum(path.stat().st_size for path in root.rglob("*") if path.is_file())
 
 
 def write_reproducible_zip(root: Path, zip_path: Path) -> None:
@@ -308,14 +317,6 @@ def layer_file_name(target: LayerTarget, package_source: Path = PACKAGE_SOURCE) 
     return f"authorizers-layer-{_package_metadata(package_source)[0]}-{target.name}.zip"
 
 
-def _compiler_for(target: LayerTarget, compile_with: str | None, byte_compile: bool) -> str | None:
-    if compile_with is None:
-        return find_interpreter(target.python_version) if byte_compile else None
-    if _python_version_of(compile_with) != target.python_version:
-        raise LayerBuildError(f"{compile_with} is not CPython {target.python_version}")
-    return compile_with
-
-
 def build_layer(
     target: LayerTarget,
     out_dir: Path,
@@ -332,31 +333,33 @@ def build_layer(
     """Build the layer for ``target`` into ``out_dir``: a zip, or (``as_zip=False``, for
     ``sam build``) the ``python/`` tree itself.
 
-    ``.pyc`` files are written by ``compile_with``, else by a local interpreter of the target
-    version if one is found (``byte_compile=False``: none). ``requirements`` and
-    ``package_source`` default to this package's own; overriding them builds a layer from
-    another checkout or a pinned set.
+    ``.pyc`` are written by ``compile_with``, else by a local interpreter of the target version
+    if there is one (none if not ``byte_compile``). ``requirements`` and ``package_source``
+    default to this package's own (another checkout, a pinned set).
     """
-    interpreter = _compiler_for(target, compile_with, byte_compile)
+    interpreter = compile_with
+    if interpreter is None and byte_compile:
+        interpreter = find_interpreter(target.python_version)
+    elif interpreter is not None and _python_version_of(interpreter) != target.python_version:
+        raise LayerBuildError(f"{interpreter} is not CPython {target.python_version}")
     wanted = runtime_requirements(package_source) if requirements is None else list(requirements)
     cache = cache_dir or default_cache_dir()
-    dependencies = dependency_tree(target, wanted, cache, refresh=refresh, offline=offline)
+    dependencies = dependency_tree(
+        target, wanted, cache, refresh=refresh, offline=offline, compile_with=interpreter
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="authorizers-layer-") as staging:
-        site_dir = Path(staging, "python")
-        shutil.copytree(dependencies, site_dir)
+        site_dir = Path(staging if as_zip else out_dir, "python")
+        shutil.rmtree(site_dir, ignore_errors=True)
+        shutil.copytree(dependencies, site_dir, copy_function=_link_or_copy)
         copy_package(site_dir, package_source)
-        prune(site_dir)
         if interpreter is not None:
-            compile_tree(site_dir, interpreter)
-        unzipped = tree_size(site_dir)
+            compile_tree(site_dir, interpreter, only=site_dir / "authorizers")
+        unzipped = sum(path.stat().st_size for path in site_dir.rglob("*") if path.is_file())
         if unzipped > MAX_UNZIPPED_BYTES:
             raise LayerBuildError(f"layer unzips to {unzipped} bytes, over Lambda's limit")
-        out_dir.mkdir(parents=True, exist_ok=True)
         if not as_zip:
-            destination = out_dir / "python"
-            shutil.rmtree(destination, ignore_errors=True)
-            shutil.copytree(site_dir, destination)
-            return LayerBuild(target, destination, unzipped, None, interpreter)
+            return LayerBuild(target, site_dir, unzipped, None, interpreter)
         zip_path = out_dir / layer_file_name(target, package_source)
         write_reproducible_zip(Path(staging), zip_path)
     zipped = zip_path.stat().st_size

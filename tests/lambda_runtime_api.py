@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import queue
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -47,6 +48,15 @@ class _Pending:
         self.outcome: Outcome | None = None
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A function process killed mid-poll resets its connection: expected, not news."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class LambdaRuntimeApi:
     """Serve invocations to one function process; ``invoke`` blocks until it answers.
 
@@ -60,8 +70,7 @@ class LambdaRuntimeApi:
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._pending: dict[str, _Pending] = {}
         self._init_failed = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

@@ -68,8 +68,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.layer_action == "fetch":
             for target in targets:
-                requirements = layer.runtime_requirements()
-                layer.dependency_tree(target, requirements, cache_dir, refresh=args.refresh)
+                layer.fetch(target, cache_dir, refresh=args.refresh)
                 print(f"{target.name}: wheels cached in {cache_dir}")
             return EXIT_OK
         if args.format == "dir" and len(targets) > 1:

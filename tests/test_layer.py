@@ -1,0 +1,347 @@
+"""The Lambda layer build: target wheels, pruning, .pyc, a reproducible zip, and a layer that
+authorizes a real token in a clean interpreter with nothing else on ``sys.path``.
+
+Builds run offline from the wheel cache (``make layer-wheels`` / ``authorizers layer fetch``
+fills it); without it the build tests skip rather than reach the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lambda_runtime_api import write_sample_handler
+
+from authorizers import layer
+from authorizers.cli import main
+from authorizers.layer import LayerBuildError, LayerTarget
+from authorizers.testing.issuer import TestIssuer
+
+REPO = Path(__file__).resolve().parents[1]
+LOCAL_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
+LOCAL_ARCH = {"aarch64": "arm64"}.get(platform.machine(), platform.machine())
+ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/pets/7"
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[\s;\[<>=!~]", requirement.strip(), maxsplit=1)[0].lower()
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _local_target() -> LayerTarget:
+    if f"python{LOCAL_VERSION}" not in layer.RUNTIMES or LOCAL_ARCH not in layer.ARCHITECTURES:
+        pytest.skip(f"no Lambda runtime for Python {LOCAL_VERSION} on {LOCAL_ARCH}")
+    return LayerTarget(f"python{LOCAL_VERSION}", LOCAL_ARCH)
+
+
+def _offline(build: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return build(*args, offline=True, **kwargs)
+    except LayerBuildError as error:
+        pytest.skip(f"wheel cache not filled (make layer-wheels): {error}")
+
+
+@pytest.fixture(scope="module")
+def package_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A frozen copy of the package (with pyproject), so concurrent edits cannot make two
+    builds differ."""
+    root = tmp_path_factory.mktemp("checkout")
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(REPO / "authorizers", root / "authorizers", ignore=ignore)
+    return root / "authorizers"
+
+
+@pytest.fixture(scope="module")
+def local_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The full layer for this interpreter's runtime, built through the CLI as sam build does."""
+    target = _local_target()
+    out = tmp_path_factory.mktemp("layer")
+    argv = ["layer", "build", "--runtime", target.runtime, "--arch", target.architecture]
+    code = main([*argv, "--format", "dir", "--offline", "--out", str(out)])
+    if code != 0:
+        pytest.skip("wheel cache not filled (make layer-wheels)")
+    return out / "python"
+
+
+# -- targets and requirements -----------------------------------------------------------------
+
+
+def test_wheel_platforms_follow_the_runtime_glibc() -> None:
+    assert LayerTarget("python3.11", "x86_64").platforms == ("manylinux2014_x86_64",)
+    assert LayerTarget("python3.13", "arm64").platforms == (
+        "manylinux_2_34_aarch64",
+        "manylinux_2_28_aarch64",
+        "manylinux2014_aarch64",
+    )
+    assert LayerTarget().name == "python3.13-x86_64"
+    with pytest.raises(ValueError, match="runtime"):
+        LayerTarget("python3.9")
+    with pytest.raises(ValueError, match="architecture"):
+        LayerTarget("python3.13", "aarch64")  # Lambda calls it arm64
+
+
+def test_requirements_are_the_project_dependencies_minus_the_runtime_sdk() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    declared = {_name(item) for item in project["dependencies"]}
+    wanted = {_name(item) for item in layer.runtime_requirements()}
+    assert wanted == declared - {"boto3", "botocore"}
+    assert {"pyjwt", "cryptography", "requests", "cachetools", "aws-lambda-powertools"} <= wanted
+    assert "pytest" not in wanted
+
+
+def test_requirements_come_from_the_checkout_and_drop_boto3(tmp_path: Path) -> None:
+    (tmp_path / "authorizers").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "authorizers"\nversion = "9.9.9"\n'
+        'dependencies = ["pyjwt>=2", "boto3>=1.34", "botocore", "cachetools"]\n'
+    )
+    source = tmp_path / "authorizers"
+    assert layer.runtime_requirements(source) == ["pyjwt>=2", "cachetools"]
+    assert layer.layer_file_name(LayerTarget(), source).startswith("authorizers-layer-9.9.9-")
+
+
+def test_without_a_checkout_the_installed_metadata_is_used(tmp_path: Path) -> None:
+    wanted = layer.runtime_requirements(tmp_path / "authorizers")
+    assert "pyjwt" in {_name(item) for item in wanted}
+    assert not any("extra" in item for item in wanted)
+
+
+# -- pruning, compilation, zip ------------------------------------------------------------------
+
+
+def test_prune_drops_what_lambda_never_runs(tmp_path: Path) -> None:
+    files = [
+        "bin/normalizer",
+        "pkg/__init__.py",
+        "pkg/py.typed",
+        "pkg/core.pyi",
+        "pkg/__pycache__/core.cpython-313.pyc",
+        "pkg/tests/test_core.py",
+        "pkg-1.0.dist-info/METADATA",
+        "pkg-1.0.dist-info/RECORD",
+        "pkg-1.0.dist-info/INSTALLER",
+        "pkg-1.0.dist-info/licenses/LICENSE",
+    ]
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    layer.prune(tmp_path)
+    kept = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert kept == [
+        "pkg-1.0.dist-info/METADATA",
+        "pkg-1.0.dist-info/licenses/LICENSE",
+        "pkg/__init__.py",
+        "pkg/py.typed",
+    ]
+
+
+def _tree(root: Path, mtime: float, mode: int) -> Path:
+    for name, body in [("python/b/mod.py", "b = 2\n"), ("python/a.py", "a = 1\n")]:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body)
+        path.chmod(mode)
+        os.utime(path, (mtime, mtime))
+    tool = root / "python/tool.so"
+    tool.write_bytes(b"\x7fELF")
+    tool.chmod(0o700)
+    return root
+
+
+def test_zip_depends_on_contents_only(tmp_path: Path) -> None:
+    first, second = tmp_path / "one.zip", tmp_path / "two.zip"
+    layer.write_reproducible_zip(_tree(tmp_path / "t1", 1_600_000_000, 0o600), first)
+    layer.write_reproducible_zip(_tree(tmp_path / "t2", 1_700_000_000, 0o664), second)
+    assert _sha256(first) == _sha256(second)
+    with zipfile.ZipFile(first) as archive:
+        infos = archive.infolist()
+    assert [info.filename for info in infos] == ["python/a.py", "python/b/mod.py", "python/tool.so"]
+    assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
+    modes = [(info.external_attr >> 16) & 0o777 for info in infos]
+    assert modes == [0o644, 0o644, 0o755]
+
+
+def test_find_interpreter_checks_the_version_it_returns() -> None:
+    assert layer.find_interpreter(LOCAL_VERSION) == sys.executable
+    assert layer.find_interpreter("3.99") is None
+
+
+def test_compiling_with_a_wrong_interpreter_is_refused(tmp_path: Path) -> None:
+    other = "3.12" if LOCAL_VERSION != "3.12" else "3.13"
+    with pytest.raises(LayerBuildError, match="is not CPython"):
+        layer.build_layer(LayerTarget(f"python{other}"), tmp_path, compile_with=sys.executable)
+
+
+# -- real builds (offline, from the wheel cache) --------------------------------------------
+
+
+def test_same_inputs_give_the_same_zip(tmp_path: Path, package_snapshot: Path) -> None:
+    target = _local_target()
+    builds = [
+        _offline(
+            layer.build_layer,
+            target,
+            tmp_path / out,
+            requirements=["cachetools"],
+            package_source=package_snapshot,
+        )
+        for out in ("first", "second")
+    ]
+    assert builds[0].compiled_with == sys.executable
+    assert builds[0].path.name == f"authorizers-layer-0.1.0-{target.name}.zip"
+    assert _sha256(builds[0].path) == _sha256(builds[1].path)
+    with zipfile.ZipFile(builds[0].path) as archive:
+        names = archive.namelist()
+    assert names == sorted(names)
+    assert all(name.startswith("python/") for name in names)
+    tag = f"cpython-{sys.version_info[0]}{sys.version_info[1]}"
+    assert f"python/authorizers/__pycache__/layer.{tag}.pyc" in names
+    assert "python/authorizers/py.typed" in names
+    assert "python/authorizers-0.1.0.dist-info/METADATA" in names
+
+
+def test_the_layer_holds_the_runtime_and_nothing_else(local_layer: Path) -> None:
+    top = {path.name for path in local_layer.iterdir()}
+    assert {"authorizers", "jwt", "cryptography", "requests", "cachetools"} <= top
+    assert "aws_lambda_powertools" in top
+    assert not {"bin", "boto3", "botocore", "pytest"} & top
+    files = [path for path in local_layer.rglob("*") if path.is_file()]
+    assert not [path for path in files if path.suffix == ".pyi" or "tests" in path.parts]
+    assert not [path for path in files if path.name in {"RECORD", "INSTALLER", "REQUESTED"}]
+    assert (local_layer / "authorizers" / "py.typed").is_file()
+    pyc = local_layer / "authorizers" / "__pycache__"
+    assert sorted(pyc.glob("authorizer.cpython-*.pyc")), "modules ship compiled"
+    assert (local_layer / "jwt" / "__pycache__").is_dir()
+
+
+def test_fetch_is_a_no_op_once_the_cache_is_filled(
+    local_layer: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = _local_target()
+    argv = ["layer", "fetch", "--runtime", target.runtime, "--arch", target.architecture]
+    assert main(argv) == 0
+    assert f"{target.name}: wheels cached" in capsys.readouterr().out
+
+
+# -- the layer at work: only the layer on sys.path ----------------------------------------------
+
+_CLEAN_RUN = """
+import json, sys
+layer, task, event = sys.argv[1:4]
+sys.path[:0] = [layer, task]
+import token_authorizer, authorizers, cryptography
+try:
+    outcome = {"result": token_authorizer.handler(json.loads(event), None)}
+except Exception as error:
+    outcome = {"raised": str(error)}
+outcome["from_layer"] = all(m.__file__.startswith(layer) for m in (authorizers, cryptography))
+outcome["site"] = [entry for entry in sys.path if "site-packages" in entry]
+print(json.dumps(outcome))
+"""
+
+
+def authorize_in_clean_interpreter(python: str, layer_dir: Path, tmp_path: Path) -> None:
+    """``-I -S``: no user site, no site-packages, no PYTHON* variables - only the layer."""
+    issuer = TestIssuer()
+    handler_dir = tmp_path / "task"
+    write_sample_handler(handler_dir)
+    env = {
+        "AUTHZ_ISSUER": issuer.issuer,
+        "AUTHZ_AUDIENCE": str(issuer.audience),
+        "AUTHZ_JWKS": json.dumps(issuer.jwks),
+        "LANG": "C.UTF-8",
+    }
+
+    def run(token: str) -> dict[str, Any]:
+        event = {"type": "TOKEN", "authorizationToken": token, "methodArn": ARN}
+        argv = [python, "-I", "-S", "-c", _CLEAN_RUN, str(layer_dir), str(handler_dir)]
+        done = subprocess.run(
+            [*argv, json.dumps(event)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        outcome: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        assert outcome["from_layer"] and outcome["site"] == []
+        return outcome
+
+    allowed = run(f"Bearer {issuer.mint(subject='alice')}")["result"]
+    assert allowed["principalId"] == "alice"
+    [statement] = allowed["policyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Resource"] == ["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*"]
+    assert run(f"Bearer {issuer.mint_broken('bad_signature')}") == {
+        "raised": "Unauthorized",
+        "from_layer": True,
+        "site": [],
+    }
+
+
+def test_local_layer_authorizes_in_a_clean_interpreter(local_layer: Path, tmp_path: Path) -> None:
+    authorize_in_clean_interpreter(sys.executable, local_layer, tmp_path)
+
+
+def test_python313_layer_authorizes_under_python313(tmp_path: Path, package_snapshot: Path) -> None:
+    python = layer.find_interpreter("3.13")
+    if python is None or LOCAL_ARCH not in layer.ARCHITECTURES:
+        pytest.skip("no local Python 3.13")
+    build = _offline(
+        layer.build_layer,
+        LayerTarget("python3.13", LOCAL_ARCH),
+        tmp_path / "layer",
+        as_zip=False,
+        package_source=package_snapshot,
+    )
+    authorize_in_clean_interpreter(python, build.path, tmp_path)
+
+
+def sam_built_layer() -> Path:
+    """The layer ``sam build`` produced (``make check-template`` says where)."""
+    location = os.environ.get("AUTHORIZERS_SAM_LAYER")
+    if not location:
+        pytest.skip("AUTHORIZERS_SAM_LAYER not set (make check-template sets it)")
+    return Path(location).resolve()
+
+
+def python_version_of_layer(layer_dir: Path) -> str:
+    """The Python a built layer is for, read off its version-specific cffi extension."""
+    [backend] = layer_dir.glob("_cffi_backend.cpython-3*.so")
+    digits = backend.name.split(".")[1].split("-")[1]  # "cpython-313-x86_64..." -> "313"
+    return f"{digits[0]}.{digits[1:]}"
+
+
+def test_sam_built_layer_authorizes_in_a_clean_interpreter(tmp_path: Path) -> None:
+    built = sam_built_layer()
+    python = layer.find_interpreter(python_version_of_layer(built))
+    if python is None:
+        pytest.skip(f"no local Python {python_version_of_layer(built)}")
+    authorize_in_clean_interpreter(python, built, tmp_path)
+
+
+def test_sam_built_layer_is_what_the_cli_builds(tmp_path: Path) -> None:
+    built = sam_built_layer()
+    target = LayerTarget(f"python{python_version_of_layer(built)}", LOCAL_ARCH)
+    fresh = _offline(layer.build_layer, target, tmp_path, as_zip=False).path
+
+    def digest(root: Path) -> dict[str, str]:
+        return {p.relative_to(root).as_posix(): _sha256(p) for p in root.rglob("*") if p.is_file()}
+
+    assert digest(built) == digest(fresh)
