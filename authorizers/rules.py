@@ -3,15 +3,16 @@
 API Gateway caches an authorizer's policy per credential and evaluates it against *later*
 calls to *other* routes, so a policy must answer for every route, not only the one being
 called. :class:`AccessRules` therefore always returns the identity's complete route list
-(whichever route was called first, the same policy is cached) and, because ``*`` in an IAM
-resource also matches ``/``, adds an explicit Deny for each declared route the identity may
-not call that one of its Allow patterns would otherwise cover (``GET/pets/*`` from
-``/pets/{id}`` also matches ``GET/pets/1/secret``; ``*/pets`` also matches ``GET/admin/pets``).
+(whichever route was called first, the same policy is cached). Because ``*`` in an IAM
+resource also matches ``/`` (``GET/pets/*`` from ``/pets/{id}`` matches ``GET/pets/1/secret``;
+``*/pets`` matches ``GET/admin/pets``), it adds an explicit Deny wherever an Allow pattern
+reaches requests of a declared route the identity may not call. Which requests a pattern
+reaches is computed exactly, from the route table, once at construction.
 
-Known limit of IAM wildcards: such a Deny is itself greedy. If a refused route's pattern
-also covers paths of a route the identity *may* call (``/pets/{proxy+}`` allowed,
-``/pets/{id}/secret`` refused: ``/pets/a/b/secret`` belongs to the first), those paths are
-denied. The policy errs towards 403, never towards a false Allow.
+Known limit of IAM wildcards: a Deny is greedy too, and some tables have no exact policy
+(``/pets/{proxy+}`` allowed, ``/pets/{id}/secret`` refused: ``/pets/a/b/secret`` belongs to
+the first, but only ``GET/pets/*/secret`` can deny the second). The policy then errs towards
+403 for those requests, never towards a false Allow.
 """
 
 from __future__ import annotations
@@ -222,53 +223,55 @@ class RouteRule:
     requirement: Requirement
 
 
-def _normalize_verb(verb: str) -> str:
-    upper = verb.upper()
-    if upper in ("*", "ANY"):
-        return _ANY_VERB
-    if upper not in _VERBS:
+def _rule(verb: str, path: str, *, allow: bool, requirement: Requirement) -> RouteRule:
+    upper = _ANY_VERB if verb.upper() in ("*", "ANY") else verb.upper()
+    if upper not in _VERBS and upper != _ANY_VERB:
         raise ConfigurationError(f"unknown HTTP verb {verb!r}")
-    return upper
+    if path.startswith("$") and upper != _ANY_VERB:
+        raise ConfigurationError(f"WebSocket route {path!r} takes the verb '*'")
+    _path_language(path)  # fail here, where the rule is written
+    return RouteRule(upper, path, allow, requirement)
 
 
 def allow_route(verb: str, path: str, requires: Requirement = AUTHENTICATED) -> RouteRule:
     """``verb`` ``"GET"``…, or ``"*"``/``"ANY"``; ``path`` like ``/pets/{id}``,
     ``/files/{proxy+}``, or a WebSocket route key ``$connect``."""
-    return RouteRule(_normalize_verb(verb), path, allow=True, requirement=requires)
+    return _rule(verb, path, allow=True, requirement=requires)
 
 
 def deny_route(verb: str, path: str, when: Requirement = AUTHENTICATED) -> RouteRule:
     """Refuse the route to identities meeting ``when`` (everyone by default), whatever the
     allow rules of the same route say."""
-    return RouteRule(_normalize_verb(verb), path, allow=False, requirement=when)
+    return _rule(verb, path, allow=False, requirement=when)
 
 
-# Route languages: the concrete "<VERB>/<path>" strings a route receives, as a string where
-# "\x01\x02" is one segment ({id}: one or more non-"/" characters) and "\x03\x04" a greedy
-# {proxy+} (one or more of anything): "\x01"/"\x03" one character, "\x02"/"\x04" repeat it.
+# Route languages: the concrete "<VERB>/<path>" strings a route receives, written as a string
+# in which "\x01" is one non-"/" character, "\x03" any one character, and "\x02" / "\x04"
+# repeat the class before them zero or more times. So "{id}" is "\x01\x02", "{proxy+}" is
+# "\x03\x04", and an IAM pattern is a language too: its "*" is "\x04".
 _ONE_SEGMENT, _ANY_RUN = "\x01\x02", "\x03\x04"
-_STAR_OF = {"\x02": "\x01", "\x04": "\x03"}  # a repeated class -> its one-character class
+_REPEATED = {"\x02": "\x01", "\x04": "\x03"}  # repeat marker -> the class it repeats
 
 
-def _class_admits(pattern_char: str, token: str) -> bool:
-    """Can a literal character of an IAM pattern stand where a language ``token`` is?"""
-    if token == "\x03":
+def _classes_meet(left: str, right: str) -> bool:
+    if "\x03" in (left, right):
         return True
-    return pattern_char != "/" if token == "\x01" else pattern_char == token
+    if "\x01" in (left, right):
+        return "/" not in (left, right)
+    return left == right
 
 
-class _PatternAutomaton:
-    """An IAM resource pattern (``*`` = any run) run over a route language: which pattern
-    positions can be reached, as a bit mask; the pattern matches if its end is reached."""
+class _Automaton:
+    """A language run over another one: which of its positions can be reached (a bit mask)."""
 
-    def __init__(self, pattern: str) -> None:
-        self._pattern = pattern
-        self._stars = sum(1 << p for p, char in enumerate(pattern) if char == "*")
-        self._end = 1 << len(pattern)
+    def __init__(self, language: str) -> None:
+        self._classes = [_REPEATED.get(char, char) for char in language]
+        self._repeats = sum(1 << p for p, char in enumerate(language) if char in _REPEATED)
+        self._end = 1 << len(language)
         self._admitting: dict[str, int] = {}
 
-    def _skip_stars(self, positions: int) -> int:
-        while (more := positions | (positions & self._stars) << 1) != positions:
+    def _skip_repeats(self, positions: int) -> int:
+        while (more := positions | (positions & self._repeats) << 1) != positions:
             positions = more
         return positions
 
@@ -276,24 +279,27 @@ class _PatternAutomaton:
         admitting = self._admitting.get(token)
         if admitting is None:
             admitting = self._admitting[token] = sum(
-                1 << p
-                for p, char in enumerate(self._pattern)
-                if char != "*" and _class_admits(char, token)
+                1 << p for p, cls in enumerate(self._classes) if _classes_meet(cls, token)
             )
-        return self._skip_stars(positions & self._stars | (positions & admitting) << 1)
+        positions &= admitting
+        return self._skip_repeats(positions & self._repeats | (positions & ~self._repeats) << 1)
 
-    def reaches(self, language: str) -> bool:
-        """Does the pattern match some string of ``language``?"""
-        positions = self._skip_stars(1)
+    def meets(self, language: str) -> bool:
+        """Is there a string both languages contain?"""
+        positions = self._skip_repeats(1)
         for token in language:
-            if token in _STAR_OF:  # zero or more of the class just before: until stable
-                while (more := positions | self._step(positions, _STAR_OF[token])) != positions:
+            if token in _REPEATED:  # zero or more of the class just before: until stable
+                while (more := positions | self._step(positions, _REPEATED[token])) != positions:
                     positions = more
             else:
                 positions = self._step(positions, token)
             if not positions:
                 return False
         return bool(positions & self._end)
+
+
+def _of_pattern(pattern: str) -> _Automaton:
+    return _Automaton(pattern.replace("*", "\x04"))
 
 
 def _path_language(path: str) -> str:
@@ -324,7 +330,10 @@ class _Route:
 
     name: str  # "GET /pets/{id}", as first declared (for logs)
     pattern: str  # its Allow pattern, relative to the stage: "GET/pets/*"
-    denials: tuple[tuple[str, str], ...]  # (Deny pattern, language) per verb it receives
+    span: str  # the requests its pattern stands for, each "*" one segment (ANY: every verb)
+    languages: tuple[str, ...]  # what it receives (ANY: per verb it does not leave to others)
+    denials: tuple[str, ...]  # the Deny patterns covering exactly its verbs
+    excess: tuple[str, ...]  # what ``pattern`` matches beyond the route, as Deny patterns
     regex: str  # the concrete "<VERB>/<path>" strings API Gateway routes here
     precedence: tuple[int, ...]  # lower = more specific (API Gateway's route selection)
     allow_rules: tuple[Requirement, ...]
@@ -343,25 +352,42 @@ class _Route:
         return first or ReasonCode.FORBIDDEN
 
 
-def _compile(verb: str, language: str, rules: list[RouteRule], taken: set[str]) -> _Route:
+def _compile(verb: str, path: str, rules: list[RouteRule], taken: set[str]) -> _Route:
     """``taken``: verbs with their own route on this path (they win over ANY there)."""
-    glob = language.replace(_ONE_SEGMENT, "*").replace(_ANY_RUN, "*")
-    regex = re.escape(language).replace(_ONE_SEGMENT, "[^/]+").replace(_ANY_RUN, ".+")
+    regex = re.escape(path).replace(_ONE_SEGMENT, "[^/]+").replace(_ANY_RUN, ".+")
+    parts: list[tuple[str, str]] = [(path, "")]  # (text, what "*" stands for: "" literal)
+    verbs, span = [""], path  # WebSocket: no verb in the ARN
+    languages: tuple[str, ...] = (path,)
     precedence: tuple[int, ...] = (0,)
-    verbs = [""]  # WebSocket: no verb in the ARN
-    pattern = glob
-    if not language.startswith("$"):
-        segments = language.split("/")[1:]
-        precedence = (*(_PRECEDENCE.get(s, 0) for s in segments), 3, int(verb == _ANY_VERB))
-        pattern = verb + glob
-        regex = ("[A-Z]+" if verb == _ANY_VERB else verb) + regex
+    if not path.startswith("$"):
+        any_verb = verb == _ANY_VERB
+        precedence = (*(_PRECEDENCE.get(s, 0) for s in path.split("/")[1:]), 3, int(any_verb))
+        regex = ("[A-Z]+" if any_verb else verb) + regex
         # "*/pets" would also deny "GET/pets" when GET has a route of its own: spell out
         # the verbs this ANY route really receives.
-        verbs = sorted(_VERBS - taken) if verb == _ANY_VERB else [verb]
+        verbs = sorted(_VERBS - taken) if any_verb else [verb]
+        span = (_ONE_SEGMENT if any_verb else verb) + path
+        alone = any_verb and len(taken) == 1  # every verb: the span, in one automaton run
+        languages = (span,) if alone else tuple(v + path for v in verbs)
+        parts = [(verb, _ONE_SEGMENT if any_verb else "")]
+        for segment in path.split("/")[1:]:
+            text = "*" if segment in _PRECEDENCE else segment
+            parts += [("/", ""), (text, segment if text == "*" else "")]
+    pattern = "".join(text for text, _ in parts)
+    # Beyond the route, a "*" also matches "" and, for a one-segment "*", text with "/":
+    excess = tuple(
+        "".join(other if i == k else text for i, (text, _) in enumerate(parts))
+        for k, (_, stands_for) in enumerate(parts)
+        if stands_for
+        for other in (("", "*/*") if stands_for == _ONE_SEGMENT else ("",))
+    )
     return _Route(
         f"{verb} {rules[0].path}",
         pattern,
-        tuple((v + glob, v + language) for v in verbs),
+        span,
+        languages,
+        tuple(v + pattern[len(verb) :] for v in verbs),
+        excess,
         regex,
         precedence,
         tuple(rule.requirement for rule in rules if rule.allow),
@@ -373,6 +399,10 @@ def _relative(request: AuthRequest) -> str:
     """The called route as it appears in the method ARN, relative to the stage."""
     arn = request.arn
     return arn.resource if arn.verb is None else f"{arn.verb}/{arn.resource}"
+
+
+def _count(mask: int) -> int:
+    return bin(mask).count("1")
 
 
 class AccessRules:
@@ -393,23 +423,15 @@ class AccessRules:
             raise ConfigurationError("AccessRules needs rules (use rules=None to allow all)")
         grouped: dict[tuple[str, str], list[RouteRule]] = {}
         for rule in rules:
-            if rule.path.startswith("$") and rule.verb != _ANY_VERB:
-                raise ConfigurationError(f"WebSocket route {rule.path!r} takes the verb '*'")
             grouped.setdefault((rule.verb, _path_language(rule.path)), []).append(rule)
         taken: dict[str, set[str]] = {}
-        for verb, language in grouped:
-            taken.setdefault(language, set()).add(verb)
-        routes = [_compile(v, lang, rs, taken[lang]) for (v, lang), rs in grouped.items()]
+        for verb, path in grouped:
+            taken.setdefault(path, set()).add(verb)
+        routes = [_compile(v, path, rs, taken[path]) for (v, path), rs in grouped.items()]
         self._routes = tuple(sorted(routes, key=lambda route: route.precedence))
         # One regex, alternatives in precedence order: the first that matches is the route.
         self._router = re.compile("|".join(f"({route.regex})" for route in self._routes))
-        allows = [_PatternAutomaton(route.pattern) for route in self._routes]
-        # Per route: its Deny patterns, each with the mask of the routes whose Allow pattern
-        # reaches concrete requests of this route (only then is the Deny needed).
-        self._denials = tuple(
-            tuple((denial, self._reaching(allows, lang)) for denial, lang in route.denials)
-            for route in self._routes
-        )
+        self._precompute_denials()
         checks: dict[int, tuple[Check, int, int]] = {}  # by identity of the requirement
         for index, route in enumerate(self._routes):
             for effect, requirements in enumerate((route.allow_rules, route.deny_rules)):
@@ -420,9 +442,35 @@ class AccessRules:
         self._checks = tuple(checks.values())
         self._grants_by_mask: dict[int, Grants] = {}
 
-    @staticmethod
-    def _reaching(allows: list[_PatternAutomaton], language: str) -> int:
-        return sum(1 << i for i, allow in enumerate(allows) if allow.reaches(language))
+    def _hits(self, patterns: tuple[str, ...]) -> int:
+        """The routes that some request matched by one of ``patterns`` is routed to."""
+        automata = [_of_pattern(pattern) for pattern in patterns]
+        return sum(
+            1 << i
+            for i, route in enumerate(self._routes)
+            if any(a.meets(language) for a in automata for language in route.languages)
+        )
+
+    def _precompute_denials(self) -> None:
+        """What to deny when a refused route f is reached by an allowed route a's pattern.
+
+        Either f's own patterns, or a's excess (what its one-segment ``*`` matches beyond a
+        single segment). f's own is required when f takes requests from a's own range (f is
+        more specific and overlaps: ``/pets/mine`` in ``/pets/{id}``); otherwise each grant
+        takes the one that hits fewer routes the identity may call (``_build_grants``).
+        """
+        routes = self._routes
+        self._reach = [self._hits((r.pattern,)) & ~(1 << i) for i, r in enumerate(routes)]
+        self._direct = [
+            sum(
+                1 << f
+                for f, other in enumerate(routes[:a])
+                if any(map(_Automaton(route.span).meets, other.languages))
+            )
+            for a, route in enumerate(routes)
+        ]
+        self._own = [(r.denials, self._hits(r.denials) & ~(1 << i)) for i, r in enumerate(routes)]
+        self._excess = [tuple((x, self._hits((x,))) for x in r.excess) for r in routes]
 
     def _route_index(self, request: AuthRequest) -> int | None:
         match = self._router.fullmatch(_relative(request))
@@ -446,15 +494,24 @@ class AccessRules:
         return grants
 
     def _build_grants(self, mask: int) -> Grants:
-        allow = [route.pattern for i, route in enumerate(self._routes) if mask >> i & 1]
-        deny = [
-            denial
-            for i, denials in enumerate(self._denials)
-            if not mask >> i & 1
-            for denial, overlapping in denials
-            if overlapping & mask
-        ]
-        grants = Grants(tuple(dict.fromkeys(allow)), tuple(dict.fromkeys(deny)))
+        allowed = [i for i in range(len(self._routes)) if mask >> i & 1]
+        deny: dict[str, None] = {}
+        for a in allowed:
+            for f in range(len(self._routes)):
+                if not (self._reach[a] & ~mask) >> f & 1:
+                    continue
+                chosen, own_hits = self._own[f]
+                if not self._direct[a] >> f & 1:
+                    excess = [(x, hits) for x, hits in self._excess[a] if hits >> f & 1]
+                    if not excess:
+                        continue  # a's pattern reaches f only where a itself wins
+                    excess_hits = 0
+                    for _, hits in excess:
+                        excess_hits |= hits
+                    if _count(excess_hits & mask) < _count(own_hits & mask):
+                        chosen = tuple(x for x, _ in excess)
+                deny.update(dict.fromkeys(chosen))
+        grants = Grants(tuple(dict.fromkeys(self._routes[i].pattern for i in allowed)), tuple(deny))
         if len(self._grants_by_mask) >= _GRANTS_CACHE_LIMIT:
             self._grants_by_mask.clear()
         self._grants_by_mask[mask] = grants
