@@ -309,3 +309,35 @@ def test_none_hmac_and_wrong_case_cannot_be_verified(alg: str) -> None:
     with pytest.raises(Unauthorized) as caught:
         verify_signature(alg, RSA.public_key(), b"data", b"")
     assert caught.value.reason is ReasonCode.DISALLOWED_ALGORITHM
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"alg": "RS256", "crit": ["exp"]},
+        {"alg": "RS256", "crit": []},
+        {"alg": "RS256", "crit": "b64"},
+        {"alg": "RS256", "crit": [1]},
+        {"alg": "RS256", "crit": ["b64"], "b64": False},
+        {"alg": "RS256", "b64": False},
+        {"alg": "RS256", "b64": "false"},
+        {"alg": "RS256", "b64": 0},
+        {"alg": "RS256", "kid": 7},
+        {"alg": "RS256", "kid": ["k1"]},
+        {"alg": "RS256", "kid": None},
+    ],
+)
+def test_processing_header_members_are_checked(header: dict[str, object]) -> None:
+    assert_malformed(token_of(json.dumps(header), "{}"))
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"alg": "RS256", "crit": ["b64"], "b64": True},
+        {"alg": "RS256", "b64": True},
+        {"alg": "RS256", "jku": "http://127.0.0.1:1/jwks", "x5u": "http://127.0.0.1:1/x5u"},
+    ],
+)
+def test_harmless_header_members_pass(header: dict[str, object]) -> None:
+    assert parse_compact(token_of(json.dumps(header), "{}")).header == header

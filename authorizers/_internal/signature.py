@@ -19,17 +19,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from authorizers.errors import ReasonCode, Unauthorized
-
-PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | Ed25519PublicKey | Ed448PublicKey
-
-#: RSA moduli below this are refused (NIST SP 800-131A; RFC 7518 §3.3 requires >= 2048).
-MIN_RSA_BITS = 2048
+from authorizers.jwks.keys import MIN_RSA_BITS, PublicKey
 
 _Verify = Callable[[PublicKey, bytes, bytes], None]
 
 
 def _rsa(pad: padding.AsymmetricPadding, digest: hashes.HashAlgorithm) -> _Verify:
     def verify(key: PublicKey, data: bytes, signature: bytes) -> None:
+        # Checked again here (not only when parsing JWKs): keys may come from elsewhere.
         if not isinstance(key, rsa.RSAPublicKey) or key.key_size < MIN_RSA_BITS:
             raise _unfit()
         key.verify(signature, data, pad, digest)

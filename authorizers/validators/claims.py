@@ -1,6 +1,8 @@
-"""Claim checks for verified JWTs: time, audience, required values, scopes and groups.
+"""What a JWT of one issuer must satisfy: :class:`IssuerConfig`, and the claim checks it
+compiles to - time, audience, required values, scopes and groups.
 
-Kept apart from :mod:`authorizers.validators.jwt` so the rules read as a list. Claims are
+Kept apart from :mod:`authorizers.validators.jwt` (the verification pipeline) so the rules
+read as a list. Claims are
 attacker-chosen JSON even after the signature checks out (a buggy or compromised client of
 the issuer may mint odd values), so every reader checks types: ``true`` is not a number,
 ``1e400`` is not a date, a ``scope`` that is not a string is refused rather than ignored.
@@ -10,11 +12,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from authorizers.errors import Forbidden, ReasonCode, Unauthorized
+from authorizers._internal.signature import SUPPORTED_ALGORITHMS
+from authorizers.errors import ConfigurationError, Forbidden, ReasonCode, Unauthorized
+from authorizers.jwks.keys import VerificationKey
+from authorizers.jwks.sources import KeySource
 
 
 def numeric_date(claims: Mapping[str, Any], name: str) -> int | float | None:
@@ -37,9 +42,10 @@ def check_times(
         raise Unauthorized(ReasonCode.MISSING_CLAIM, "'exp' is required")
     if exp <= now - leeway:
         raise Unauthorized(ReasonCode.EXPIRED, "token has expired")
-    nbf = numeric_date(claims, "nbf")
-    if nbf is not None and nbf > now + leeway:
-        raise Unauthorized(ReasonCode.NOT_YET_VALID, "'nbf' is in the future")
+    if "nbf" in claims:
+        nbf = numeric_date(claims, "nbf")
+        if nbf is not None and nbf > now + leeway:
+            raise Unauthorized(ReasonCode.NOT_YET_VALID, "'nbf' is in the future")
     iat = numeric_date(claims, "iat")
     if iat is not None and iat > now + leeway:
         raise Unauthorized(ReasonCode.NOT_YET_VALID, "'iat' is in the future")
@@ -62,15 +68,18 @@ def _strings(value: Any, name: str, *, split: bool) -> frozenset[str]:
 def scopes_of(claims: Mapping[str, Any]) -> frozenset[str]:
     """Scopes from ``scope`` (RFC 8693/9068: space-delimited string) and ``scp`` (string or
     list, as Okta and Entra ID send it); the union when both are present."""
-    scopes: frozenset[str] = frozenset()
+    scopes = _NO_SCOPES
     if "scope" in claims:
         value = claims["scope"]
-        if not isinstance(value, str):
+        if type(value) is not str:
             raise Unauthorized(ReasonCode.INVALID_CLAIM, "'scope' is not a string")
         scopes = frozenset(value.split())
     if "scp" in claims:
         scopes |= _strings(claims["scp"], "scp", split=True)
     return scopes
+
+
+_NO_SCOPES: frozenset[str] = frozenset()
 
 
 def groups_of(claims: Mapping[str, Any], name: str) -> frozenset[str]:
@@ -108,7 +117,8 @@ def _same_json(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _as_set(values: str | Iterable[str] | None) -> frozenset[str]:
+def as_set(values: str | Iterable[str] | None) -> frozenset[str]:
+    """One string or several as a set (``None``: empty)."""
     if values is None:
         return frozenset()
     return frozenset((values,) if isinstance(values, str) else values)
@@ -143,31 +153,33 @@ class ClaimRules:
         groups_all: str | Iterable[str] | None = None,
     ) -> ClaimRules:
         return cls(
-            audiences=None if audience is None else _as_set(audience),
-            client_ids=_as_set(client_ids),
+            audiences=None if audience is None else as_set(audience),
+            client_ids=as_set(client_ids),
             required=tuple(required),
             equal=tuple((equal or {}).items()),
-            contain=tuple((name, _as_set(values)) for name, values in (contain or {}).items()),
-            scopes_any=_as_set(scopes_any),
-            scopes_all=_as_set(scopes_all),
-            groups_any=_as_set(groups_any),
-            groups_all=_as_set(groups_all),
+            contain=tuple((name, as_set(values)) for name, values in (contain or {}).items()),
+            scopes_any=as_set(scopes_any),
+            scopes_all=as_set(scopes_all),
+            groups_any=as_set(groups_any),
+            groups_all=as_set(groups_all),
         )
 
     def check_audience(self, claims: Mapping[str, Any]) -> None:
         """``aud`` must contain a configured audience, or - where client ids are configured -
         ``client_id`` must be one of them (what API Gateway's JWT authorizer accepts)."""
-        if (
-            self.audiences is not None
-            and "aud" in claims
-            and not _strings(claims["aud"], "aud", split=False).isdisjoint(self.audiences)
-        ):
-            return
+        audiences = self.audiences
+        if audiences is not None and "aud" in claims:
+            aud = claims["aud"]
+            if isinstance(aud, str):  # the common case, without building a set
+                if aud in audiences:
+                    return
+            elif not _strings(aud, "aud", split=False).isdisjoint(audiences):
+                return
         if self.client_ids:
             client_id = claims.get("client_id")
             if isinstance(client_id, str) and client_id in self.client_ids:
                 return
-        elif self.audiences is None:
+        elif audiences is None:
             return  # audience checks explicitly disabled
         raise Unauthorized(ReasonCode.WRONG_AUDIENCE, "token is not for this audience")
 
@@ -200,3 +212,125 @@ class ClaimRules:
             self.groups_all <= groups
         ):
             raise Forbidden(ReasonCode.INSUFFICIENT_GROUP, "caller is not in a required group")
+
+
+#: Leeway for ``exp``/``nbf``/``iat``. Lambda and the big IdPs keep NTP time, but a token minted
+#: a second "in the future" by a slightly fast IdP clock must not bounce; 30 s absorbs real skew
+#: while keeping an expired token usable for at most half a minute (Envoy and Powertools use 60,
+#: aws-jwt-verify and PyJWT 0).
+DEFAULT_LEEWAY = 30.0
+#: ``check(header, claims, key)``: raise an ``AuthorizerError`` to refuse the token.
+CustomCheck = Callable[[Mapping[str, Any], Mapping[str, Any], VerificationKey], None]
+Strings = str | Sequence[str]
+
+
+@dataclass(frozen=True)
+class IssuerConfig:
+    """Everything that decides whether one issuer's token is accepted.
+
+    ``keys`` (any :class:`KeySource`) or ``jwks_url`` say where the keys come from.
+    ``audience`` is required unless ``client_ids`` are given instead (matched against the
+    ``client_id`` claim) or ``verify_audience=False`` says, explicitly, that any audience
+    goes. With both, either match suffices (as API Gateway's JWT authorizer does).
+    ``token_type`` (``typ``) accepts the short and the ``application/`` form alike.
+    ``scopes_*``/``groups_*`` failures are 403 (Forbidden), everything else 401.
+    ``context_claims`` copies claims into the authorizer context, flattened to scalars (see
+    :func:`~authorizers.validators.claims.context_value`); a mapping renames them.
+    """
+
+    issuer: str
+    keys: KeySource | None = None
+    jwks_url: str | None = None
+    allow_http_loopback: bool = False
+    audience: Strings | None = None
+    verify_audience: bool = True
+    client_ids: Strings | None = None
+    algorithms: Sequence[str] = ("RS256",)
+    leeway: float = DEFAULT_LEEWAY
+    max_age: float | None = None
+    token_type: Strings | None = None
+    required_claims: Sequence[str] = ()
+    claims_equal: Mapping[str, Any] | None = None
+    claims_contain: Mapping[str, Strings] | None = None
+    scopes_any: Strings | None = None
+    scopes_all: Strings | None = None
+    groups_any: Strings | None = None
+    groups_all: Strings | None = None
+    groups_claim: str = "groups"
+    checks: Sequence[CustomCheck] = ()
+    principal_claim: str = "sub"
+    context_claims: Sequence[str] | Mapping[str, str] = ()
+
+    def __post_init__(self) -> None:  # refuse unsafe settings where they are written
+        name = self.issuer
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError("issuer must be a non-empty string")
+        if (self.keys is None) == (self.jwks_url is None):
+            raise ConfigurationError(f"{name}: give exactly one of keys= or jwks_url=")
+        unsupported = as_set(self.algorithms) - SUPPORTED_ALGORITHMS
+        if not self.algorithms or unsupported:
+            raise ConfigurationError(
+                f"{name}: algorithms must be a non-empty subset of {sorted(SUPPORTED_ALGORITHMS)}"
+                f" (none and HMAC are never accepted), not {sorted(unsupported) or '[]'}"
+            )
+        if not self.verify_audience:
+            if self.audience is not None or self.client_ids:
+                raise ConfigurationError(f"{name}: verify_audience=False but audience given")
+        elif self.audience is None and not self.client_ids:
+            raise ConfigurationError(
+                f"{name}: an audience (or client_ids) is required; pass "
+                "verify_audience=False to accept tokens for any audience"
+            )
+        elif self.audience is not None and not self.audience:
+            raise ConfigurationError(f"{name}: audience is empty")
+        if not 0 <= self.leeway <= 600:
+            raise ConfigurationError(f"{name}: leeway must be 0-600 seconds")
+        if self.max_age is not None and self.max_age <= 0:
+            raise ConfigurationError(f"{name}: max_age must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerRules:
+    """An :class:`IssuerConfig` compiled once into what the hot path reads."""
+
+    issuer: str
+    keys: KeySource
+    algorithms: frozenset[str]
+    leeway: float
+    max_age: float | None
+    token_types: frozenset[str] | None
+    rules: ClaimRules
+    groups_claim: str
+    checks: tuple[CustomCheck, ...]
+    principal_claim: str
+    context_claims: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def compile(cls, config: IssuerConfig, keys: KeySource) -> IssuerRules:
+        names = config.context_claims
+        typ = config.token_type
+        return cls(
+            issuer=config.issuer,
+            keys=keys,
+            algorithms=as_set(config.algorithms),
+            leeway=float(config.leeway),
+            max_age=config.max_age,
+            token_types=None if typ is None else frozenset(map(normalize_token_type, as_set(typ))),
+            rules=ClaimRules.build(
+                audience=config.audience if config.verify_audience else None,
+                client_ids=config.client_ids,
+                required=config.required_claims,
+                equal=config.claims_equal,
+                contain=config.claims_contain,
+                scopes_any=config.scopes_any,
+                scopes_all=config.scopes_all,
+                groups_any=config.groups_any,
+                groups_all=config.groups_all,
+            ),
+            groups_claim=config.groups_claim,
+            checks=tuple(config.checks),
+            principal_claim=config.principal_claim,
+            context_claims=tuple(
+                names.items() if isinstance(names, Mapping) else ((n, n) for n in names)
+            ),
+        )

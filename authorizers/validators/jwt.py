@@ -1,0 +1,268 @@
+"""JWT bearer tokens: :class:`JwtValidator`, configured per trusted issuer by :class:`IssuerConfig`.
+
+Secure by default: an issuer allow-list (exact ``iss`` match), a required audience (or an
+explicit opt-out), an algorithm allow-list (``RS256`` unless told otherwise; ``none`` and HMAC
+cannot even be configured), ``exp`` required, the header ``alg`` bound to the key it selects.
+
+One validator may trust several issuers. The UNVERIFIED ``iss`` only picks which issuer's
+settings and keys verify the token; a token naming an issuer we don't trust is refused before
+any key lookup, so it can never cause a network call. ``kid`` is only a lookup key into that
+issuer's key source; ``jku``/``x5u``/``jwk``/``x5c`` headers are never followed.
+
+Hot path: one regex, three base64 decodes, two JSON parses, a dict lookup for the key and the
+raw ``cryptography`` verify. Tokens that verified are kept in a bounded cache keyed by the exact
+token string; a hit re-runs only what can change - the time checks, whether the key is still
+published, and custom checks (which may consult outside state) - and costs microseconds.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from cachetools import LRUCache
+
+from authorizers._internal.jws import DEFAULT_MAX_TOKEN_BYTES, parse_compact
+from authorizers._internal.signature import verify_signature
+from authorizers.clock import Clock, system_clock
+from authorizers.credentials import bearer_token
+from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized
+from authorizers.identity import ContextValue, Identity
+from authorizers.jwks.keys import VerificationKey
+from authorizers.jwks.sources import KeySource, RemoteJwks
+from authorizers.request import AuthRequest, RequestKind
+from authorizers.validators.claims import (
+    DEFAULT_LEEWAY,
+    CustomCheck,
+    IssuerConfig,
+    IssuerRules,
+    Strings,
+    check_times,
+    context_value,
+    groups_of,
+    normalize_token_type,
+    scopes_of,
+)
+
+__all__ = [
+    "DEFAULT_CACHE_SIZE",
+    "DEFAULT_LEEWAY",
+    "CustomCheck",
+    "IssuerConfig",
+    "JwtValidator",
+    "Strings",
+    "split_options",
+]
+
+#: Verified tokens remembered per validator. Worst case memory: size x max token bytes.
+DEFAULT_CACHE_SIZE = 1024
+
+_NO_CONTEXT: Mapping[str, ContextValue] = MappingProxyType({})
+
+
+class _Verified(NamedTuple):
+    """What a cache hit needs to re-check a token (built with ``tuple.__new__``: hot path)."""
+
+    issuer: IssuerRules
+    key: VerificationKey
+    header: Mapping[str, Any]
+    claims: Mapping[str, Any]
+    identity: Identity
+
+
+#: Keyword arguments of :class:`JwtValidator` itself; any others are :class:`IssuerConfig`
+#: settings. Lets profiles (Cognito, OIDC) accept both kinds in one call.
+VALIDATOR_OPTIONS = frozenset(
+    {"header", "query_parameter", "allow_bare_token", "clock", "max_token_bytes", "cache_size"}
+)
+
+
+def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(validator options, issuer settings)`` from one set of keyword arguments."""
+    validator = {name: value for name, value in options.items() if name in VALIDATOR_OPTIONS}
+    issuer = {name: value for name, value in options.items() if name not in VALIDATOR_OPTIONS}
+    return validator, issuer
+
+
+class JwtValidator:
+    """Validates a JWT bearer token from the request against one or more trusted issuers.
+
+    ``JwtValidator(issuers=[IssuerConfig(...), ...])``, or the settings of a single issuer as
+    keyword arguments: ``JwtValidator(issuer=..., jwks_url=..., audience=...)``.
+
+    The token is read from the ``Authorization`` header (a REST TOKEN event's token), or from
+    another ``header``; ``Bearer <token>`` with the scheme in any case, or the bare token unless
+    ``allow_bare_token=False``. Browsers opening a WebSocket cannot set headers, so
+    ``query_parameter`` names a query parameter to read instead (a header and a query value
+    that differ are ambiguous and refused).
+    """
+
+    def __init__(
+        self,
+        issuers: Iterable[IssuerConfig] | None = None,
+        *,
+        name: str = "jwt",
+        header: str | None = None,
+        query_parameter: str | None = None,
+        allow_bare_token: bool = True,
+        clock: Clock = system_clock,
+        max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        **issuer_settings: Any,
+    ) -> None:
+        if issuers is None:
+            configs = [IssuerConfig(**issuer_settings)]
+        elif issuer_settings:
+            raise ConfigurationError("pass issuers=[...] or one issuer's settings, not both")
+        else:
+            configs = list(issuers)
+        if not configs:
+            raise ConfigurationError("JwtValidator needs at least one issuer")
+        self._name = name
+        self._header = None if header is None or header.lower() == "authorization" else header
+        self._query_parameter = query_parameter
+        self._allow_bare = allow_bare_token
+        self._clock = clock
+        self._max_token_bytes = max_token_bytes
+        self._issuers: dict[str, IssuerRules] = {}
+        remote: dict[tuple[str, bool], KeySource] = {}  # one cache per JWKS URL
+        for config in configs:
+            if config.issuer in self._issuers:
+                raise ConfigurationError(f"issuer {config.issuer} configured twice")
+            keys = config.keys
+            if keys is None:
+                url = (str(config.jwks_url), config.allow_http_loopback)
+                if url not in remote:
+                    remote[url] = RemoteJwks(url[0], allow_http_loopback=url[1])
+                keys = remote[url]
+            self._issuers[config.issuer] = IssuerRules.compile(config, keys)
+        self._cache: LRUCache[str, _Verified] | None = (
+            LRUCache(maxsize=cache_size) if cache_size > 0 else None
+        )
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def issuers(self) -> tuple[str, ...]:
+        return tuple(self._issuers)
+
+    def prefetch(self) -> None:
+        """Load every issuer's keys now (call at cold start, outside the handler)."""
+        for keys in {id(i.keys): i.keys for i in self._issuers.values()}.values():
+            keys.prefetch()
+
+    def validate(self, request: AuthRequest) -> Identity:
+        return self.verify(self._token_of(request))
+
+    def _token_of(self, request: AuthRequest) -> str:
+        if self._header is None:  # the Authorization header, or a TOKEN event's token
+            value = request.authorization()
+        elif request.kind is RequestKind.REST_TOKEN:  # API Gateway read the header already
+            value = request.token or None
+        else:
+            value = request.header(self._header) or None
+        if self._query_parameter is not None:
+            in_query = request.query.get(self._query_parameter) or None
+            if value is not None and in_query is not None and in_query != value:
+                raise Unauthorized(ReasonCode.AMBIGUOUS_CREDENTIAL, "token in header and query")
+            value = value or in_query
+        return bearer_token(value, allow_bare=self._allow_bare)
+
+    def verify(self, token: str) -> Identity:
+        """Verify a raw token string (without ``Bearer``); the identity or an error."""
+        now = self._clock()
+        if self._cache is not None:
+            with self._lock:
+                hit = self._cache.get(token)
+            if hit is not None:
+                return self._revalidate(token, hit, now)
+        return self._verify_new(token, now)
+
+    def _revalidate(self, token: str, hit: _Verified, now: float) -> Identity:
+        issuer = hit.issuer
+        if not issuer.keys.is_current(hit.key):  # key left the JWKS: verify from scratch
+            self._forget(token)
+            return self._verify_new(token, now)
+        try:
+            check_times(hit.claims, now, issuer.leeway, issuer.max_age)
+            for check in issuer.checks:
+                check(hit.header, hit.claims, hit.key)
+        except Exception:
+            self._forget(token)
+            raise
+        return hit.identity
+
+    def _forget(self, token: str) -> None:
+        if self._cache is not None:
+            with self._lock:
+                self._cache.pop(token, None)
+
+    def _verify_new(self, token: str, now: float) -> Identity:
+        jws = parse_compact(token, max_bytes=self._max_token_bytes)
+        header, claims = jws.header, jws.claims
+        issuer = self._issuer_of(claims)
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg not in issuer.algorithms:
+            raise Unauthorized(ReasonCode.DISALLOWED_ALGORITHM, "alg is not allowed")
+        kid = header.get("kid")
+        if kid is None:
+            raise Unauthorized(ReasonCode.UNKNOWN_KEY, "token has no kid")
+        key = issuer.keys.get_key(kid, alg)
+        if not key.fits(alg):
+            raise Unauthorized(ReasonCode.DISALLOWED_ALGORITHM, "alg does not fit the key")
+        if not verify_signature(alg, key.public_key, jws.signing_input, jws.signature):
+            raise Unauthorized(ReasonCode.BAD_SIGNATURE, "signature does not verify")
+        check_times(claims, now, issuer.leeway, issuer.max_age)
+        if issuer.token_types is not None:
+            typ = header.get("typ")
+            if not isinstance(typ, str) or normalize_token_type(typ) not in issuer.token_types:
+                raise Unauthorized(ReasonCode.WRONG_TOKEN_TYPE, "unexpected typ header")
+        issuer.rules.check(claims)
+        for check in issuer.checks:
+            check(header, claims, key)
+        identity = self._identity(issuer, claims)
+        issuer.rules.authorize(identity.scopes, identity.groups)
+        if self._cache is not None:
+            with self._lock:
+                self._cache[token] = tuple.__new__(
+                    _Verified, (issuer, key, header, claims, identity)
+                )
+        return identity
+
+    def _issuer_of(self, claims: Mapping[str, Any]) -> IssuerRules:
+        iss = claims.get("iss")
+        if iss is None:
+            raise Unauthorized(ReasonCode.MISSING_CLAIM, "'iss' is required")
+        if not isinstance(iss, str):
+            raise Unauthorized(ReasonCode.INVALID_CLAIM, "'iss' is not a string")
+        issuer = self._issuers.get(iss)
+        if issuer is None:
+            raise Unauthorized(ReasonCode.WRONG_ISSUER, "issuer is not trusted")
+        return issuer
+
+    def _identity(self, issuer: IssuerRules, claims: dict[str, Any]) -> Identity:
+        principal = claims.get(issuer.principal_claim)
+        if principal is None:
+            raise Unauthorized(ReasonCode.MISSING_CLAIM, f"{issuer.principal_claim!r} is required")
+        if not isinstance(principal, str) or not principal:
+            raise Unauthorized(
+                ReasonCode.INVALID_CLAIM, f"{issuer.principal_claim!r} is not a string"
+            )
+        context: Mapping[str, ContextValue] = _NO_CONTEXT
+        if issuer.context_claims:
+            values = {key: context_value(claims.get(claim)) for claim, key in issuer.context_claims}
+            context = MappingProxyType({k: v for k, v in values.items() if v is not None})
+        return Identity(  # positional: measurably cheaper than keywords on this hot path
+            principal,  # principal_id
+            self._name,  # validator
+            MappingProxyType(claims),  # claims
+            scopes_of(claims),  # scopes
+            groups_of(claims, issuer.groups_claim),  # groups
+            issuer.issuer,  # issuer
+            context,  # context
+        )
