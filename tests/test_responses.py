@@ -1,0 +1,214 @@
+"""Response rendering: the shapes API Gateway expects, and every limit checked before it 500s.
+
+Responses are checked against the test kit's independent shape checks and evaluated by the
+policy simulator, so a shape that merely looks right cannot pass.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+
+from authorizers.arn import ApiArn
+from authorizers.errors import InvalidResponse
+from authorizers.grants import Grants
+from authorizers.request import AuthRequest, RequestKind
+from authorizers.responses import (
+    ANONYMOUS_PRINCIPAL,
+    MAX_RESPONSE_BYTES,
+    deny_all_response,
+    policy_response,
+    simple_response,
+)
+from authorizers.testing.response_checks import check_policy_response, check_simple_response
+from authorizers.testing.simulator import GatewayDecision, simulate
+
+API = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod"
+
+
+def request(
+    route: str = "GET/pets/1", kind: RequestKind = RequestKind.REST_TOKEN, api: str = API
+) -> AuthRequest:
+    return AuthRequest(kind, ApiArn.parse(f"{api}/{route}"))
+
+
+def decision(response: dict[str, Any], route: str) -> GatewayDecision:
+    return simulate(response, f"{API}/{route}").decision
+
+
+def test_policy_response_has_the_documented_shape() -> None:
+    grants = Grants(allow=("GET/pets/*", "GET/pets"), deny=("GET/pets/*/secret",))
+    response = policy_response(request(), "user-1", grants, context={"tier": "gold", "n": 3})
+    assert response == {
+        "principalId": "user-1",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Action": "execute-api:Invoke",
+                    "Effect": "Allow",
+                    "Resource": [f"{API}/GET/pets/*", f"{API}/GET/pets"],
+                },
+                {
+                    "Action": "execute-api:Invoke",
+                    "Effect": "Deny",
+                    "Resource": [f"{API}/GET/pets/*/secret"],
+                },
+            ],
+        },
+        "context": {"tier": "gold", "n": 3},
+    }
+    assert check_policy_response(response) == []
+    assert decision(response, "GET/pets/7") is GatewayDecision.ALLOW
+    assert decision(response, "GET/pets/7/secret") is GatewayDecision.EXPLICIT_DENY
+
+
+def test_resources_are_full_arns_of_the_called_api_in_its_partition() -> None:
+    china = "arn:aws-cn:execute-api:cn-north-1:123456789012:abcdef1234/v1"
+    response = policy_response(request(api=china), "user-1", Grants.everything())
+    statement = response["policyDocument"]["Statement"]
+    assert statement == [
+        {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [f"{china}/*"]}
+    ]
+    websocket = request("$connect", RequestKind.WEBSOCKET)
+    response = policy_response(websocket, "user-1", Grants(allow=("$connect",)))
+    assert response["policyDocument"]["Statement"][0]["Resource"] == [f"{API}/$connect"]
+    assert check_policy_response(response, websocket=True) == []
+
+
+def test_no_allow_means_a_deny_of_the_whole_stage() -> None:
+    for response in (deny_all_response(request()), policy_response(request(), "u", Grants())):
+        assert response["policyDocument"]["Statement"] == [
+            {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": [f"{API}/*"]}
+        ]
+        assert check_policy_response(response) == []
+        for route in ("GET/pets/1", "POST/", "DELETE/a/b/c"):
+            assert decision(response, route) is GatewayDecision.EXPLICIT_DENY
+    assert deny_all_response(request())["principalId"] == ANONYMOUS_PRINCIPAL
+    assert "context" not in deny_all_response(request())
+
+
+def test_usage_identifier_key_only_when_the_identity_has_one() -> None:
+    grants = Grants.everything()
+    assert "usageIdentifierKey" not in policy_response(request(), "u", grants)
+    response = policy_response(request(), "u", grants, usage_identifier_key="key-value-123")
+    assert response["usageIdentifierKey"] == "key-value-123"
+
+
+def test_context_none_values_are_dropped() -> None:
+    response = policy_response(
+        request(), "u", Grants.everything(), context={"email": None, "tier": "gold"}
+    )
+    assert response["context"] == {"tier": "gold"}
+    only_none = policy_response(request(), "u", Grants.everything(), context={"email": None})
+    assert "context" not in only_none
+
+
+@pytest.mark.parametrize("value", [["a", "b"], {"k": "v"}, (1, 2)])
+def test_nested_context_values_are_refused_for_iam_responses_naming_the_key(value: Any) -> None:
+    with pytest.raises(InvalidResponse) as refused:
+        policy_response(request(), "u", Grants.everything(), context={"roles": value})
+    assert "'roles'" in refused.value.detail
+    assert "context_json_encode" in refused.value.detail
+
+
+def test_nested_context_values_can_be_sent_as_json_strings() -> None:
+    context = {"roles": ["a", "b"], "meta": {"k": [1, True]}, "tier": "gold"}
+    response = policy_response(
+        request(), "u", Grants.everything(), context=context, json_encode_context=True
+    )
+    assert response["context"] == {
+        "roles": '["a","b"]',
+        "meta": '{"k":[1,true]}',
+        "tier": "gold",
+    }
+    assert check_policy_response(response) == []
+    assert {k: json.loads(v) for k, v in response["context"].items() if k != "tier"} == {
+        "roles": ["a", "b"],
+        "meta": {"k": [1, True]},
+    }
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"ratio": math.nan},
+        {"ratio": math.inf},
+        {"when": object()},
+        {"": "empty key"},
+        {1: "int key"},
+    ],
+)
+def test_context_values_json_cannot_carry_are_refused(context: dict[Any, Any]) -> None:
+    with pytest.raises(InvalidResponse):
+        policy_response(request(), "u", Grants.everything(), context=context)
+    with pytest.raises(InvalidResponse):
+        simple_response(request(kind=RequestKind.HTTP_V2), True, context=context)
+
+
+def test_claims_is_reserved_in_http_api_context_only() -> None:
+    for kind in (RequestKind.HTTP_V1, RequestKind.HTTP_V2):
+        with pytest.raises(InvalidResponse) as refused:
+            policy_response(request(kind=kind), "u", Grants.everything(), context={"claims": "x"})
+        assert "'claims'" in refused.value.detail
+    with pytest.raises(InvalidResponse):
+        simple_response(request(kind=RequestKind.HTTP_V2), True, context={"claims": "x"})
+    rest = policy_response(request(), "u", Grants.everything(), context={"claims": "x"})
+    assert rest["context"] == {"claims": "x"}
+
+
+def test_simple_responses_may_nest_context() -> None:
+    http = request(kind=RequestKind.HTTP_V2)
+    context = {"roles": ["a", "b"], "profile": {"tier": "gold", "tags": [1, None]}, "skip": None}
+    response = simple_response(http, True, context=context)
+    assert response == {
+        "isAuthorized": True,
+        "context": {"roles": ["a", "b"], "profile": {"tier": "gold", "tags": [1, None]}},
+    }
+    assert check_simple_response(response) == []
+    assert simple_response(http, False) == {"isAuthorized": False}
+    assert simple_response(http, "yes") == {"isAuthorized": False}  # type: ignore[arg-type]
+    with pytest.raises(InvalidResponse):
+        simple_response(http, True, context={"bad": {1: "non-string key"}})
+
+
+def test_principal_must_be_a_non_empty_string() -> None:
+    for principal in ("", None, 42):
+        with pytest.raises(InvalidResponse):
+            policy_response(request(), principal, Grants.everything())  # type: ignore[arg-type]
+
+
+def test_a_resource_over_512_characters_is_refused_without_echoing_it() -> None:
+    long_path = "GET/files/" + "t0k3n" * 100
+    response = policy_response(request(long_path), "u", Grants(allow=("GET/files/*",)))
+    assert check_policy_response(response) == []
+    with pytest.raises(InvalidResponse) as refused:
+        policy_response(request(long_path), "u", Grants(allow=(long_path,)))
+    assert "t0k3n" not in str(refused.value)
+    assert "512" in refused.value.detail
+
+
+def test_a_response_over_8_kb_is_refused() -> None:
+    grants = Grants.everything()
+    fits = {f"k{i}": "v" * 70 for i in range(90)}
+    response = policy_response(request(), "u", grants, context=fits)
+    assert len(json.dumps(response).encode()) <= MAX_RESPONSE_BYTES
+    too_big = {f"k{i}": "v" * 70 for i in range(120)}
+    with pytest.raises(InvalidResponse) as refused:
+        policy_response(request(), "u", grants, context=too_big)
+    assert "bytes" in refused.value.detail
+    with pytest.raises(InvalidResponse):
+        simple_response(request(kind=RequestKind.HTTP_V2), True, context={"big": too_big})
+
+
+def test_the_size_limit_counts_json_escapes() -> None:
+    """2,000 characters that JSON writes as 6 bytes each are over the limit; 2,000 that it
+    writes as one byte each are not."""
+    grants = Grants.everything()
+    assert policy_response(request(), "u", grants, context={"text": "a" * 2000})
+    with pytest.raises(InvalidResponse):
+        policy_response(request(), "u", grants, context={"text": "\u00e9" * 2000})
+    assert policy_response(request(), "u", grants, context={"text": "\u00e9" * 1000})
