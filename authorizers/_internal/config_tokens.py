@@ -1,0 +1,210 @@
+"""Configuration builders for the token validators: ``jwt``, ``cognito`` and ``oidc``.
+
+The validator modules are imported inside the builders, so a configuration that only checks
+API keys never loads ``cryptography``. Checks the constructors would also make are repeated
+here where that lets the error name the exact field (``issuers[1].audience``); anything left
+is reported at the validator's path by :func:`reported_at`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from authorizers._internal.config_schema import (
+    BuildContext,
+    ConfigFieldError,
+    Fields,
+    claim_names,
+    reported_at,
+)
+
+if TYPE_CHECKING:
+    from authorizers.validator import Validator
+
+DEFAULT_ALGORITHMS = ("RS256",)
+TOKEN_USES = ("access", "id", "both")
+
+
+def _checked_url(fields: Fields, key: str, url: str, allow_http_loopback: bool) -> str:
+    from authorizers.jwks.fetch import FetchError, check_url  # noqa: PLC0415 - lazy
+
+    try:
+        check_url(url, allow_http_loopback=allow_http_loopback)
+    except FetchError as error:
+        raise fields.error(key, str(error)) from None
+    return url
+
+
+def _url(fields: Fields, key: str, allow_http_loopback: bool) -> str | None:
+    """An HTTPS URL (plain HTTP to a loopback address only when allowed)."""
+    url = fields.text(key)
+    return None if url is None else _checked_url(fields, key, url, allow_http_loopback)
+
+
+def _algorithms(fields: Fields) -> tuple[str, ...]:
+    from authorizers._internal.signature import SUPPORTED_ALGORITHMS  # noqa: PLC0415 - lazy
+
+    algorithms = fields.texts("algorithms") or DEFAULT_ALGORITHMS
+    unsupported = sorted(set(algorithms) - SUPPORTED_ALGORITHMS)
+    if unsupported:
+        raise fields.error(
+            "algorithms",
+            f"{unsupported} not supported; choose from {sorted(SUPPORTED_ALGORITHMS)} "
+            "(none and HMAC are never accepted)",
+        )
+    return algorithms
+
+
+def _audience(fields: Fields) -> dict[str, Any]:
+    audience = fields.texts("audience")
+    client_ids = fields.texts("client_ids")
+    verify = fields.flag("verify_audience", True)
+    if verify and audience is None and client_ids is None:
+        raise fields.missing(
+            "audience", '; or give client_ids, or "verify_audience": false for any audience'
+        )
+    if not verify and (audience or client_ids):
+        raise fields.error("verify_audience", "is false, but an audience or client_ids are given")
+    settings = {"audience": audience, "client_ids": client_ids, "verify_audience": verify}
+    return {name: value for name, value in settings.items() if value is not None}
+
+
+def _claims_contain(fields: Fields) -> dict[str, tuple[str, ...]] | None:
+    claims = fields.mapping("claims_contain")
+    if claims is None:
+        return None
+    with Fields(claims, fields.at("claims_contain")) as wanted:
+        return {name: wanted.need_texts(name) for name in claims}
+
+
+def _claim_rules(fields: Fields, *, token_type: bool, groups_claim: bool) -> dict[str, Any]:
+    """The claim settings every token validator shares, as ``IssuerConfig`` arguments."""
+    settings: dict[str, Any] = {
+        "leeway": fields.number("leeway", minimum=0, maximum=600),
+        "max_age": fields.number("max_age", positive=True),
+        "required_claims": fields.texts("required_claims"),
+        "claims_equal": fields.mapping("claims_equal"),
+        "claims_contain": _claims_contain(fields),
+        "scopes_any": fields.texts("scopes_any"),
+        "scopes_all": fields.texts("scopes_all"),
+        "groups_any": fields.texts("groups_any"),
+        "groups_all": fields.texts("groups_all"),
+        "principal_claim": fields.text("principal_claim"),
+        "context_claims": claim_names(fields, "context_claims"),
+    }
+    if token_type:
+        settings["token_type"] = fields.texts("typ")
+    if groups_claim:
+        settings["groups_claim"] = fields.text("groups_claim")
+    return {name: value for name, value in settings.items() if value is not None}
+
+
+def _reading(fields: Fields, context: BuildContext, name: str | None) -> dict[str, Any]:
+    """Where the token is read from, the validator's name and clock."""
+    options = {
+        "header": fields.text("header"),
+        "query_parameter": fields.text("query_parameter"),
+        "name": name,
+    }
+    return {"clock": context.clock} | {k: v for k, v in options.items() if v is not None}
+
+
+def _keys(fields: Fields, context: BuildContext) -> dict[str, Any]:
+    """Exactly one of ``jwks_url``, ``jwks_file`` and ``jwks`` (inline JWK Set)."""
+    from authorizers.jwks.sources import StaticJwks  # noqa: PLC0415 - lazy
+
+    loopback = fields.flag("allow_http_loopback", False)
+    url = _url(fields, "jwks_url", loopback)
+    file = context.file(fields, "jwks_file")
+    inline = fields.mapping("jwks")
+    given = [
+        key
+        for key, value in (("jwks_url", url), ("jwks_file", file), ("jwks", inline))
+        if value is not None
+    ]
+    if len(given) != 1:
+        found = f" (found {' and '.join(given)})" if given else ""
+        raise ConfigFieldError(fields.path, f"give exactly one of jwks_url, jwks_file, jwks{found}")
+    if url is not None:
+        return {"jwks_url": url, "allow_http_loopback": loopback}
+    if loopback:
+        raise fields.error("allow_http_loopback", "applies to jwks_url only")
+    with reported_at(fields.at(given[0])):
+        return {"keys": StaticJwks.from_file(file) if file else StaticJwks(inline or {})}
+
+
+def build_jwt(fields: Fields, context: BuildContext, name: str | None) -> Validator:
+    from authorizers.validators.jwt import IssuerConfig, JwtValidator  # noqa: PLC0415 - lazy
+
+    issuers = []
+    for entry in fields.children("issuers", required=True):
+        with entry:
+            issuers.append(
+                IssuerConfig(
+                    entry.need_text("issuer"),
+                    algorithms=_algorithms(entry),
+                    **_keys(entry, context),
+                    **_audience(entry),
+                    **_claim_rules(entry, token_type=True, groups_claim=True),
+                )
+            )
+    reading = _reading(fields, context, name)
+    with reported_at(fields.path):
+        return JwtValidator(issuers, **reading)
+
+
+def _cognito_jwks_url(fields: Fields, loopback: bool) -> str | dict[str, str] | None:
+    if not isinstance(fields.raw("jwks_url"), dict):
+        return _url(fields, "jwks_url", loopback)
+    by_pool = fields.need_child("jwks_url")
+    with by_pool:
+        return {
+            pool: _checked_url(by_pool, pool, by_pool.need_text(pool), loopback)
+            for pool in by_pool.names()
+        }
+
+
+def build_cognito(fields: Fields, context: BuildContext, name: str | None) -> Validator:
+    from authorizers.validators.cognito import CognitoValidator  # noqa: PLC0415 - lazy
+
+    pools = fields.need_texts("user_pool_ids")
+    clients = fields.texts("client_ids")
+    verify = fields.flag("verify_client_id", True)
+    if verify and clients is None:
+        raise fields.missing(
+            "client_ids",
+            ': the app clients whose tokens are accepted ("verify_client_id": false accepts '
+            "every app client of the pool)",
+        )
+    if not verify and clients:
+        raise fields.error("verify_client_id", "is false, but client_ids are given")
+    loopback = fields.flag("allow_http_loopback", False)
+    settings = {
+        "token_use": fields.choice("token_use", TOKEN_USES, "access"),
+        "verify_client_id": verify,
+        "jwks_url": _cognito_jwks_url(fields, loopback),
+        "allow_http_loopback": loopback,
+        **_claim_rules(fields, token_type=False, groups_claim=False),
+        **_reading(fields, context, name),
+    }
+    with reported_at(fields.path):
+        return CognitoValidator(pools, clients, **settings)
+
+
+def build_oidc(fields: Fields, context: BuildContext, name: str | None) -> Validator:
+    from authorizers.validators.oidc import OidcValidator  # noqa: PLC0415 - lazy
+
+    loopback = fields.flag("allow_http_loopback", False)
+    issuer = _checked_url(fields, "issuer", fields.need_text("issuer"), loopback)
+    settings: dict[str, Any] = {
+        "algorithms": _algorithms(fields),
+        "allow_http_loopback": loopback,
+        **_audience(fields),
+        **_claim_rules(fields, token_type=True, groups_claim=True),
+        **_reading(fields, context, name),
+    }
+    timeout = fields.number("timeout", positive=True, maximum=30)
+    if timeout is not None:
+        settings["timeout"] = timeout
+    with reported_at(fields.path):
+        return OidcValidator(issuer, **settings)

@@ -1,0 +1,176 @@
+"""Zero-code configuration: an :class:`~authorizers.authorizer.Authorizer` from a JSON document.
+
+``build_authorizer(document)`` turns the document (see ``docs/configuration.md`` for every
+field) into an Authorizer; ``authorizer_from_environment()`` first finds the document the way
+the generic handler (:mod:`authorizers.handler`) does: inline in ``AUTHORIZER_CONFIG``, or in
+the file ``AUTHORIZER_CONFIG_FILE`` (relative to ``LAMBDA_TASK_ROOT``), with ``${NAME}``
+replaced by environment variables.
+
+The document is checked completely before anything is built to serve requests: wrong types,
+missing settings, unknown keys (a typo must never silently drop a check) and unsafe
+combinations raise :class:`ConfigFieldError` naming the field by its JSON path, e.g.
+``validators[0].issuers[1].audience: required``. Nothing is fetched while building.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from authorizers._internal.config_access import (
+    ContextFromClaims,
+    RequiringValidator,
+    build_requirement,
+    build_routes,
+)
+from authorizers._internal.config_schema import (
+    BuildContext,
+    ConfigFieldError,
+    Fields,
+    claim_names,
+    parse_document,
+    reported_at,
+    substitute_environment,
+)
+from authorizers._internal.config_validators import build_validators
+from authorizers.authorizer import Authorizer
+from authorizers.clock import Clock, system_clock
+
+if TYPE_CHECKING:
+    from authorizers.observability import Observer
+    from authorizers.validator import Validator
+
+__all__ = [
+    "CONFIG_ENV",
+    "CONFIG_FILE_ENV",
+    "ConfigFieldError",
+    "authorizer_from_environment",
+    "build_authorizer",
+    "load_config",
+]
+
+#: Inline JSON configuration (Lambda caps all variables together at 4 KB: use a file beyond).
+CONFIG_ENV = "AUTHORIZER_CONFIG"
+#: A JSON file in the function package or a layer; relative to ``LAMBDA_TASK_ROOT``.
+CONFIG_FILE_ENV = "AUTHORIZER_CONFIG_FILE"
+MAX_CONFIG_BYTES = 1024 * 1024
+COMBINATIONS = ("any_of", "all_of")
+OBSERVERS = ("json", "powertools", "none")
+
+
+def _validator(root: Fields, context: BuildContext) -> Validator:
+    from authorizers.validator import AllOf, AnyOf  # noqa: PLC0415 - lazy
+
+    validators = build_validators(root, "validators", context)
+    combine = root.choice("combine", COMBINATIONS) if root.has("combine") else None
+    validator: Validator
+    if combine is not None:
+        validator = (AnyOf if combine == "any_of" else AllOf)(*validators, name=combine)
+    elif len(validators) == 1:
+        validator = validators[0]
+    else:
+        raise root.missing(
+            "combine",
+            ' with several validators: "any_of" (one of them must accept the caller) or '
+            '"all_of" (each of them must)',
+        )
+    requirement = root.child("requires")
+    if requirement is not None:
+        validator = RequiringValidator(validator, build_requirement(requirement))
+    names = claim_names(root, "context_claims")
+    return validator if names is None else ContextFromClaims(validator, names)
+
+
+def _observability(fields: Fields | None) -> dict[str, Observer | None]:
+    """``{}`` keeps the Authorizer's default (one JSON log line with EMF metrics)."""
+    if fields is None:
+        return {}
+    with fields:
+        kind = fields.choice("type", OBSERVERS, "json")
+        options = {key: fields.text(key) for key in ("namespace", "service")}
+        settings: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
+        settings["metrics"] = fields.flag("metrics", True)
+        if kind == "none":
+            return {"observability": None}
+        from authorizers import observability  # noqa: PLC0415 - lazy
+
+        observer = (
+            observability.JsonLogObserver if kind == "json" else observability.PowertoolsObserver
+        )
+        return {"observability": observer(**settings)}
+
+
+def build_authorizer(
+    config: Mapping[str, Any],
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+    clock: Clock = system_clock,
+) -> Authorizer:
+    """The Authorizer a configuration document describes (see ``docs/configuration.md``).
+
+    ``base_dir`` is where relative file paths (``jwks_file``) start (default: the current
+    directory); ``clock`` is handed to every validator (tests move time with a FakeClock).
+    Raises :class:`ConfigFieldError` (a ``ConfigurationError``) for any problem.
+    """
+    context = BuildContext(Path(base_dir) if base_dir is not None else Path.cwd(), clock)
+    with Fields(config, "") as root:
+        root.integer("version", minimum=1, maximum=1)
+        root.text("description")
+        validator = _validator(root, context)
+        rules = build_routes(root)
+        settings: dict[str, Any] = {
+            "simple_responses": root.flag("simple_responses", False),
+            "on_infrastructure_error": root.choice(
+                "on_infrastructure_error", ("raise", "deny"), "raise"
+            ),
+            "result_ttl_seconds": root.integer("result_ttl_seconds", minimum=0, maximum=3600),
+            "cache_per_route": root.flag("cache_per_route", False),
+            "context_json_encode": root.flag("context_json_encode", False),
+            **_observability(root.child("observability")),
+        }
+        root.finish()  # an unknown key is reported before a consequence of the others
+        with reported_at("routes"):  # the one thing left to refuse: rules unsafe to cache
+            return Authorizer(validator, rules=rules, **settings)
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> tuple[dict[str, Any], Path]:
+    """The configuration document the environment names, ``${NAME}`` substituted, and the
+    directory its relative paths start at (the file's own, or ``LAMBDA_TASK_ROOT``)."""
+    env = os.environ if environ is None else environ
+    inline, file_name = env.get(CONFIG_ENV), env.get(CONFIG_FILE_ENV)
+    task_root = Path(env.get("LAMBDA_TASK_ROOT") or Path.cwd())
+    if inline and file_name:
+        raise ConfigFieldError("", f"set {CONFIG_ENV} or {CONFIG_FILE_ENV}, not both")
+    if inline:
+        text, source, base_dir = inline, CONFIG_ENV, task_root
+    elif file_name:
+        path = task_root / file_name  # an absolute file_name stays as it is
+        source, base_dir = f"{CONFIG_FILE_ENV} ({file_name})", path.parent
+        try:
+            with path.open("rb") as file:
+                data = file.read(MAX_CONFIG_BYTES + 1)
+        except OSError as error:
+            raise ConfigFieldError("", f"cannot read {source}: {error.strerror}") from None
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigFieldError("", f"{source} is larger than {MAX_CONFIG_BYTES} bytes")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConfigFieldError("", f"{source} is not UTF-8") from None
+    else:
+        raise ConfigFieldError(
+            "",
+            f"no configuration: set {CONFIG_ENV} (inline JSON) or {CONFIG_FILE_ENV} "
+            "(a JSON file in the function package)",
+        )
+    return substitute_environment(parse_document(text, source), env), base_dir
+
+
+def authorizer_from_environment(
+    environ: Mapping[str, str] | None = None, *, clock: Clock = system_clock
+) -> Authorizer:
+    """:func:`load_config`, then :func:`build_authorizer` - what the generic handler runs."""
+    document, base_dir = load_config(environ)
+    return build_authorizer(document, base_dir=base_dir, clock=clock)
