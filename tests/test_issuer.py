@@ -13,8 +13,11 @@ from typing import Any
 import jwt
 import pytest
 
+from authorizers import Authorizer, OidcValidator
 from authorizers.clock import FakeClock
+from authorizers.testing.assertions import call_handler
 from authorizers.testing.cognito import CognitoTestIssuer
+from authorizers.testing.events import token_event
 from authorizers.testing.issuer import (
     DEFAULT_AUDIENCE,
     BrokenToken,
@@ -22,6 +25,7 @@ from authorizers.testing.issuer import (
     load_private_key,
     thumbprint,
 )
+from authorizers.testing.simulator import simulate
 
 NOW = 1_700_000_000
 
@@ -302,3 +306,22 @@ def test_cognito_broken_tokens_and_serving() -> None:
         assert http_json(server.discovery_url)["issuer"] == pool.issuer
         pool.rotate()
         assert len(http_json(server.jwks_url)["keys"]) == 4
+
+
+def test_served_issuer_works_with_the_frameworks_oidc_validator() -> None:
+    """The point of ``serve()``: discovery, JWKS and ``iss`` line up for a real validator, and
+    a rotated key is picked up (unknown kid -> refetch)."""
+    issuer, monotonic = TestIssuer(), FakeClock()
+    with issuer.serve() as server:
+        validator = OidcValidator(
+            server.url, DEFAULT_AUDIENCE, allow_http_loopback=True, monotonic=monotonic
+        )
+        handler = Authorizer(validator, observability=None).handler
+        event = token_event("GET /pets/1", f"Bearer {issuer.mint()}")
+        assert simulate(handler(event, None), event).allowed
+        issuer.rotate()
+        monotonic.advance(60)  # past the JWKS cache's refresh cooldown
+        rotated = token_event("GET /pets/1", f"Bearer {issuer.mint()}")
+        assert simulate(handler(rotated, None), rotated).allowed
+        broken = token_event("GET /pets/1", f"Bearer {issuer.mint_broken('foreign_key')}")
+        assert simulate(call_handler(handler, broken), broken).status == 401
