@@ -10,6 +10,8 @@ the error contract ("Unauthorized" must reach API Gateway as the error message) 
 from __future__ import annotations
 
 import json
+import os
+import platform
 import queue
 import subprocess
 import sys
@@ -71,7 +73,9 @@ class LambdaRuntimeApi:
         self._pending: dict[str, _Pending] = {}
         self._init_failed = threading.Event()
         self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def address(self) -> str:
@@ -263,3 +267,22 @@ def write_sample_handler(task_root: Path) -> str:
     task_root.mkdir(parents=True, exist_ok=True)
     (task_root / f"{SAMPLE_HANDLER_MODULE}.py").write_text(SAMPLE_HANDLER_SOURCE)
     return f"{SAMPLE_HANDLER_MODULE}.handler"
+
+
+# -- where the layer under test comes from --------------------------------------------------
+
+#: This machine's CPU in Lambda's words (x86_64 or arm64).
+LOCAL_ARCH = {"aarch64": "arm64"}.get(platform.machine(), platform.machine())
+
+
+def sam_built_layer_dir() -> Path | None:
+    """The layer ``sam build`` produced, when ``make check-template`` says where."""
+    location = os.environ.get("AUTHORIZERS_SAM_LAYER")
+    return Path(location).resolve() if location else None
+
+
+def python_version_of_layer(layer_dir: Path) -> str:
+    """The Python a built layer is for, read off its version-specific cffi extension."""
+    [backend] = layer_dir.glob("_cffi_backend.cpython-3*.so")
+    digits = backend.name.split(".")[1].split("-")[1]  # "cpython-313-x86_64-..." -> "313"
+    return f"{digits[0]}.{digits[1:]}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -21,7 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lambda_runtime_api import write_sample_handler
+from lambda_runtime_api import (
+    LOCAL_ARCH,
+    python_version_of_layer,
+    sam_built_layer_dir,
+    write_sample_handler,
+)
 
 from authorizers import layer
 from authorizers.cli import main
@@ -30,7 +34,6 @@ from authorizers.testing.issuer import TestIssuer
 
 REPO = Path(__file__).resolve().parents[1]
 LOCAL_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
-LOCAL_ARCH = {"aarch64": "arm64"}.get(platform.machine(), platform.machine())
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/pets/7"
 
 
@@ -314,18 +317,10 @@ def test_python313_layer_authorizes_under_python313(tmp_path: Path, package_snap
 
 
 def sam_built_layer() -> Path:
-    """The layer ``sam build`` produced (``make check-template`` says where)."""
-    location = os.environ.get("AUTHORIZERS_SAM_LAYER")
-    if not location:
+    built = sam_built_layer_dir()
+    if built is None:
         pytest.skip("AUTHORIZERS_SAM_LAYER not set (make check-template sets it)")
-    return Path(location).resolve()
-
-
-def python_version_of_layer(layer_dir: Path) -> str:
-    """The Python a built layer is for, read off its version-specific cffi extension."""
-    [backend] = layer_dir.glob("_cffi_backend.cpython-3*.so")
-    digits = backend.name.split(".")[1].split("-")[1]  # "cpython-313-x86_64..." -> "313"
-    return f"{digits[0]}.{digits[1:]}"
+    return built
 
 
 def test_sam_built_layer_authorizes_in_a_clean_interpreter(tmp_path: Path) -> None:

@@ -1,0 +1,208 @@
+"""template.yaml, checked offline for what the SAM transform and cfn-lint cannot know: that the
+layer build, the authorizers' cache settings and the functions' own settings agree.
+
+``make check-template`` runs ``sam validate``, the pinned cfn-lint and ``sam build``; the last
+test here proves the pinned cfn-lint still runs the SAM transform (newer ones do not).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATE = REPO / "template.yaml"
+PSEUDO = {"AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName", "AWS::URLSuffix"}
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads ``!Ref X`` as ``{"Ref": X}``, ``!GetAtt A.b`` as ``{"Fn::GetAtt": [A, b]}``, ..."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
+    return document
+
+
+def _resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def _walk(node: Any) -> Any:
+    yield node
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else []
+    for child in children:
+        yield from _walk(child)
+
+
+def test_every_reference_names_something_defined(template: dict[str, Any]) -> None:
+    known = set(template["Parameters"]) | set(template["Resources"]) | PSEUDO
+    referenced: set[str] = set()
+    for node in _walk(template):
+        if not isinstance(node, dict):
+            continue
+        if "Ref" in node:
+            referenced.add(node["Ref"])
+        if "Fn::GetAtt" in node:
+            referenced.add(node["Fn::GetAtt"][0])
+        if "Fn::Sub" in node:
+            found = re.findall(r"\$\{([^}!]+)\}", node["Fn::Sub"])
+            referenced |= {name.split(".")[0] for name in found}
+    assert referenced - known == set()
+    assert {"UserPoolId", "AppClientIds", "Issuer", "Audience", "CacheTtlSeconds"} <= referenced
+
+
+def test_the_layer_is_built_by_layer_makefile_for_the_functions_runtime(
+    template: dict[str, Any],
+) -> None:
+    runtime = template["Globals"]["Function"]["Runtime"]
+    assert runtime == "python3.13"
+    [(name, resource)] = _resources(template, "AWS::Serverless::LayerVersion").items()
+    assert resource["Metadata"]["BuildMethod"] == "makefile"
+    assert resource["Properties"]["ContentUri"] == "layer/"
+    assert resource["Properties"]["CompatibleRuntimes"] == [runtime]
+    assert resource["Properties"]["CompatibleArchitectures"] == [{"Ref": "Architecture"}]
+    makefile = (REPO / "layer" / "Makefile").read_text()
+    assert re.search(rf"^build-{name}:", makefile, re.MULTILINE), "SAM runs build-<LogicalId>"
+    assert re.search(rf"^LAYER_RUNTIME \?= {runtime}$", makefile, re.MULTILINE)
+    assert "--format dir" in makefile  # the same build as `authorizers layer build`
+
+
+def test_authorizer_functions_use_the_layer_and_the_sample_folders(
+    template: dict[str, Any],
+) -> None:
+    functions = _resources(template, "AWS::Serverless::Function")
+    authorizers = {name for name in functions if name.endswith("AuthorizerFunction")}
+    assert len(authorizers) == 4
+    for name, function in functions.items():
+        properties = function["Properties"]
+        assert properties["CodeUri"].startswith("samples/")
+        if name in authorizers:
+            assert properties["Layers"] == [{"Ref": "AuthorizersLayer"}]
+        assert "Runtime" not in properties  # one runtime, set in Globals, matching the layer
+
+
+def test_rest_token_authorizer_rejects_malformed_tokens_before_invoking(
+    template: dict[str, Any],
+) -> None:
+    auth = template["Resources"]["RestApi"]["Properties"]["Auth"]
+    identity = auth["Authorizers"]["TokenAuthorizer"]["Identity"]
+    assert auth["Authorizers"]["TokenAuthorizer"]["FunctionPayloadType"] == "TOKEN"
+    assert identity["Header"] == "Authorization"
+    pattern = re.compile(identity["ValidationExpression"])
+    assert pattern.fullmatch("Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln-_x")
+    for bad in ("Basic dXNlcjpwYXNz", "Bearer ", "Bearer a.b", "Bearer a.b.c.d", "bearer a.b.c"):
+        assert not pattern.fullmatch(bad), bad
+
+
+def test_cache_ttls_agree_with_what_each_authorizer_is_told(template: dict[str, Any]) -> None:
+    """The TTL API Gateway caches a result for must be the one the function checks its policy
+    scope against (RESULT_TTL_SECONDS), or a cached narrow policy could be replayed."""
+    ttl = template["Parameters"]["CacheTtlSeconds"]
+    assert (ttl["MinValue"], ttl["MaxValue"]) == (0, 3600)
+    resources = template["Resources"]
+    rest = resources["RestApi"]["Properties"]["Auth"]["Authorizers"]
+    http = resources["HttpApi"]["Properties"]["Auth"]["Authorizers"]
+    configured = {
+        rest["TokenAuthorizer"]["FunctionArn"]["Fn::GetAtt"][0]: rest["TokenAuthorizer"],
+        rest["RequestAuthorizer"]["FunctionArn"]["Fn::GetAtt"][0]: rest["RequestAuthorizer"],
+        http["LambdaAuthorizer"]["FunctionArn"]["Fn::GetAtt"][0]: http["LambdaAuthorizer"],
+    }
+    for function, authorizer in configured.items():
+        told = resources[function]["Properties"]["Environment"]["Variables"]
+        assert told["RESULT_TTL_SECONDS"] == authorizer["Identity"]["ReauthorizeEvery"]
+    websocket = resources["WebSocketAuthorizerFunction"]["Properties"]["Environment"]
+    assert websocket["Variables"]["RESULT_TTL_SECONDS"] == 0  # WebSocket results are not cached
+
+
+def test_request_authorizer_keys_the_cache_on_the_api_key_and_source_ip(
+    template: dict[str, Any],
+) -> None:
+    api = template["Resources"]["RestApi"]["Properties"]
+    request = api["Auth"]["Authorizers"]["RequestAuthorizer"]
+    assert request["FunctionPayloadType"] == "REQUEST"
+    assert request["Identity"]["Headers"] == ["x-api-key"]
+    assert request["Identity"]["Context"] == ["identity.sourceIp"]
+    assert api["ApiKeySourceType"] == "AUTHORIZER"
+    routes = template["Resources"]["BackendFunction"]["Properties"]["Events"]
+    metered = [r["Properties"]["Auth"] for r in routes.values() if "Auth" in r["Properties"]]
+    assert {"Authorizer": "RequestAuthorizer", "ApiKeyRequired": True} in metered
+
+
+def test_http_api_uses_payload_2_simple_responses_and_may_invoke(
+    template: dict[str, Any],
+) -> None:
+    auth = template["Resources"]["HttpApi"]["Properties"]["Auth"]
+    authorizer = auth["Authorizers"][auth["DefaultAuthorizer"]]
+    assert authorizer["AuthorizerPayloadFormatVersion"] == "2.0"
+    assert authorizer["EnableSimpleResponses"] is True
+    assert authorizer["EnableFunctionDefaultPermissions"] is True
+    assert authorizer["Identity"]["Headers"] == ["Authorization"]
+
+
+def test_websocket_connect_is_authorized_by_the_lambda(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    routes = _resources(template, "AWS::ApiGatewayV2::Route")
+    connect = next(
+        r["Properties"] for r in routes.values() if r["Properties"]["RouteKey"] == "$connect"
+    )
+    assert connect["AuthorizationType"] == "CUSTOM"
+    authorizer = resources[connect["AuthorizerId"]["Ref"]]["Properties"]
+    assert authorizer["AuthorizerType"] == "REQUEST"
+    assert "WebSocketAuthorizerFunction.Arn" in authorizer["AuthorizerUri"]["Fn::Sub"]
+    permissions = _resources(template, "AWS::Lambda::Permission").values()
+    sources = {p["Properties"]["SourceArn"]["Fn::Sub"] for p in permissions}
+    assert any("/authorizers/${WebSocketAuthorizer}" in source for source in sources)
+    others = [r["Properties"] for r in routes.values() if r["Properties"]["RouteKey"] != "$connect"]
+    assert all("AuthorizerId" not in route for route in others)  # only $connect can have one
+
+
+def test_outputs_and_serverless_repo_metadata(template: dict[str, Any]) -> None:
+    assert {"RestApiUrl", "HttpApiUrl", "WebSocketUrl", "AuthorizersLayerArn"} <= set(
+        template["Outputs"]
+    )
+    assert template["Outputs"]["AuthorizersLayerArn"]["Value"] == {"Ref": "AuthorizersLayer"}
+    application = template["Metadata"]["AWS::ServerlessRepo::Application"]
+    for key in ("Name", "Description", "Author", "SpdxLicenseId", "SemanticVersion"):
+        assert application[key]
+    version = application["SemanticVersion"]
+    assert f'version = "{version}"' in (REPO / "pyproject.toml").read_text()
+
+
+def test_pinned_cfn_lint_still_runs_the_sam_transform(tmp_path: Path) -> None:
+    cfn_lint = REPO / ".tools" / "cfn-lint" / "bin" / "cfn-lint"
+    if not cfn_lint.exists():
+        pytest.skip("cfn-lint not installed (make template-tools)")
+    broken = tmp_path / "template.yaml"
+    text = TEMPLATE.read_text()
+    broken.write_text(text.replace("FunctionPayloadType: REQUEST", "FunctionPayloadType: BOGUS"))
+    run = [str(cfn_lint), "--format", "parseable", str(TEMPLATE), str(broken)]
+    lint = subprocess.run(run, capture_output=True, text=True, check=False)  # one process: ~3 s
+    findings = lint.stdout.splitlines()
+    assert lint.returncode != 0
+    assert [line for line in findings if line.startswith(str(broken))], lint.stdout
+    assert any("FunctionPayloadType" in line for line in findings)
+    assert not [line for line in findings if line.startswith(str(TEMPLATE))], lint.stdout
