@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from authorizers._internal.event_parsing import parse_event
 from authorizers.clock import FakeClock
 from authorizers.errors import (
     AuthorizerError,
@@ -25,6 +26,13 @@ from authorizers.errors import (
 from authorizers.identity import Identity
 from authorizers.jwks.keys import VerificationKey
 from authorizers.jwks.sources import StaticJwks
+from authorizers.testing.events import (
+    http_v1_event,
+    http_v2_event,
+    request_event,
+    token_event,
+    websocket_connect_event,
+)
 from authorizers.testing.issuer import BrokenToken, SigningKey, TestIssuer, b64url, encode_jws
 from authorizers.testing.jwks_server import JwksServer
 from authorizers.validators.jwt import DEFAULT_LEEWAY, IssuerConfig, JwtValidator
@@ -689,3 +697,68 @@ def test_prefetch_loads_each_key_source_once(issuer: TestIssuer, clock: FakeCloc
         assert server.fetch_count() == 0  # nothing fetched to configure
         validator.prefetch()
         assert server.fetch_count() == 1
+
+
+# --- where the token comes from -----------------------------------------------------------
+
+
+def reason_of(validator: JwtValidator, event: dict[str, Any]) -> ReasonCode:
+    with pytest.raises(AuthorizerError) as caught:
+        validator.validate(parse_event(event))
+    return caught.value.reason
+
+
+def test_token_from_a_rest_token_event(issuer: TestIssuer, clock: FakeClock) -> None:
+    validator = make(issuer, clock)
+    token = issuer.mint()
+    for value in (f"Bearer {token}", f"bearer {token}", f"BEARER  {token}", token):
+        assert validator.validate(parse_event(token_event("GET /pets", value))).principal_id
+    assert reason_of(validator, token_event("GET /pets", f"Basic {token}")) is (
+        ReasonCode.MALFORMED_TOKEN
+    )
+    strict = make(issuer, clock, allow_bare_token=False)
+    assert reason_of(strict, token_event("GET /pets", token)) is ReasonCode.MALFORMED_TOKEN
+
+
+def test_token_from_the_authorization_header(issuer: TestIssuer, clock: FakeClock) -> None:
+    validator = make(issuer, clock)
+    token = issuer.mint()
+    for event in (
+        http_v2_event("GET /pets", headers={"Authorization": f"Bearer {token}"}),
+        http_v1_event("GET /pets", headers={"authorization": f"Bearer {token}"}),
+        request_event("GET /pets", headers={"AUTHORIZATION": f"Bearer {token}"}),
+    ):
+        assert validator.validate(parse_event(event)).principal_id == "user-1"
+    missing = http_v2_event("GET /pets")
+    assert reason_of(validator, missing) is ReasonCode.MISSING_CREDENTIAL
+
+
+def test_token_from_another_header(issuer: TestIssuer, clock: FakeClock) -> None:
+    validator = make(issuer, clock, header="X-Api-Token")
+    token = issuer.mint()
+    event = request_event("GET /pets", headers={"x-api-token": token, "Authorization": "Basic x"})
+    assert validator.validate(parse_event(event)).principal_id == "user-1"
+    assert validator.validate(parse_event(token_event("GET /pets", token))).principal_id
+    only_authorization = request_event("GET /pets", headers={"Authorization": f"Bearer {token}"})
+    assert reason_of(validator, only_authorization) is ReasonCode.MISSING_CREDENTIAL
+
+
+def test_token_from_a_websocket_query_parameter(issuer: TestIssuer, clock: FakeClock) -> None:
+    validator = make(issuer, clock, query_parameter="access_token")
+    token = issuer.mint()
+    connect = websocket_connect_event(query={"access_token": token})
+    assert validator.validate(parse_event(connect)).principal_id == "user-1"
+    both_same = websocket_connect_event(
+        query={"access_token": token}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert validator.validate(parse_event(both_same)).principal_id == "user-1"
+    conflicting = websocket_connect_event(
+        query={"access_token": token}, headers={"Authorization": f"Bearer {issuer.mint()}"}
+    )
+    assert reason_of(validator, conflicting) is ReasonCode.AMBIGUOUS_CREDENTIAL
+    twice = websocket_connect_event(query={"access_token": [token, issuer.mint()]})
+    assert reason_of(validator, twice) is ReasonCode.AMBIGUOUS_CREDENTIAL
+    assert reason_of(validator, websocket_connect_event()) is ReasonCode.MISSING_CREDENTIAL
+    # without the option, a query parameter is never read
+    plain = make(issuer, clock)
+    assert reason_of(plain, connect) is ReasonCode.MISSING_CREDENTIAL

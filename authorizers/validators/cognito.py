@@ -64,7 +64,8 @@ def _token_use_check(allowed: frozenset[str]) -> CustomCheck:
     def check_token_use(
         header: Mapping[str, Any], claims: Mapping[str, Any], key: VerificationKey
     ) -> None:
-        if claims.get("token_use") not in allowed:
+        use = claims.get("token_use")
+        if not isinstance(use, str) or use not in allowed:
             raise Unauthorized(ReasonCode.WRONG_TOKEN_USE, "unexpected token_use")
 
     return check_token_use

@@ -166,12 +166,15 @@ class JwtValidator:
             value = request.token or None
         else:
             value = request.header(self._header) or None
+        in_query = None
         if self._query_parameter is not None:
             in_query = request.query.get(self._query_parameter) or None
-            if value is not None and in_query is not None and in_query != value:
-                raise Unauthorized(ReasonCode.AMBIGUOUS_CREDENTIAL, "token in header and query")
-            value = value or in_query
-        return bearer_token(value, allow_bare=self._allow_bare)
+        if in_query is None:
+            return bearer_token(value, allow_bare=self._allow_bare)
+        token = bearer_token(in_query)  # a bare token: no scheme in a query string
+        if value is not None and bearer_token(value, allow_bare=self._allow_bare) != token:
+            raise Unauthorized(ReasonCode.AMBIGUOUS_CREDENTIAL, "different tokens in header, query")
+        return token
 
     def verify(self, token: str) -> Identity:
         """Verify a raw token string (without ``Bearer``); the identity or an error."""
