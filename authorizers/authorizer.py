@@ -37,6 +37,7 @@ from authorizers.errors import (
     ReasonCode,
     Unauthorized,
 )
+from authorizers.grants import Grants
 from authorizers.observability import JsonLogObserver, Observer
 from authorizers.request import RequestKind
 from authorizers.responses import (
@@ -50,7 +51,6 @@ from authorizers.validator import Validator
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from authorizers.grants import Grants
     from authorizers.identity import Identity
     from authorizers.request import AuthRequest
 
@@ -172,6 +172,10 @@ class Authorizer:
         try:
             identity = self._validator.validate(request)
             grants = self._rules.grants(identity, request)
+            if not isinstance(grants, Grants):
+                raise TypeError(f"rules returned {type(grants).__name__}, not Grants")
+            if not grants.allow:  # a simple response would otherwise say isAuthorized: true
+                raise Forbidden(ReasonCode.FORBIDDEN, "the rules grant nothing")
         except RouteForbidden as refused:
             assert identity is not None  # rules only run once a validator returned one
             denial = self._render(request, identity, refused.grants, authorized=False)
