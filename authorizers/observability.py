@@ -17,6 +17,7 @@ masked if it shows up in the route ARN (a client that put its token in the URL).
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
@@ -36,6 +37,7 @@ LATENCY_METRIC = "DecisionLatency"
 _REDACTED = "[redacted]"
 _ENCODER = json.JSONEncoder(separators=(",", ":"))  # built once: json.dumps(separators=) isn't
 _MIN_SECRET_CHARS = 8  # shorter values would mask ordinary path segments
+_CREDENTIAL_PARTS = re.compile(r"[\s,.]+")  # "Bearer <jwt>", comma-joined sources, JWT parts
 
 
 class Observer(Protocol):
@@ -45,12 +47,15 @@ class Observer(Protocol):
 
 
 def _route(request: AuthRequest) -> str:
-    """The method ARN, with any credential the request carries masked out of it."""
+    """The method ARN, with any credential the request carries masked out of it (each part
+    of it: the token without its scheme, a JWT's signature alone)."""
     route = str(request.arn)
-    secrets = (request.token, *request.identity_source, *request.headers.get_all("authorization"))
-    for secret in secrets:
-        if secret and len(secret) >= _MIN_SECRET_CHARS and secret in route:
-            route = route.replace(secret, _REDACTED)
+    values = (request.token, *request.identity_source, *request.headers.get_all("authorization"))
+    for value in values:
+        if value and len(value) >= _MIN_SECRET_CHARS:
+            for part in _CREDENTIAL_PARTS.split(value):
+                if len(part) >= _MIN_SECRET_CHARS and part in route:
+                    route = route.replace(part, _REDACTED)
     return route
 
 

@@ -1,0 +1,200 @@
+"""Decision logs and EMF metrics: the fields, the embedded-metric format, lazy Powertools,
+and no credential in any line (every line written here is captured and searched)."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from authorizers._internal.event_parsing import parse_event
+from authorizers.authorizer import Authorizer, Decision, Outcome
+from authorizers.clock import FakeClock
+from authorizers.errors import ReasonCode, Unauthorized
+from authorizers.identity import Identity
+from authorizers.observability import (
+    DECISIONS_METRIC,
+    LATENCY_METRIC,
+    JsonLogObserver,
+    PowertoolsObserver,
+    decision_fields,
+)
+from authorizers.request import AuthRequest
+from authorizers.testing import events
+
+CLOCK = FakeClock(1_700_000_000.25)
+TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLXRoYXQtbXVzdC1ub3QtbGVhaw"
+SIGNATURE = TOKEN.rsplit(".", 1)[1]
+
+
+@pytest.fixture(autouse=True)
+def _registered(register_secret: Callable[..., Any]) -> None:
+    register_secret(TOKEN, "test JWT")
+
+
+class Accepting:
+    """Accepts exactly ``TOKEN`` (as the TOKEN event's value or a bearer header)."""
+
+    name = "accepting"
+
+    def validate(self, request: AuthRequest) -> Identity:
+        if TOKEN not in (
+            request.token,
+            (request.header("authorization") or "").removeprefix("Bearer "),
+        ):
+            raise Unauthorized(ReasonCode.BAD_SIGNATURE, "signature does not verify")
+        return Identity("user-1", self.name)
+
+
+def decision(route: str = "GET /pets/1", token: str = TOKEN, **fields: Any) -> Decision:
+    request = parse_event(events.token_event(route, token))
+    return Decision(**({"outcome": Outcome.ALLOW, "validator": "jwt", "request": request} | fields))
+
+
+def assert_clean(text: str) -> None:
+    assert TOKEN not in text
+    assert SIGNATURE not in text
+
+
+def assert_emf(record: dict[str, Any]) -> None:
+    """The CloudWatch embedded metric format: every dimension and metric named in the
+    directive is a top-level member (dimensions strings, metrics numbers)."""
+    metadata = record["_aws"]
+    assert isinstance(metadata["Timestamp"], int)
+    for directive in metadata["CloudWatchMetrics"]:
+        assert isinstance(directive["Namespace"], str)
+        for dimension_set in directive["Dimensions"]:
+            assert all(isinstance(record[name], str) for name in dimension_set)
+        for metric in directive["Metrics"]:
+            value = record[metric["Name"]]
+            values = value if isinstance(value, list) else [value]
+            assert all(isinstance(v, int | float) for v in values)
+
+
+def test_decision_fields() -> None:
+    identity = Identity("user-1", "jwt")
+    fields = decision_fields(decision(identity=identity), 0.12345)
+    assert fields == {
+        "outcome": "allow",
+        "reason": "ok",
+        "detail": "",
+        "validator": "jwt",
+        "principal": "user-1",
+        "kind": "rest_token",
+        "route": "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/pets/1",
+        "request_id": None,
+        "latency_ms": 0.123,
+    }
+    refused = decision(outcome=Outcome.UNAUTHORIZED, reason=ReasonCode.EXPIRED, detail="old")
+    assert decision_fields(refused, 1.0)["reason"] == "expired"
+    unparsed = Decision(Outcome.ERROR, "jwt", None, ReasonCode.MALFORMED_EVENT)
+    assert decision_fields(unparsed, 1.0)["route"] is None
+
+
+def test_a_credential_in_the_url_is_masked_in_the_route() -> None:
+    leaked = decision(route=f"GET /callback/{TOKEN}", token=f"Bearer {TOKEN}")
+    route = decision_fields(leaked, 1.0)["route"]
+    assert route.endswith("/GET/callback/[redacted].[redacted].[redacted]")
+    signature_only = decision(route=f"GET /callback/{SIGNATURE}", token=f"Bearer {TOKEN}")
+    assert decision_fields(signature_only, 1.0)["route"].endswith("/callback/[redacted]")
+
+
+def test_json_lines_are_a_log_and_an_emf_record_at_once() -> None:
+    stream = io.StringIO()
+    observer = JsonLogObserver(namespace="Auth", service="pets-api", stream=stream, clock=CLOCK)
+    observer.record(decision(), 0.5)
+    denied = decision(outcome=Outcome.DENY, reason=ReasonCode.INSUFFICIENT_SCOPE)
+    observer.record(denied, 0.25)
+    observer.record(decision(outcome=Outcome.ERROR, reason=ReasonCode.KEY_UNAVAILABLE), 3.0)
+    first, second, third = (json.loads(line) for line in stream.getvalue().splitlines())
+    for record in (first, second, third):
+        assert_emf(record)
+        assert record["_aws"]["Timestamp"] == record["timestamp"] == 1_700_000_000_250
+        assert record["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Auth"
+        assert record["service"] == "pets-api"
+        assert record[DECISIONS_METRIC] == 1
+        assert record[LATENCY_METRIC] == record["latency_ms"]
+    assert (first["level"], first["outcome"], first["reason"]) == ("INFO", "allow", "ok")
+    assert (second["outcome"], second["reason"]) == ("deny", "insufficient_scope")
+    assert (third["level"], third["reason"]) == ("ERROR", "key_unavailable")
+    assert first["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [
+        ["service", "outcome"],
+        ["service", "outcome", "reason"],
+    ]
+
+
+def test_metrics_can_be_left_out_of_the_lines() -> None:
+    stream = io.StringIO()
+    JsonLogObserver(metrics=False, stream=stream, clock=CLOCK).record(decision(), 0.5)
+    record = json.loads(stream.getvalue())
+    assert "_aws" not in record and DECISIONS_METRIC not in record
+    assert record["outcome"] == "allow"
+
+
+def test_every_line_of_real_handler_calls_is_free_of_credentials(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    authorizer = Authorizer(Accepting())
+    calls = [
+        events.token_event("GET /pets/1", TOKEN),
+        events.token_event(f"GET /pets/{TOKEN}", TOKEN),
+        events.token_event("GET /pets/1", TOKEN[:-4] + "AAAA"),
+        events.request_event("GET /pets/1", headers={"Authorization": f"Bearer {TOKEN}"}),
+        events.http_v2_event("GET /pets/1", headers={"Authorization": f"Bearer {TOKEN}x"}),
+        {"type": "TOKEN", "authorizationToken": TOKEN, "methodArn": f"arn:{TOKEN}"},
+    ]
+    for event in calls:
+        try:
+            authorizer.handler(event, None)
+        except Exception as error:
+            assert_clean(str(error))
+    out = capsys.readouterr()
+    assert_clean(out.out + out.err)
+    outcomes = [json.loads(line)["outcome"] for line in out.out.splitlines()]
+    assert outcomes == ["allow", "allow", "unauthorized", "allow", "unauthorized", "error"]
+
+
+def test_powertools_observer_logs_the_same_fields_and_emits_metrics(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    stream = io.StringIO()
+    observer = PowertoolsObserver(namespace="Auth", service="pets-api", stream=stream)
+    refused = decision(
+        route=f"GET /pets/{TOKEN}",
+        outcome=Outcome.UNAUTHORIZED,
+        reason=ReasonCode.EXPIRED,
+        detail="expired",
+    )
+    observer.record(refused, 0.5)
+    (line,) = (json.loads(text) for text in stream.getvalue().splitlines())
+    expected = {k: v for k, v in decision_fields(refused, 0.5).items() if v is not None}
+    assert {k: line[k] for k in expected} == expected
+    assert line["message"] == "authorizer decision" and line["level"] == "INFO"
+    metrics = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    dimensions = [m["_aws"]["CloudWatchMetrics"][0]["Dimensions"] for m in metrics]
+    assert [sorted(names) for (names,) in dimensions] == [
+        ["outcome", "service"],
+        ["outcome", "reason", "service"],
+    ]
+    for record in metrics:
+        assert_emf(record)
+        assert record["outcome"] == "unauthorized" and record["service"] == "pets-api"
+    assert metrics[1]["reason"] == "expired"
+    assert_clean(stream.getvalue())
+
+
+def test_powertools_is_imported_only_when_its_observer_is_built() -> None:
+    code = (
+        "import sys, io\n"
+        "from authorizers.authorizer import Authorizer\n"
+        "import authorizers.observability as o\n"
+        "assert not any(m.startswith('aws_lambda_powertools') for m in sys.modules), 'eager'\n"
+        "o.PowertoolsObserver(stream=io.StringIO(), metrics=False)\n"
+        "assert 'aws_lambda_powertools' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
