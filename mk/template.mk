@@ -2,8 +2,9 @@
 #
 #   make layer            dist/authorizers-layer-<version>-<runtime>-<arch>.zip
 #                         (LAYER_RUNTIME=python3.12|python3.13|python3.14, LAYER_ARCH=x86_64|arm64)
-#   make check-template   sam validate, cfn-lint, sam build (offline), then the SAM-built layer
-#                         authorizes a token in a clean interpreter and under awslambdaric
+#   make check-template   sam validate, cfn-lint, sam build (offline), then the layer tests:
+#                         the SAM-built layer authorizes a token in a clean interpreter and
+#                         under awslambdaric (the tests skip those parts in a plain pytest run)
 #
 # Each tool gets its own venv under $(TOOLS_DIR) (git-ignored): aws-sam-cli pins a cfn-lint of
 # its own, and cfn-lint >= 1.54 no longer runs the SAM transform (it would miss errors such as
@@ -12,7 +13,7 @@
 
 TOOLS_DIR ?= .tools
 TOOLS_PYTHON ?= python3
-PY ?= .venv/bin/python
+PY ?= $(or $(VENV),.venv)/bin/python
 CFN_LINT_VERSION ?= 1.53.3
 LAYER_RUNTIME ?= python3.13
 LAYER_ARCH ?= x86_64
@@ -69,5 +70,5 @@ check-template: template-tools lambda-runtime-tools layer-wheels
 	$(CFN_LINT_VENV)/bin/cfn-lint template.yaml
 	PYTHON=$(abspath $(PY)) LAYER_ARCH=$(LOCAL_ARCH) $(SAM) build --template template.yaml \
 	  --build-dir $(SAM_BUILD_DIR) --parameter-overrides Architecture=$(LOCAL_ARCH)
-	AUTHORIZERS_SAM_LAYER=$(SAM_BUILD_DIR)/AuthorizersLayer/python \
-	  $(PY) -m pytest -q tests/test_layer.py tests/test_lambda_runtime.py -k sam_built
+	AUTHORIZERS_SAM_LAYER=$(SAM_BUILD_DIR)/AuthorizersLayer/python $(PY) -m pytest -q \
+	  tests/test_layer.py tests/test_lambda_runtime.py tests/test_template.py
