@@ -99,7 +99,11 @@ def test_authorizer_functions_use_the_layer_and_the_sample_folders(
     assert len(authorizers) == 4
     for name, function in functions.items():
         properties = function["Properties"]
+        code = REPO / properties["CodeUri"]
         assert properties["CodeUri"].startswith("samples/")
+        assert "def handler(" in (code / "app.py").read_text()  # Globals: Handler app.handler
+        # Dependencies come from the layer; a requirements.txt would make sam build need python3.13.
+        assert not (code / "requirements.txt").exists()
         if name in authorizers:
             assert properties["Layers"] == [{"Ref": "AuthorizersLayer"}]
         assert "Runtime" not in properties  # one runtime, set in Globals, matching the layer
