@@ -23,9 +23,8 @@ decision turns the whole invocation into a 500.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
 from authorizers._internal.event_parsing import parse_event
 from authorizers.clock import MonotonicClock, monotonic_clock
@@ -67,11 +66,11 @@ class Outcome(StrEnum):
     ERROR = "error"
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """What the authorizer decided and why. ``response`` is what the handler returns, or
-    ``None`` when it must raise (401 with an IAM response format, 500). ``request`` is
-    ``None`` when the event could not be parsed; ``detail`` is credential-free."""
+    ``None`` when it must raise (401 with an IAM response format, and every error: 500).
+    ``request`` is ``None`` when the event could not be parsed; ``detail`` is credential-free.
+    (A named tuple: built on every call, and ~3x cheaper than a frozen dataclass.)"""
 
     outcome: Outcome
     validator: str
@@ -81,10 +80,6 @@ class Decision:
     identity: Identity | None = None
     grants: Grants | None = None
     response: dict[str, Any] | None = None
-
-    def __post_init__(self) -> None:
-        if self.outcome is Outcome.ERROR and self.response is not None:
-            raise ValueError("an error decision carries no response")
 
 
 class _Default:
@@ -269,7 +264,7 @@ class Authorizer:
                 self._observer.record(decision, (self._clock() - started) * 1000.0)
         except Exception:
             raise Exception(f"authorizer failed ({ReasonCode.INTERNAL_ERROR.value})") from None
-        if decision.response is not None:
+        if decision.response is not None and decision.outcome is not Outcome.ERROR:
             return decision.response
         if decision.outcome is Outcome.UNAUTHORIZED:
             raise Exception(UNAUTHORIZED_MESSAGE)

@@ -1,17 +1,17 @@
 """One structured log line per decision, carrying CloudWatch EMF metrics by outcome and reason.
 
 Why a built-in emitter is the default: the whole handler has a budget of ~20 µs on top of
-signature verification, and one Powertools ``Logger.info`` plus a ``single_metric`` costs
-several times that per call (plus ~90 ms of imports at cold start); see the numbers in
-``docs``/the project report. :class:`JsonLogObserver` writes one JSON line that is at once the
-decision log and an embedded-metric-format (EMF) record, so CloudWatch extracts the metrics
-from the log itself: one ``json.dumps`` and one ``write`` per decision. Teams that already run
-Powertools can choose :class:`PowertoolsObserver` (same fields; Powertools imported only when
-it is built). Pass ``observability=None`` to the Authorizer to switch both off.
+signature verification. Measured in one process, a Powertools ``Logger.info`` alone costs
+about 12x the built-in line and with its EMF metrics about 30x (plus ~90 ms of imports at cold
+start). :class:`JsonLogObserver` writes one JSON line that is at once the decision log and an
+embedded-metric-format (EMF) record - CloudWatch extracts the metrics from the log itself -
+so a decision costs one encode and one write. Teams that already run Powertools can choose
+:class:`PowertoolsObserver` (same fields; Powertools is imported only when it is built).
+``observability=None`` on the Authorizer switches logging and metrics off.
 
-Nothing credential-like is logged: the reason code and the error detail are credential-free
-by contract (:mod:`authorizers.errors`), and any credential value the request carries is
-masked if it shows up in the route ARN (a client that put its token in the URL).
+Nothing credential-like is logged: reason codes and error details are credential-free by
+contract (:mod:`authorizers.errors`), and any credential the request carries is masked if it
+shows up in the route ARN (a client that put its token in the URL).
 """
 
 from __future__ import annotations

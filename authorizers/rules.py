@@ -523,9 +523,10 @@ class AllRoutes:
     statement, so API Gateway's result cache can never turn into a false 403 elsewhere."""
 
     scope = GrantScope.WHOLE_API
+    _EVERYTHING = Grants.everything()
 
     def grants(self, identity: Identity, request: AuthRequest) -> Grants:
-        return Grants.everything()
+        return self._EVERYTHING
 
 
 class MethodArnOnly:

@@ -378,8 +378,16 @@ def test_authorize_returns_a_typed_decision_without_logging(
     assert (refused.outcome, refused.reason) == (Outcome.DENY, ReasonCode.INSUFFICIENT_GROUP)
     assert refused.grants == decision.grants
     assert log.getvalue() == ""
-    with pytest.raises(ValueError, match="no response"):
-        Decision(Outcome.ERROR, "v", response={"isAuthorized": True})
+
+
+def test_an_error_decision_never_returns_a_response(
+    build: Callable[..., Authorizer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    authorizer = build()
+    forged = Decision(Outcome.ERROR, "v", response={"isAuthorized": True})
+    monkeypatch.setattr(authorizer, "authorize", lambda request: forged)
+    outcome = call_handler(authorizer.handler, events.token_event("GET /", "opaque-token"))
+    assert str(outcome) == "authorizer failed (internal_error)"
 
 
 def test_unauthorized_decisions_carry_the_validator_reason(
