@@ -39,11 +39,7 @@ from authorizers.errors import (
 from authorizers.grants import Grants
 from authorizers.observability import JsonLogObserver, Observer
 from authorizers.request import RequestKind
-from authorizers.responses import (
-    deny_all_response,
-    policy_response,
-    simple_response,
-)
+from authorizers.responses import deny_all_response, policy_response, simple_response
 from authorizers.rules import AllRoutes, GrantScope, RouteForbidden, Rules
 from authorizers.validator import Validator
 
@@ -60,6 +56,8 @@ UNAUTHORIZED_MESSAGE = "Unauthorized"
 
 
 class Outcome(StrEnum):
+    """200, 403, 401 (or 403 for simple responses), 500 (or 403 for faults when configured)."""
+
     ALLOW = "allow"
     DENY = "deny"
     UNAUTHORIZED = "unauthorized"
@@ -214,11 +212,9 @@ class Authorizer:
         )
 
     def _deny(self, request: AuthRequest) -> dict[str, Any]:
-        return (
-            simple_response(request, False)
-            if self._is_simple(request)
-            else (deny_all_response(request))
-        )
+        if self._is_simple(request):
+            return simple_response(request, False)
+        return deny_all_response(request)
 
     def _refusal(
         self,
