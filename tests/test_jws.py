@@ -319,6 +319,7 @@ def test_none_hmac_and_wrong_case_cannot_be_verified(alg: str) -> None:
         {"alg": "RS256", "crit": "b64"},
         {"alg": "RS256", "crit": [1]},
         {"alg": "RS256", "crit": ["b64"], "b64": False},
+        {"alg": "RS256", "crit": ["b64"]},  # listed but absent
         {"alg": "RS256", "b64": False},
         {"alg": "RS256", "b64": "false"},
         {"alg": "RS256", "b64": 0},

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib.util
 import json
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -762,3 +765,20 @@ def test_token_from_a_websocket_query_parameter(issuer: TestIssuer, clock: FakeC
     # without the option, a query parameter is never read
     plain = make(issuer, clock)
     assert reason_of(plain, connect) is ReasonCode.MISSING_CREDENTIAL
+
+
+def test_benchmark_smoke_run(capsys: pytest.CaptureFixture[str]) -> None:
+    path = Path(__file__).parent.parent / "benchmarks" / "bench_jwt.py"
+    spec = importlib.util.spec_from_file_location("bench_jwt", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["bench_jwt"] = bench  # dataclasses look their module up while being built
+    try:
+        spec.loader.exec_module(bench)
+    finally:
+        del sys.modules["bench_jwt"]
+    assert bench.main(["--quick"]) == 0
+    table = capsys.readouterr().out
+    assert "| JwtValidator, new RS256 token |" in table
+    assert "| PyJWT PyJWKClient + decode |" in table
+    assert table.count("| 1.00 |") == 2  # the two raw-verify floors

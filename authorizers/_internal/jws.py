@@ -137,6 +137,8 @@ def check_header(header: Mapping[str, Any]) -> None:
         for name in crit:
             if not isinstance(name, str) or name not in _UNDERSTOOD_CRITICAL:
                 raise _malformed("'crit' names an extension we do not implement")
+            if name not in header:  # RFC 7515 §4.1.11: listed names must be present
+                raise _malformed("'crit' names a member the header lacks")
     if header.get("b64", True) is not True:
         raise _malformed("unencoded payloads (b64: false) are not accepted")
     if not isinstance(header.get("kid", ""), str):

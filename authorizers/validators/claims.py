@@ -184,8 +184,10 @@ class ClaimRules:
         raise Unauthorized(ReasonCode.WRONG_AUDIENCE, "token is not for this audience")
 
     def check(self, claims: Mapping[str, Any]) -> None:
-        """Audience, required claims, exact values and contained values (401 on failure)."""
+        """Audience, ``jti`` type, required, exact and contained values (401 on failure)."""
         self.check_audience(claims)
+        if "jti" in claims and type(claims["jti"]) is not str:  # RFC 7519 §4.1.7
+            raise Unauthorized(ReasonCode.INVALID_CLAIM, "'jti' is not a string")
         for name in self.required:
             if claims.get(name) is None:
                 raise Unauthorized(ReasonCode.MISSING_CLAIM, f"{name!r} is required")
