@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from authorizers._internal.event_parsing import parse_event
 from authorizers.credentials import request_bearer_token
@@ -296,3 +298,50 @@ def test_module_imports_only_the_standard_library() -> None:
     assert (
         out.stdout.strip() == "['authorizers', 'authorizers.testing', 'authorizers.testing.events']"
     )
+
+
+_names = st.from_regex(r"X-[A-Za-z0-9-]{1,10}", fullmatch=True)
+_values = st.from_regex(r"[A-Za-z0-9._~+/=-]{1,20}", fullmatch=True)
+# Header names are case-insensitive: two spellings of one name would be one ambiguous header.
+_headers = st.dictionaries(_names, _values, max_size=4).filter(
+    lambda found: len({name.lower() for name in found}) == len(found)
+)
+_segments = st.lists(st.from_regex(r"[A-Za-z0-9._~-]{1,8}", fullmatch=True), max_size=4)
+
+
+@given(
+    factory=st.sampled_from([request_event, http_v1_event, http_v2_event]),
+    verb=st.sampled_from(["GET", "POST", "DELETE"]),
+    segments=_segments,
+    headers=_headers,
+    query=st.dictionaries(_names, _values, max_size=4),
+    stage=st.sampled_from(["prod", "$default", "v_1"]),
+)
+def test_factories_round_trip_arbitrary_requests(
+    factory: Any,
+    verb: str,
+    segments: list[str],
+    headers: dict[str, str],
+    query: dict[str, str],
+    stage: str,
+) -> None:
+    path = "/" + "/".join(segments)
+    event = factory(f"{verb} {path}", headers=headers, query=query, stage=stage)
+    request = parse_event(event)
+    assert (request.arn.verb, request.arn.path, request.arn.stage) == (verb, path, stage)
+    assert request.method == verb
+    for name, value in headers.items():
+        assert request.header(name.upper()) == value
+    assert {name: request.query[name] for name in query} == query
+
+
+@given(
+    headers=_headers,
+    query=st.dictionaries(_names, _values, max_size=3),
+)
+def test_websocket_factory_round_trips_arbitrary_requests(
+    headers: dict[str, str], query: dict[str, str]
+) -> None:
+    request = parse_event(websocket_connect_event(headers=headers, query=query))
+    assert all(request.header(name.lower()) == value for name, value in headers.items())
+    assert {name: request.query[name] for name in query} == query
