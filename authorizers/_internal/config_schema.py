@@ -47,9 +47,13 @@ def child_path(path: str, key: str | int) -> str:
     return f"{path}[{json.dumps(key)}]"
 
 
+def _short(key: str) -> str:
+    """An unknown key cut short: it is most likely a typo, but could be a pasted value."""
+    return key if len(key) <= 40 else key[:37] + "..."
+
+
 def _shown_key(key: str) -> str:
-    """An unknown key, quoted and cut short: it is most likely a typo, but could be a value."""
-    return repr(key if len(key) <= 40 else key[:37] + "...")
+    return repr(_short(key))
 
 
 def _reject_constant(name: str) -> Any:
@@ -150,7 +154,9 @@ class Fields:
                 close = difflib.get_close_matches(key, sorted(self._asked), n=1, cutoff=0.7)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 known = ", ".join(sorted(self._asked))
-                raise ConfigFieldError(self.at(key), f"unknown key{hint}; known keys here: {known}")
+                raise ConfigFieldError(
+                    self.at(_short(key)), f"unknown key{hint}; known keys here: {known}"
+                )
 
     def at(self, key: str | int) -> str:
         return child_path(self.path, key)
