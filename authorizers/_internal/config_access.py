@@ -33,7 +33,6 @@ from authorizers.rules import (
     scopes_all,
     scopes_any,
 )
-from authorizers.validators.claims import context_value
 
 if TYPE_CHECKING:
     from authorizers.identity import Identity
@@ -157,6 +156,10 @@ class ContextFromClaims:
     present overrides a context key the validator set, an absent one leaves it."""
 
     def __init__(self, validator: Validator, names: tuple[str, ...] | Mapping[str, str]) -> None:
+        # lazy: the claims module loads the JWT machinery, which an API-key setup never needs
+        from authorizers.validators.claims import context_value  # noqa: PLC0415
+
+        self._flatten = context_value
         self._validator = validator
         pairs = names.items() if isinstance(names, Mapping) else ((n, n) for n in names)
         self._pairs = tuple(pairs)
@@ -171,6 +174,6 @@ class ContextFromClaims:
         added = {
             key: value
             for claim, key in self._pairs
-            if (value := context_value(claims.get(claim))) is not None
+            if (value := self._flatten(claims.get(claim))) is not None
         }
         return replace(identity, context={**identity.context, **added}) if added else identity
