@@ -162,7 +162,7 @@ def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
     assert parsed.claims["s"] == "[{" * 100
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.text(alphabet="ABCDEFabcdef0189-_=+/.\n ", max_size=40))
 def test_segment_decoding_accepts_exactly_canonical_base64url(segment: str) -> None:
     header, payload, _ = GOOD.split(".")
@@ -183,7 +183,7 @@ def test_segment_decoding_accepts_exactly_canonical_base64url(segment: str) -> N
     assert canonical == expected
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.text(max_size=200))
 def test_arbitrary_text_never_escapes_as_another_exception(text: str) -> None:
     try:
@@ -192,7 +192,7 @@ def test_arbitrary_text_never_escapes_as_another_exception(text: str) -> None:
         assert error.reason is ReasonCode.MALFORMED_TOKEN
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(
     st.dictionaries(
         st.text(max_size=8),

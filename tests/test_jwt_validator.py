@@ -491,16 +491,19 @@ def test_required_equal_and_contained_claims(issuer: TestIssuer, clock: FakeCloc
     validator = make(
         issuer,
         clock,
-        required_claims=["jti"],
+        required_claims=["jti", "tid"],
         claims_equal={"tenant": "acme", "email_verified": True, "level": 3},
         claims_contain={"amr": ["mfa", "pwd"], "roles": "reader"},
     )
     good = {"tenant": "acme", "email_verified": True, "level": 3, "amr": ["pwd", "mfa", "x"]}
+    good["tid"] = "t-1"
     good["roles"] = ["reader"]
     assert validator.verify(issuer.mint(good))
     cases: list[tuple[dict[str, Any], list[str], ReasonCode]] = [
         ({}, ["jti"], ReasonCode.MISSING_CLAIM),
-        ({"jti": None}, [], ReasonCode.MISSING_CLAIM),
+        ({"tid": None}, [], ReasonCode.MISSING_CLAIM),
+        ({"jti": None}, [], ReasonCode.INVALID_CLAIM),  # RFC 7519: jti is a string
+        ({"jti": 7}, [], ReasonCode.INVALID_CLAIM),
         ({}, ["tenant"], ReasonCode.MISSING_CLAIM),
         ({"tenant": "ACME"}, [], ReasonCode.INVALID_CLAIM),
         ({"email_verified": "true"}, [], ReasonCode.INVALID_CLAIM),
