@@ -53,7 +53,9 @@ class ReplayStep:
     """One replayed request: did the function run, was the cache used, what did the caller get.
 
     ``cache_key`` is a short hash of the identity-source values (never the values: they are
-    credentials), so two outcomes with the same key shared a cache entry.
+    credentials), so two outcomes with the same key shared a cache entry. ``response`` is
+    the authorizer response evaluated (fresh or cached; the exception it raised; ``None``
+    when it was not invoked).
     """
 
     index: int
@@ -61,6 +63,7 @@ class ReplayStep:
     cached: bool
     cache_key: str | None
     result: Result
+    response: Any = None
 
     @property
     def decision(self) -> GatewayDecision:
@@ -154,7 +157,9 @@ class CacheReplay:
         entry = self._entries.get(key) if key is not None else None
         if entry is not None and now - entry[0] < self.ttl_seconds:
             result = simulate(entry[1], request, api_kind=self.api_kind)
-            return ReplayStep(index, invoked=False, cached=True, cache_key=key, result=result)
+            return ReplayStep(
+                index, invoked=False, cached=True, cache_key=key, result=result, response=entry[1]
+            )
         response = self._invoke(event)
         result = simulate(response, request, api_kind=self.api_kind)
         cacheable = self.cache_errors or result.decision not in (
@@ -163,7 +168,9 @@ class CacheReplay:
         )
         if key is not None and self.ttl_seconds > 0 and cacheable:
             self._entries[key] = (now, response)
-        return ReplayStep(index, invoked=True, cached=False, cache_key=key, result=result)
+        return ReplayStep(
+            index, invoked=True, cached=False, cache_key=key, result=result, response=response
+        )
 
     def _kind(self, request: AuthRequest) -> ApiKind:
         return ApiKind(self.api_kind) if self.api_kind else infer_api_kind(None, request)
