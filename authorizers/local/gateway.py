@@ -1,0 +1,283 @@
+"""The local API gateway: one HTTP request in, API Gateway's answer out.
+
+Per request: find the API and route (REST: 403 "Missing Authentication Token" when none;
+HTTP API: 404), run the route's Lambda authorizer through the result cache and the policy
+simulator (401 / 403 / 500 with API Gateway's bodies, contract reference §3, §5), check a
+required API key, invoke the integration with the proxy event carrying what the authorizer
+passed on, and return its response (REST: 502 for a malformed one). Every request leaves one
+:class:`RequestRecord` - route, decision, reason, cache hit, latency - never a credential.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
+from authorizers.errors import AuthorizerError
+from authorizers.local import lambda_events
+from authorizers.local.authorization import Authorization, AuthorizerStage
+from authorizers.local.functions import FunctionRunner, Output
+from authorizers.local.http import HttpRequest, HttpResponse
+from authorizers.local.integration import MalformedProxyResponse, proxy_response
+from authorizers.local.model import ApiSpec, ApiType, LocalTemplate
+from authorizers.local.routing import ApiRouter, Mounts, Routed
+from authorizers.testing.simulator import GatewayDecision
+
+_Body = Mapping[str, Any]
+
+
+def _body(**document: Any) -> _Body:
+    return dict(document)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayResponses:
+    """The bodies API Gateway answers with (configurable: several are UNVERIFIED, see
+    docs/local-gateway.md)."""
+
+    unauthorized: _Body = field(default_factory=lambda: _body(message="Unauthorized"))
+    explicit_deny: _Body = field(
+        default_factory=lambda: _body(
+            Message="User is not authorized to access this resource with an explicit deny"
+        )
+    )
+    implicit_deny: _Body = field(
+        default_factory=lambda: _body(Message="User is not authorized to access this resource")
+    )
+    forbidden: _Body = field(default_factory=lambda: _body(message="Forbidden"))
+    authorizer_error: _Body = field(default_factory=lambda: _body(message=None))
+    internal_error: _Body = field(default_factory=lambda: _body(message="Internal Server Error"))
+    bad_gateway: _Body = field(default_factory=lambda: _body(message="Internal server error"))
+    missing_route: _Body = field(
+        default_factory=lambda: _body(message="Missing Authentication Token")
+    )
+    not_found: _Body = field(default_factory=lambda: _body(message="Not Found"))
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One request as the gateway's log line tells it. ``cache`` is ``hit``, ``miss`` or
+    ``-`` (no authorizer, or not invoked)."""
+
+    request_id: str
+    method: str
+    path: str
+    status: int
+    decision: str
+    reason: str
+    api: str | None = None
+    route: str | None = None
+    authorizer: str | None = None
+    cache: str = "-"
+    principal: str | None = None
+    latency_ms: float = 0.0
+
+    def line(self) -> str:
+        route = f"{self.api} {self.route}" if self.route else self.api or "-"
+        return (
+            f"{self.method} {self.path} -> {self.status} route={route!r} "
+            f"authorizer={self.authorizer or '-'} decision={self.decision} "
+            f"reason={self.reason!r} cache={self.cache} principal={self.principal or '-'} "
+            f"latency={self.latency_ms:.1f}ms"
+        )
+
+
+class LocalGateway:
+    """Serves a :class:`LocalTemplate`: ``handle(request) -> response``; thread-safe.
+
+    ``clock`` (monotonic) ages cached authorizer results, ``wall_clock`` stamps events;
+    ``on_record`` receives every :class:`RequestRecord`; ``output`` every line a function
+    prints. The last records are kept in :attr:`records`.
+    """
+
+    def __init__(
+        self,
+        template: LocalTemplate,
+        *,
+        clock: MonotonicClock = monotonic_clock,
+        wall_clock: Clock = system_clock,
+        responses: GatewayResponses | None = None,
+        on_record: Callable[[RequestRecord], None] | None = None,
+        output: Output | None = None,
+    ) -> None:
+        self.template = template
+        self.runner = FunctionRunner(template.functions, output=output)
+        self.responses = responses or GatewayResponses()
+        self.on_record = on_record
+        self.wall_clock = wall_clock
+        self.mounts = Mounts(
+            {
+                api_id: ApiRouter(api, template.routes_of(api_id))
+                for api_id, api in template.apis.items()
+            }
+        )
+        self.stages = {
+            key: AuthorizerStage(spec, self.runner, clock=clock)
+            for key, spec in template.authorizers.items()
+            if spec.unsupported is None
+        }
+        self.records: collections.deque[RequestRecord] = collections.deque(maxlen=1000)
+
+    def record_for(self, request_id: str) -> RequestRecord | None:
+        return next((r for r in reversed(self.records) if r.request_id == request_id), None)
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        response, note = self._handle(request, request_id)
+        return self.finish(request, request_id, started, response, note)
+
+    def finish(
+        self,
+        request: HttpRequest,
+        request_id: str,
+        started: float,
+        response: HttpResponse,
+        note: Mapping[str, Any],
+    ) -> HttpResponse:
+        """Record the request (``note``: the record's other fields) and add the request-id
+        header API Gateway sends."""
+        record = RequestRecord(
+            request_id,
+            request.method,
+            request.path,
+            response.status,
+            **note,
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
+        self.records.append(record)
+        if self.on_record is not None:
+            self.on_record(record)
+        api = record.api
+        http = api is not None and self.template.apis[api].api_type is ApiType.HTTP
+        header = ("apigw-requestid" if http else "x-amzn-RequestId", request_id)
+        return HttpResponse(response.status, (*response.headers, header), response.body)
+
+    # -- the flow ---------------------------------------------------------------------------
+
+    def _handle(self, request: HttpRequest, request_id: str) -> tuple[HttpResponse, dict[str, Any]]:
+        target = self.mounts.resolve(request.path)
+        if target is None:
+            prefixes = ", ".join(self.mounts.prefix(api) for api in self.mounts.routers)
+            reason = f"no API at this path (APIs: {prefixes})"
+            return HttpResponse.json(404, self.responses.not_found), {
+                "decision": "no_route",
+                "reason": reason,
+            }
+        api = target.router.api
+        note: dict[str, Any] = {"api": api.logical_id}
+        if api.api_type is ApiType.WEBSOCKET:
+            note |= {"decision": "no_route", "reason": "a WebSocket API: connect with ws://"}
+            return HttpResponse.json(426, {"message": "Upgrade Required"}), note
+        route = target.router.match(request.method, target.path)
+        if route is None:
+            note |= {"decision": "no_route", "reason": "no route matches"}
+            if api.api_type is ApiType.REST:
+                return HttpResponse.json(403, self.responses.missing_route), note
+            return HttpResponse.json(404, self.responses.not_found), note
+        routed = Routed(request, target.path, route, api, request_id)
+        authorization, refusal = self.authorize(routed, note)
+        if refusal is None:
+            refusal = self._check_api_key(routed, authorization, note)
+        if refusal is not None:
+            return refusal, note
+        return self._integrate(routed, authorization, note), note
+
+    def authorize(
+        self, routed: Routed, note: dict[str, Any]
+    ) -> tuple[Authorization | None, HttpResponse | None]:
+        """Run the route's authorizer: the authorization, or the refusal to send instead.
+        Fills ``note`` (the record's fields)."""
+        api = routed.api
+        note["route"] = routed.route.route_key
+        spec = self.template.authorizer_of(routed.route)
+        if spec is None:
+            note |= {"decision": "open", "reason": "no authorizer on this route"}
+            return None, None
+        note["authorizer"] = spec.name
+        stage = self.stages.get((spec.api_id, spec.name))
+        if stage is None:
+            note |= {"decision": GatewayDecision.INVALID.value, "reason": str(spec.unsupported)}
+            return None, self._refusal(api, GatewayDecision.INVALID)
+        try:
+            event = lambda_events.authorizer_event(routed, spec, now=self.wall_clock())
+            authorization = stage.authorize(event)
+        except (AuthorizerError, ValueError) as error:  # no event API Gateway could send
+            note |= {"decision": GatewayDecision.INVALID.value, "reason": f"bad request: {error}"}
+            return None, self._refusal(api, GatewayDecision.INVALID)
+        result = authorization.result
+        note |= {
+            "decision": result.decision.value,
+            "reason": authorization.reason,
+            "cache": "hit" if authorization.cached else "miss" if authorization.invoked else "-",
+            "principal": result.principal_id,
+        }
+        if result.allowed:
+            return authorization, None
+        return authorization, self._refusal(api, result.decision)
+
+    def _refusal(self, api: ApiSpec, decision: GatewayDecision) -> HttpResponse:
+        bodies = self.responses
+        http = api.api_type is ApiType.HTTP
+        if decision is GatewayDecision.UNAUTHORIZED:
+            return HttpResponse.json(401, bodies.unauthorized)
+        if decision is GatewayDecision.EXPLICIT_DENY:
+            return HttpResponse.json(403, bodies.forbidden if http else bodies.explicit_deny)
+        if decision is GatewayDecision.IMPLICIT_DENY:
+            return HttpResponse.json(403, bodies.forbidden if http else bodies.implicit_deny)
+        return HttpResponse.json(500, bodies.internal_error if http else bodies.authorizer_error)
+
+    def _check_api_key(
+        self, routed: Routed, authorization: Authorization | None, note: dict[str, Any]
+    ) -> HttpResponse | None:
+        """``ApiKeyRequired``: a key must come from the authorizer (``usageIdentifierKey``,
+        API key source ``AUTHORIZER``) or the ``x-api-key`` header. Whether it belongs to a
+        usage plan is not known locally."""
+        api = routed.api
+        if not routed.route.api_key_required or api.api_type is not ApiType.REST:
+            return None
+        if api.api_key_source == "AUTHORIZER":
+            key = authorization.usage_identifier_key if authorization else None
+            missing = "the authorizer returned no usageIdentifierKey" if key is None else None
+        else:
+            missing = None if routed.request.header("x-api-key") else "no x-api-key header"
+        if missing is None:
+            return None
+        note |= {"decision": "api_key_required", "reason": missing}
+        return HttpResponse.json(403, self.responses.forbidden)
+
+    def _integrate(
+        self, routed: Routed, authorization: Authorization | None, note: dict[str, Any]
+    ) -> HttpResponse:
+        api, route = routed.api, routed.route
+        http = api.api_type is ApiType.HTTP
+        failure = self.responses.internal_error if http else self.responses.bad_gateway
+        failure_status = 500 if http else 502
+        if route.function_id is None:
+            note["reason"] = "no function behind this route"
+            return HttpResponse.json(500, self.responses.internal_error)
+        passed = None
+        if authorization is not None:
+            passed = lambda_events.passed_context(
+                api, authorization.result, authorization.latency_ms
+            )
+        event = lambda_events.integration_event(
+            routed,
+            authorizer=passed,
+            api_key=authorization.usage_identifier_key if authorization else None,
+            now=self.wall_clock(),
+        )
+        invocation = self.runner.invoke(route.function_id, event)
+        if invocation.error is not None:
+            note["reason"] = f"integration failed: {type(invocation.error).__name__}"
+            return HttpResponse.json(failure_status, failure)
+        try:
+            return proxy_response(invocation.value, payload_version=route.payload_version)
+        except MalformedProxyResponse as error:
+            note["reason"] = f"malformed integration response: {error}"
+            return HttpResponse.json(failure_status, failure)

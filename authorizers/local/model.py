@@ -1,0 +1,122 @@
+"""What the local gateway serves, read from a template: functions, APIs, authorizers, routes.
+
+Plain frozen data, so the routing and the per-request flow are testable without YAML, and
+the template reader (:mod:`authorizers.local.template`) is the only place that knows SAM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from types import MappingProxyType
+
+from authorizers.request import RequestKind
+from authorizers.testing.simulator import ApiKind
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+class ApiType(StrEnum):
+    REST = "rest"
+    HTTP = "http"
+    WEBSOCKET = "websocket"
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSpec:
+    """A Lambda function: where its code is, its handler, its environment as deployed.
+
+    ``import_paths`` are the folders the function's layers put on ``sys.path``.
+    """
+
+    logical_id: str
+    handler: str
+    code_uri: Path | None
+    runtime: str | None = None
+    environment: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    import_paths: tuple[Path, ...] = ()
+    timeout_seconds: float = 3.0
+    memory_mb: int = 128
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizerSpec:
+    """A Lambda authorizer as API Gateway runs it.
+
+    ``identity_sources`` are API Gateway's expressions (``method.request.header.Authorization``,
+    ``$request.header.Authorization``, ``route.request.querystring.token``, ``context.x``).
+    ``unsupported`` says why an authorizer cannot run locally (a Cognito user-pool or JWT
+    authorizer, IAM auth): its routes fail closed with a 500.
+    """
+
+    name: str
+    api_id: str
+    kind: RequestKind
+    function_id: str | None
+    identity_sources: tuple[str, ...] = ()
+    validation_expression: str | None = None
+    ttl_seconds: int = 0
+    simple_responses: bool = False
+    unsupported: str | None = None
+
+    @property
+    def api_kind(self) -> ApiKind:
+        """The response format API Gateway expects from this authorizer."""
+        if self.kind in (RequestKind.REST_TOKEN, RequestKind.REST_REQUEST):
+            return ApiKind.REST
+        if self.kind is RequestKind.WEBSOCKET:
+            return ApiKind.WEBSOCKET
+        return ApiKind.HTTP_SIMPLE if self.simple_responses else ApiKind.HTTP_IAM
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSpec:
+    """One route: ``method`` is ``"GET"``/``"ANY"`` (``None`` for ``$default`` and WebSocket
+    route keys), ``path`` the resource template (``/pets/{id}``, ``/{proxy+}``) or route key.
+    ``payload_version`` is the integration's event format (REST: ``"1.0"``)."""
+
+    api_id: str
+    method: str | None
+    path: str
+    function_id: str | None
+    authorizer: str | None = None
+    api_key_required: bool = False
+    payload_version: str = "1.0"
+    route_response: bool = False
+
+    @property
+    def route_key(self) -> str:
+        return self.path if self.method is None else f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSpec:
+    """One API and its stage. ``api_key_source`` is ``HEADER`` or ``AUTHORIZER`` (REST)."""
+
+    logical_id: str
+    api_type: ApiType
+    stage: str
+    stage_variables: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    api_key_source: str = "HEADER"
+    route_selection_expression: str = "$request.body.action"
+
+
+@dataclass(frozen=True, slots=True)
+class LocalTemplate:
+    """Everything the gateway serves. ``authorizers`` is keyed by ``(api id, name)``."""
+
+    functions: Mapping[str, FunctionSpec]
+    apis: Mapping[str, ApiSpec]
+    authorizers: Mapping[tuple[str, str], AuthorizerSpec]
+    routes: tuple[RouteSpec, ...]
+    warnings: tuple[str, ...] = ()
+
+    def routes_of(self, api_id: str) -> list[RouteSpec]:
+        return [route for route in self.routes if route.api_id == api_id]
+
+    def authorizer_of(self, route: RouteSpec) -> AuthorizerSpec | None:
+        if route.authorizer is None:
+            return None
+        return self.authorizers[(route.api_id, route.authorizer)]

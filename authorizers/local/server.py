@@ -1,0 +1,169 @@
+"""The local gateway over HTTP: a ``ThreadingHTTPServer`` on 127.0.0.1 (port 0: any free one).
+
+Loopback only, by design: the gateway runs your functions with your environment and has no
+TLS. WebSocket handshakes (``Upgrade: websocket``) go to :mod:`authorizers.local.websocket`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+from authorizers.local.gateway import LocalGateway
+from authorizers.local.http import HttpRequest, HttpResponse
+
+HOST = "127.0.0.1"
+#: API Gateway's payload limit: larger bodies are refused with 413.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class _Server(ThreadingHTTPServer):
+    """Handler threads are daemons and are not waited for; :meth:`LocalServer.stop` ends
+    open connections (keep-alive clients, WebSockets) by shutting their sockets."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, gateway: LocalGateway, port: int) -> None:
+        super().__init__((HOST, port), _Handler)
+        self.gateway = gateway
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+
+    def close_connections(self) -> None:
+        with self.connections_lock:
+            open_sockets = list(self.connections)
+        for sock in open_sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class LocalServer:
+    """Serves a :class:`LocalGateway` in a background thread; a context manager."""
+
+    def __init__(self, gateway: LocalGateway, *, port: int = 0) -> None:
+        self.gateway = gateway
+        self._port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> LocalServer:
+        if self._server is not None:
+            raise RuntimeError("LocalServer already started")
+        server = _Server(self.gateway, self._port)
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+
+    def serve_forever(self) -> None:
+        """Block until interrupted (Ctrl-C), then stop."""
+        if self._thread is None:
+            self.start()
+        assert self._thread is not None
+        try:
+            while self._thread.is_alive():
+                self._thread.join(0.5)
+        finally:
+            self.stop()
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("LocalServer is not running")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>`` (no trailing slash)."""
+        return f"http://{HOST}:{self.port}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections
+    server_version = "authorizers-local"
+
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: the gateway logs one line per request itself."""
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
+
+    def _request(self) -> HttpRequest | None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self._send(HttpResponse.json(413, {"message": "Request Entity Too Large"}))
+            return None
+        body = self.rfile.read(length) if length > 0 else b""
+        parts = urlsplit(self.path)
+        return HttpRequest(
+            method=self.command,
+            path=parts.path or "/",
+            query_string=parts.query,
+            headers=tuple(self.headers.items()),
+            body=body,
+            source_ip=self.client_address[0],
+        )
+
+    def _dispatch(self) -> None:
+        gateway = self.server.gateway
+        request = self._request()
+        if request is None:
+            return
+        if (request.header("Upgrade") or "").lower() == "websocket":
+            from authorizers.local.websocket import serve_websocket  # noqa: PLC0415
+
+            serve_websocket(gateway, request, self)
+            self.close_connection = True
+            return
+        self._send(gateway.handle(request))
+
+    def _send(self, response: HttpResponse) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
