@@ -370,6 +370,7 @@ def test_max_age(issuer: TestIssuer, clock: FakeClock) -> None:
     assert validator.verify(issuer.mint({"iat": NOW - 600}))
     rejects(validator, issuer.mint({"iat": NOW - 700}), ReasonCode.TOKEN_TOO_OLD)
     rejects(validator, issuer.mint(omit=["iat"]), ReasonCode.MISSING_CLAIM)
+    rejects(validator, issuer.mint({"iat": -(10**400)}), ReasonCode.TOKEN_TOO_OLD)  # no overflow
     with pytest.raises(ConfigurationError):
         make(issuer, clock, max_age=0)
 

@@ -2,10 +2,11 @@
 compiles to - time, audience, required values, scopes and groups.
 
 Kept apart from :mod:`authorizers.validators.jwt` (the verification pipeline) so the rules
-read as a list. Claims are
-attacker-chosen JSON even after the signature checks out (a buggy or compromised client of
-the issuer may mint odd values), so every reader checks types: ``true`` is not a number,
-``1e400`` is not a date, a ``scope`` that is not a string is refused rather than ignored.
+read as a list. Claims are attacker-chosen JSON even after the signature checks out (a buggy
+or compromised client of the issuer may mint odd values), so every reader checks types:
+``true`` is not a number, ``1e400`` is not a date, a ``scope`` that is not a string is refused
+rather than ignored, and dates are only ever compared (never subtracted), so a 400-digit
+integer cannot overflow anything.
 """
 
 from __future__ import annotations
@@ -20,6 +21,15 @@ from authorizers._internal.signature import SUPPORTED_ALGORITHMS
 from authorizers.errors import ConfigurationError, Forbidden, ReasonCode, Unauthorized
 from authorizers.jwks.keys import VerificationKey
 from authorizers.jwks.sources import KeySource
+
+#: Leeway for ``exp``/``nbf``/``iat``. Lambda and the big IdPs keep NTP time, but a token minted
+#: a second "in the future" by a slightly fast IdP clock must not bounce; 30 s absorbs real skew
+#: while keeping an expired token usable for at most half a minute (Envoy and Powertools use 60,
+#: aws-jwt-verify and PyJWT 0).
+DEFAULT_LEEWAY = 30.0
+#: ``check(header, claims, key)``: raise an ``AuthorizerError`` to refuse the token.
+CustomCheck = Callable[[Mapping[str, Any], Mapping[str, Any], VerificationKey], None]
+Strings = str | Sequence[str]
 
 
 def numeric_date(claims: Mapping[str, Any], name: str) -> int | float | None:
@@ -52,7 +62,7 @@ def check_times(
     if max_age is not None:
         if iat is None:
             raise Unauthorized(ReasonCode.MISSING_CLAIM, "'iat' is required for a max age")
-        if now - iat > max_age + leeway:
+        if iat < now - max_age - leeway:
             raise Unauthorized(ReasonCode.TOKEN_TOO_OLD, "token was issued too long ago")
 
 
@@ -214,16 +224,6 @@ class ClaimRules:
             self.groups_all <= groups
         ):
             raise Forbidden(ReasonCode.INSUFFICIENT_GROUP, "caller is not in a required group")
-
-
-#: Leeway for ``exp``/``nbf``/``iat``. Lambda and the big IdPs keep NTP time, but a token minted
-#: a second "in the future" by a slightly fast IdP clock must not bounce; 30 s absorbs real skew
-#: while keeping an expired token usable for at most half a minute (Envoy and Powertools use 60,
-#: aws-jwt-verify and PyJWT 0).
-DEFAULT_LEEWAY = 30.0
-#: ``check(header, claims, key)``: raise an ``AuthorizerError`` to refuse the token.
-CustomCheck = Callable[[Mapping[str, Any], Mapping[str, Any], VerificationKey], None]
-Strings = str | Sequence[str]
 
 
 @dataclass(frozen=True)
