@@ -14,7 +14,9 @@ combinations raise :class:`ConfigFieldError` naming the field by its JSON path, 
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,10 +31,10 @@ from authorizers._internal.config_schema import (
     BuildContext,
     ConfigFieldError,
     Fields,
+    child_path,
     claim_names,
-    parse_document,
     reported_at,
-    substitute_environment,
+    shown_key,
 )
 from authorizers._internal.config_validators import build_validators
 from authorizers.authorizer import Authorizer
@@ -49,6 +51,8 @@ __all__ = [
     "authorizer_from_environment",
     "build_authorizer",
     "load_config",
+    "parse_document",
+    "substitute_environment",
 ]
 
 #: Inline JSON configuration (Lambda caps all variables together at 4 KB: use a file beyond).
@@ -58,6 +62,7 @@ CONFIG_FILE_ENV = "AUTHORIZER_CONFIG_FILE"
 MAX_CONFIG_BYTES = 1024 * 1024
 COMBINATIONS = ("any_of", "all_of")
 OBSERVERS = ("json", "powertools", "none")
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def _validator(root: Fields, context: BuildContext) -> Validator:
@@ -133,6 +138,62 @@ def build_authorizer(
         root.finish()  # an unknown key is reported before a consequence of the others
         with reported_at("routes"):  # the one thing left to refuse: rules unsafe to cache
             return Authorizer(validator, rules=rules, **settings)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:  # which duplicate wins differs between parsers: refuse
+            raise ValueError(f"key {shown_key(key)} appears twice in one object")
+        result[key] = value
+    return result
+
+
+def parse_document(text: str, source: str) -> dict[str, Any]:
+    """Strict JSON (no duplicate keys, no NaN/Infinity) holding one object."""
+    try:
+        document = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno} column {error.colno}"
+        raise ConfigFieldError("", f"{source} is not valid JSON: {error.msg} at {where}") from None
+    except (ValueError, RecursionError) as error:
+        raise ConfigFieldError("", f"{source} is not valid JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise ConfigFieldError("", f"{source} must hold a JSON object")
+    return document
+
+
+def substitute_environment(value: Any, environ: Mapping[str, str], path: str = "") -> Any:
+    """Replace ``${NAME}`` in every string with the environment variable ``NAME``.
+
+    Done on parsed values, never on the JSON text, so a variable's content can only ever be
+    (part of) a string: it cannot add keys or change the document's structure. An unset
+    variable is an error (a silently empty issuer or table name is not a safe default).
+    """
+    if isinstance(value, str):
+
+        def replace(match: re.Match[str]) -> str:
+            found = environ.get(match[1])
+            if found is None:
+                raise ConfigFieldError(path, f"environment variable {match[1]} is not set")
+            return found
+
+        return _ENV_REFERENCE.sub(replace, value)
+    if isinstance(value, list):
+        return [
+            substitute_environment(item, environ, child_path(path, i))
+            for i, item in enumerate(value)
+        ]
+    if isinstance(value, dict):
+        return {
+            key: substitute_environment(item, environ, child_path(path, key))
+            for key, item in value.items()
+        }
+    return value
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> tuple[dict[str, Any], Path]:

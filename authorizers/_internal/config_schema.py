@@ -26,7 +26,6 @@ from authorizers.clock import Clock, system_clock
 from authorizers.errors import ConfigurationError
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class ConfigFieldError(ConfigurationError):
@@ -52,64 +51,9 @@ def _short(key: str) -> str:
     return key if len(key) <= 40 else key[:37] + "..."
 
 
-def _shown_key(key: str) -> str:
+def shown_key(key: str) -> str:
+    """A key as quoted in an error message (cut short)."""
     return repr(_short(key))
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:  # which duplicate wins differs between parsers: refuse
-            raise ValueError(f"key {_shown_key(key)} appears twice in one object")
-        result[key] = value
-    return result
-
-
-def parse_document(text: str, source: str) -> dict[str, Any]:
-    """Strict JSON (no duplicate keys, no NaN/Infinity) holding one object."""
-    try:
-        document = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
-    except json.JSONDecodeError as error:
-        where = f"line {error.lineno} column {error.colno}"
-        raise ConfigFieldError("", f"{source} is not valid JSON: {error.msg} at {where}") from None
-    except (ValueError, RecursionError) as error:
-        raise ConfigFieldError("", f"{source} is not valid JSON: {error}") from None
-    if not isinstance(document, dict):
-        raise ConfigFieldError("", f"{source} must hold a JSON object")
-    return document
-
-
-def substitute_environment(value: Any, environ: Mapping[str, str], path: str = "") -> Any:
-    """Replace ``${NAME}`` in every string with the environment variable ``NAME``.
-
-    Done on parsed values, never on the JSON text, so a variable's content can only ever be
-    (part of) a string: it cannot add keys or change the document's structure. An unset
-    variable is an error (a silently empty issuer or table name is not a safe default).
-    """
-    if isinstance(value, str):
-
-        def replace(match: re.Match[str]) -> str:
-            found = environ.get(match[1])
-            if found is None:
-                raise ConfigFieldError(path, f"environment variable {match[1]} is not set")
-            return found
-
-        return _ENV_REFERENCE.sub(replace, value)
-    if isinstance(value, list):
-        return [
-            substitute_environment(item, environ, child_path(path, i))
-            for i, item in enumerate(value)
-        ]
-    if isinstance(value, dict):
-        return {
-            key: substitute_environment(item, environ, child_path(path, key))
-            for key, item in value.items()
-        }
-    return value
 
 
 def _type_name(value: Any) -> str:
@@ -184,7 +128,7 @@ class Fields:
         """``<key>: required``, pointing at a present key that looks like a typo of it."""
         unasked = [name for name in self._data if name not in self._asked]
         typo = difflib.get_close_matches(key, unasked, n=1, cutoff=0.7)
-        hint = f" (is {_shown_key(typo[0])} a typo?)" if typo else ""
+        hint = f" (is {shown_key(typo[0])} a typo?)" if typo else ""
         return self.error(key, f"required{hint}{explanation}")
 
     def _typed(self, key: str, kinds: tuple[type, ...], what: str, required: bool) -> Any:
