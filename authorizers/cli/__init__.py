@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mint": ("authorizers.cli.mint", "mint development tokens, write the matching JWKS"),
     "events": ("authorizers.cli.events", "print sample authorizer events of each kind"),
     "layer": ("authorizers.cli.layer", "build the Lambda layer zip for a runtime and CPU"),
+    "serve": ("authorizers.cli.serve", "run a SAM template's APIs and authorizers locally"),
+    "demo": ("authorizers.cli.demo", "the sample authorizers over real HTTP, with a local issuer"),
 }
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from authorizers.clock import MonotonicClock, monotonic_clock
-from authorizers.local.functions import FunctionRunner, Invocation
+from authorizers.local.functions import FunctionError, FunctionRunner, Invocation
 from authorizers.local.model import AuthorizerSpec
 from authorizers.observability import ALLOWED_REASON, LOG_MESSAGE
 from authorizers.request import RequestKind
@@ -137,6 +137,8 @@ class AuthorizerStage:
             if self.spec.kind is RequestKind.REST_TOKEN and event.get("authorizationToken"):
                 return "token does not match the ValidationExpression"
             return "identity source missing: " + ", ".join(self.spec.identity_sources)
+        if isinstance(invocation.error, FunctionError):  # no code, init failed, timed out
+            return str(invocation.error)
         logged = logged_reason(invocation.logs)
         if logged is not None and logged != ALLOWED_REASON:
             return logged

@@ -26,6 +26,7 @@ from types import ModuleType
 from typing import Any
 
 from authorizers.cli.invoke import LambdaContext
+from authorizers.errors import ConfigurationError
 from authorizers.local.model import FunctionSpec
 from authorizers.testing import events
 
@@ -168,7 +169,14 @@ class FunctionRunner:
             loader_spec.loader.exec_module(module)
         except Exception as error:
             del sys.modules[private]
-            raise FunctionError(f"{spec.logical_id}: init failed: {_where(error)}") from error
+            # A configuration error says what to fix and is credential-free by contract;
+            # anything else is shown by type and line only.
+            shown = (
+                f"{_where(error)}: {error}"
+                if isinstance(error, ConfigurationError)
+                else _where(error)
+            )
+            raise FunctionError(f"{spec.logical_id}: init failed: {shown}") from error
         return module
 
     @contextlib.contextmanager

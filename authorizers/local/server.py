@@ -109,6 +109,7 @@ class LocalServer:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections
+    disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
     server_version = "authorizers-local"
 
     server: _Server

@@ -1,0 +1,122 @@
+"""``authorizers serve``: run a SAM template's APIs locally, authorizers included.
+
+Like ``sam local start-api`` without Docker, and with API Gateway's authorizer behaviour:
+explicit Deny wins, the result cache (and its per-method-policy pitfall), 401/403/500 with
+API Gateway's bodies. One log line per request on stderr; what functions print, prefixed
+with their logical id. Ctrl-C stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from authorizers.cli import CliError, parse_pairs
+
+if TYPE_CHECKING:
+    from authorizers.local.gateway import LocalGateway, RequestRecord
+    from authorizers.local.model import LocalTemplate
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--template", "-t", default="template.yaml", help="the SAM template")
+    parser.add_argument("--port", "-p", type=int, default=3000, help="port on 127.0.0.1 (0: any)")
+    parser.add_argument(
+        "--env-vars",
+        "-n",
+        metavar="FILE",
+        help='JSON: {"FunctionLogicalId": {"VAR": "value"}, "Parameters": {"VAR": "value"}}',
+    )
+    parser.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        default=[],
+        metavar="NAME=VALUE",
+        help="template parameter values (also ParameterKey=NAME,ParameterValue=VALUE)",
+    )
+    parser.add_argument(
+        "--quiet-functions", action="store_true", help="do not show what functions print"
+    )
+
+
+def parameter_overrides(items: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` items, or SAM's ``ParameterKey=NAME,ParameterValue=VALUE``."""
+    pairs = []
+    for item in items:
+        if item.startswith("ParameterKey="):
+            key, sep, value = item.removeprefix("ParameterKey=").partition(",ParameterValue=")
+            if not sep:
+                raise CliError(f"--parameter-overrides {item!r}: ParameterValue missing")
+            pairs.append((key, value))
+        else:
+            pairs += parse_pairs([item], "--parameter-overrides")
+    return dict(pairs)
+
+
+def describe(template: LocalTemplate, base_url: str) -> list[str]:
+    """One line per route: URL, method, authorizer (with its kind and cache TTL)."""
+    from authorizers.local.model import ApiType  # noqa: PLC0415
+
+    lone = len(template.apis) == 1
+    lines = []
+    for api_id, api in template.apis.items():
+        scheme_url = base_url.replace("http://", "ws://", 1)
+        base = scheme_url if api.api_type is ApiType.WEBSOCKET else base_url
+        lines.append(f"{api_id} ({api.api_type.value}, stage {api.stage}): {base}/{api_id}")
+        for route in template.routes_of(api_id):
+            spec = template.authorizer_of(route)
+            if spec is None:
+                auth = "no authorizer"
+            elif spec.unsupported:
+                auth = f"{spec.name}: {spec.unsupported} (500)"
+            else:
+                auth = f"{spec.name} ({spec.kind.value}, cache {spec.ttl_seconds} s)"
+            lines.append(f"  {route.route_key:<28} {auth}")
+        if lone:
+            lines.append(f"  (the only API: also served at {base}/)")
+    lines += [f"warning: {warning}" for warning in template.warnings]
+    return lines
+
+
+def build_gateway(
+    template: LocalTemplate, *, quiet_functions: bool = False, quiet: bool = False
+) -> LocalGateway:
+    """A gateway logging request lines (and function output) to stderr."""
+    from authorizers.local.gateway import LocalGateway  # noqa: PLC0415
+
+    def record(record: RequestRecord) -> None:
+        print(record.line(), file=sys.stderr, flush=True)
+
+    def output(function: str, line: str) -> None:
+        print(f"  [{function}] {line}", file=sys.stderr, flush=True)
+
+    return LocalGateway(
+        template,
+        on_record=None if quiet else record,
+        output=None if quiet or quiet_functions else output,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from authorizers.errors import ConfigurationError  # noqa: PLC0415
+    from authorizers.local.server import LocalServer  # noqa: PLC0415
+    from authorizers.local.template import load_template  # noqa: PLC0415
+
+    try:
+        template = load_template(
+            args.template,
+            parameter_overrides=parameter_overrides(args.parameter_overrides),
+            env_vars=args.env_vars,
+        )
+    except ConfigurationError as error:
+        raise CliError(str(error)) from None
+    gateway = build_gateway(template, quiet_functions=args.quiet_functions)
+    try:
+        server = LocalServer(gateway, port=args.port).start()
+    except OSError as error:
+        raise CliError(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}") from None
+    print("\n".join(describe(template, server.url)), flush=True)
+    print("Ctrl-C stops.", flush=True)
+    server.serve_forever()
+    return 0
