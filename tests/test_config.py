@@ -637,6 +637,18 @@ def test_nested_composition(issuer: TestIssuer) -> None:
     assert_allows(authorizer.handler(person, None), person)
 
 
+def test_bare_tokens_can_be_refused(issuer: TestIssuer) -> None:
+    for allow_bare, expected in ((True, 200), (False, 401)):
+        document = jwt_document(issuer)
+        document["validators"][0]["allow_bare_token"] = allow_bare
+        event = token_event("GET /", issuer.mint())  # no "Bearer "
+        assert status_of(build_authorizer(document), event) == expected
+
+
+def status_of(authorizer: Any, event: dict[str, Any]) -> int:
+    return simulate(call_handler(authorizer.handler, event), event).status
+
+
 def test_websocket_routes_and_query_tokens(issuer: TestIssuer) -> None:
     document = jwt_document(issuer, routes=[{"allow": "$connect"}])
     document["validators"][0]["query_parameter"] = "token"

@@ -105,6 +105,7 @@ def _reading(fields: Fields, context: BuildContext, name: str | None) -> dict[st
         "header": fields.text("header"),
         "query_parameter": fields.text("query_parameter"),
         "name": name,
+        "allow_bare_token": fields.flag("allow_bare_token", True),
     }
     return {"clock": context.clock} | {k: v for k, v in options.items() if v is not None}
 
