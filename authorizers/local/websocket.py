@@ -204,12 +204,12 @@ def serve_websocket(
         code = closed.code
     except OSError:
         code = None
-    if code is not None:
-        with contextlib.suppress(OSError):
-            connection.send(_CLOSE, struct.pack("!H", code))
     disconnect = connection.router.route_key("$disconnect")
     if disconnect is not None and disconnect.path == "$disconnect":
         connection.invoke(disconnect, "DISCONNECT", None)
+    if code is not None:  # after $disconnect ran: a client that saw the close is done
+        with contextlib.suppress(OSError):
+            connection.send(_CLOSE, struct.pack("!H", code))
 
 
 def _connect(
