@@ -1,0 +1,122 @@
+"""``authorizers serve`` and ``authorizers demo`` (``make demo``) on the repository's template."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from authorizers.cli import CliError, main
+from authorizers.cli.serve import describe, parameter_overrides
+from authorizers.local.template import load_template
+from authorizers.testing import TestIssuer
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = shutil.which("authorizers", path=str(Path(sys.executable).parent)) or "authorizers"
+
+
+def test_the_demo_answers_like_api_gateway(capsys):
+    started = time.perf_counter()
+    assert main(["demo"]) == 0
+    elapsed = time.perf_counter() - started
+    output = capsys.readouterr().out
+    rows = {
+        line.split("  ")[0]: line
+        for line in output.splitlines()
+        if line.startswith(("REST", "HTTP", "WebSocket", "zero-code"))
+    }
+    expected = {
+        "REST TOKEN: valid access token": ("200", "miss", "ok"),
+        "REST TOKEN: expired token": ("401", "miss", "expired"),
+        "REST TOKEN: token for another app client": ("401", "miss", "wrong_audience"),
+        "REST TOKEN: no Authorization header": ("401", " - ", "identity source missing"),
+        "REST REQUEST: valid API key": ("200", "partner-42", "ok"),
+        "REST REQUEST: unknown API key": ("401", "miss", "unknown_api_key"),
+        "HTTP API simple response: valid JWT": ("200", "miss", "ok"),
+        "WebSocket $connect: token in the query": ("101", "miss", "ok"),
+        "WebSocket $connect: no token": ("401", "identity source missing"),
+    }
+    for label, parts in expected.items():
+        assert label in rows, output
+        for part in parts:
+            assert part in rows[label], rows[label]
+    (repeat,) = [line for label, line in rows.items() if "valid token again" in label]
+    assert " 200 " in repeat and " hit " in repeat
+    assert elapsed < 30
+
+
+def test_serve_runs_the_template_with_parameters_and_an_env_file(tmp_path):
+    issuer = TestIssuer(audience="https://api.example.test")
+    with issuer.serve() as keys:
+        env_file = tmp_path / "env.json"
+        env_file.write_text(json.dumps({"HttpAuthorizerFunction": {"JWKS_URL": keys.jwks_url}}))
+        command = [
+            SCRIPT,
+            "serve",
+            "--port",
+            "0",
+            "--template",
+            str(REPO / "template.yaml"),
+            "--env-vars",
+            str(env_file),
+            "--parameter-overrides",
+            f"Issuer={issuer.issuer}",
+            "ParameterKey=Audience,ParameterValue=https://api.example.test",
+        ]
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            banner = []
+            assert process.stdout is not None and process.stderr is not None
+            while not (line := process.stdout.readline()).startswith("Ctrl-C"):
+                assert line, process.stderr.read()
+                banner.append(line)
+            url = next(line for line in banner if line.startswith("HttpApi")).split(": ")[1]
+            good = {"Authorization": f"Bearer {issuer.mint()}"}
+            allowed = requests.get(url.strip() + "/whoami", headers=good, timeout=10)
+            denied = requests.get(url.strip() + "/whoami", timeout=10)
+        finally:
+            process.terminate()
+            _, log = process.communicate(timeout=10)
+    assert allowed.status_code == 200
+    assert allowed.json()["context"]["user"] == issuer.claims()["sub"]
+    assert denied.status_code == 401
+    assert "GET /HttpApi/whoami -> 200" in log and "cache=miss" in log
+    assert good["Authorization"] not in log and good["Authorization"][7:] not in log
+
+
+def test_serve_usage_errors(tmp_path, capsys):
+    assert main(["serve", "--template", str(tmp_path / "none.yaml")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    assert main(["serve", "--parameter-overrides", "Nope=1"]) == 2  # the repo template: cwd
+    with pytest.raises(CliError):
+        parameter_overrides(["ParameterKey=A"])
+    assert parameter_overrides(["A=1", "ParameterKey=B,ParameterValue=x=y"]) == {
+        "A": "1",
+        "B": "x=y",
+    }
+
+
+def test_describe_lists_every_route_with_its_authorizer():
+    template = load_template(REPO / "template.yaml")
+    lines = describe(template, "http://127.0.0.1:3000")
+    assert "RestApi (rest, stage prod): http://127.0.0.1:3000/RestApi" in lines
+    assert any(line.startswith("WebSocketApi") and "ws://127.0.0.1:3000" in line for line in lines)
+    assert any("GET /whoami" in line and "TokenAuthorizer (rest_token" in line for line in lines)
+
+
+@pytest.fixture(autouse=True)
+def _in_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
