@@ -2,10 +2,11 @@
 
 Why a built-in emitter is the default: the whole handler has a budget of ~20 µs on top of
 signature verification. Measured in one process, a Powertools ``Logger.info`` alone costs
-about 12x the built-in line and with its EMF metrics about 30x (plus ~90 ms of imports at cold
-start). :class:`JsonLogObserver` writes one JSON line that is at once the decision log and an
-embedded-metric-format (EMF) record - CloudWatch extracts the metrics from the log itself -
-so a decision costs one encode and one write. Teams that already run Powertools can choose
+about 8-12x the built-in line (~5 µs where an RSA-2048 verify takes 35 µs), and with its EMF
+metrics about 25x; plus ~90 ms of imports at cold start. :class:`JsonLogObserver` writes
+one JSON line that is at once the decision log and an embedded-metric-format (EMF) record -
+CloudWatch extracts the metrics from the log itself - so a decision costs one encode and one
+write. Teams that already run Powertools can choose
 :class:`PowertoolsObserver` (same fields; Powertools is imported only when it is built).
 ``observability=None`` on the Authorizer switches logging and metrics off.
 
@@ -100,7 +101,6 @@ class JsonLogObserver:
     ) -> None:
         self._stream = stream
         self._clock = clock
-        self._service = service
         directive = {
             "Namespace": namespace,
             "Dimensions": [["service", "outcome"], ["service", "outcome", "reason"]],
@@ -109,24 +109,20 @@ class JsonLogObserver:
                 {"Name": LATENCY_METRIC, "Unit": "Milliseconds"},
             ],
         }
-        # The constant part of the EMF envelope is serialised once, not per decision.
+        # Constant parts are serialised once, not per decision.
+        self._constant = f'"message":"{LOG_MESSAGE}","service":{_ENCODER.encode(service)},'
         self._metrics = f',"CloudWatchMetrics":[{_ENCODER.encode(directive)}]' if metrics else ""
 
     def record(self, decision: Decision, latency_ms: float) -> None:
         timestamp = int(self._clock() * 1000)
-        line = decision_fields(decision, latency_ms)
-        line["level"] = _level(decision)
-        line["message"] = LOG_MESSAGE
-        line["timestamp"] = timestamp
-        line["service"] = self._service
+        fields = decision_fields(decision, latency_ms)
+        envelope = ""
         if self._metrics:
-            line[DECISIONS_METRIC] = 1
-            line[LATENCY_METRIC] = line["latency_ms"]
-            envelope = f'{{"_aws":{{"Timestamp":{timestamp}{self._metrics}}},'
-            text = envelope + _ENCODER.encode(line)[1:]
-        else:
-            text = _ENCODER.encode(line)
-        (self._stream or sys.stdout).write(text + "\n")
+            fields[DECISIONS_METRIC] = 1
+            fields[LATENCY_METRIC] = fields["latency_ms"]
+            envelope = f'"_aws":{{"Timestamp":{timestamp}{self._metrics}}},'
+        head = f'{{{envelope}"level":"{_level(decision)}","timestamp":{timestamp},{self._constant}'
+        (self._stream or sys.stdout).write(head + _ENCODER.encode(fields)[1:] + "\n")
 
 
 class PowertoolsObserver:
