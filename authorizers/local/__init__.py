@@ -1,0 +1,44 @@
+"""The local API gateway: a SAM template's APIs and Lambda authorizers on 127.0.0.1.
+
+``authorizers serve`` and ``make demo`` use it; tests can too (docs/local-gateway.md).
+Names are imported lazily, so ``import authorizers.local`` loads no YAML or HTTP code.
+
+- :mod:`~authorizers.local.template` reads the template (:mod:`.intrinsics`, :mod:`.sam_auth`)
+  into the :mod:`~authorizers.local.model`;
+- :mod:`~authorizers.local.gateway` runs one request: :mod:`.routing`, :mod:`.authorization`
+  (the test kit's cache replay and policy simulator), :mod:`.lambda_events`, :mod:`.functions`,
+  :mod:`.integration`;
+- :mod:`~authorizers.local.server` serves it over HTTP, :mod:`.websocket` over WebSocket.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "load_template": "authorizers.local.template",
+    "LocalTemplate": "authorizers.local.model",
+    "LocalGateway": "authorizers.local.gateway",
+    "GatewayResponses": "authorizers.local.gateway",
+    "RequestRecord": "authorizers.local.gateway",
+    "LocalServer": "authorizers.local.server",
+    "HttpRequest": "authorizers.local.http",
+    "HttpResponse": "authorizers.local.http",
+    "WebSocketClient": "authorizers.local.ws_client",
+}
+
+__all__ = sorted(_EXPORTS)  # noqa: PLE0605 - generated from the export table
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'authorizers.local' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
