@@ -46,6 +46,9 @@ Resources:
   SimpleFn:
     Type: AWS::Serverless::Function
     Properties: {CodeUri: authz/, Handler: app.simple}
+  IamFn:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: authz/, Handler: app.iam_v1}
   Backend:
     Type: AWS::Serverless::Function
     Properties:
@@ -81,6 +84,13 @@ Resources:
             Auth: {Authorizer: AWS_IAM}
         Items: {Type: HttpApi, Properties: {ApiId: !Ref HttpApi, Path: "/items/{id}", Method: GET}}
         Fallback: {Type: HttpApi, Properties: {ApiId: !Ref HttpApi}}
+        V1:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref HttpApiV1
+            Path: "/v1/{id}"
+            Method: GET
+            PayloadFormatVersion: "1.0"
   RestApi:
     Type: AWS::Serverless::Api
     Properties:
@@ -109,6 +119,16 @@ Resources:
             AuthorizerPayloadFormatVersion: "2.0"
             EnableSimpleResponses: true
             Identity: {Headers: [Authorization], ReauthorizeEvery: 60}
+  HttpApiV1:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Iam
+        Authorizers:
+          Iam:
+            FunctionArn: !GetAtt IamFn.Arn
+            AuthorizerPayloadFormatVersion: "1.0"
+            Identity: {Headers: [Authorization], QueryStrings: [tenant]}
 """
 
 AUTHORIZERS = """
@@ -161,6 +181,14 @@ def request(event, context):
     if key == "no-usage-key":
         return _policy("partner", _statement("Allow", event["methodArn"].split("/", 1)[0] + "/*"))
     raise Exception("Unauthorized")
+
+
+def iam_v1(event, context):
+    _log(event)
+    if event["identitySource"] != "allow,acme":
+        raise Exception("Unauthorized")
+    api = event["methodArn"].split("/", 1)[0]
+    return _policy("ivan", _statement("Allow", api + "/*"), context={"tenant": "acme"})
 
 
 def simple(event, context):
@@ -431,6 +459,20 @@ def test_http_api_default_route_and_plain_backend_values(local):
     assert response.status_code == 200 and response.json() == {"just": "a value"}
     assert response.headers["Content-Type"] == "application/json"
     assert local.records[-1].route == "$default"
+
+
+def test_http_api_payload_1_authorizer_and_integration(local):
+    event = echoed(local.get("/HttpApiV1/v1/5?tenant=acme", Authorization="allow"))
+    assert event["version"] == "1.0" and event["path"] == "/v1/5"
+    assert event["requestContext"]["authorizer"] == {
+        "lambda": {"tenant": "acme", "principalId": "ivan"}
+    }
+    (authorizer_event,) = local.events("IamFn")
+    assert authorizer_event["version"] == "1.0" and authorizer_event["type"] == "REQUEST"
+    assert authorizer_event["identitySource"] == "allow,acme"  # comma-joined, in order
+    assert authorizer_event["methodArn"].endswith(":HttpApiV1/$default/GET/v1/5")
+    assert local.get("/HttpApiV1/v1/5", Authorization="allow").status_code == 401
+    assert len(local.events("IamFn")) == 1  # the missing query source: not invoked
 
 
 # -- the log line ------------------------------------------------------------------------------
