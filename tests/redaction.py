@@ -19,13 +19,16 @@ import json
 import logging
 import re
 import traceback
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 
 import pytest
 
-#: Shorter values would match by accident in unrelated text.
+#: Shorter values, or values made of fewer distinct characters ("s" * 40, an all-zero
+#: signature), turn up by accident in unrelated output: they can't be checked reliably.
 MIN_SECRET_LENGTH = 8
+MIN_DISTINCT_CHARACTERS = 4
 
 #: Their DEBUG records dump whole HTTP exchanges (a Cognito password, the tokens it returns):
 #: third-party wire logs, not the code under test. Their INFO and above are still checked.
@@ -39,6 +42,10 @@ _PEM_BODY_LINE = re.compile(r"^[A-Za-z0-9+/=]{16,}$", re.MULTILINE)
 _STANDARD_RECORD_FIELDS = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys() | {"message", "asctime"}
 )
+
+
+class UndetectableSecretWarning(UserWarning):
+    """A registered value can't be looked for without false alarms."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +81,17 @@ class RedactionGuard:
 
         A JWT also registers its signature segment; a PEM key registers each line of its body
         (a fragment of a key is as bad as the key); bytes that are not text register their hex
-        and base64 forms, the ways they would end up in a log.
+        and base64 forms, the ways they would end up in a log. A value too short or too uniform
+        to be told apart from ordinary output is not checked, with a warning; such a derived
+        form (an all-zero signature of a test token) is skipped silently.
         """
-        for text, label in _forms(value, kind):
-            if len(text) < MIN_SECRET_LENGTH:
-                raise ValueError(
-                    f"a {label} shorter than {MIN_SECRET_LENGTH} characters can't be told apart "
-                    "from ordinary output; use a longer test value"
-                )
-            self._secrets.setdefault(text, Secret(text, label, self._where))
+        for text, label, derived in _forms(value, kind):
+            problem = _undetectable(text)
+            if problem is None:
+                self._secrets.setdefault(text, Secret(text, label, self._where))
+            elif not derived:
+                message = f"{label} not checked: {problem}; use a random test value"
+                warnings.warn(UndetectableSecretWarning(message), stacklevel=2)
         return value
 
     # --- capture -----------------------------------------------------------------------------
@@ -201,8 +210,8 @@ def _record_text(record: logging.LogRecord) -> str:
     return "\n".join(parts)
 
 
-def _forms(value: str | bytes, kind: str | None) -> list[tuple[str, str]]:
-    """The strings to look for, each with a label safe to print."""
+def _forms(value: str | bytes, kind: str | None) -> list[tuple[str, str, bool]]:
+    """The strings to look for: (text, label safe to print, derived from ``value``)."""
     if isinstance(value, bytes):
         raw = value
         try:
@@ -210,20 +219,28 @@ def _forms(value: str | bytes, kind: str | None) -> list[tuple[str, str]]:
         except UnicodeDecodeError:
             label = kind or "binary secret"
             return [
-                (raw.hex(), f"{label} (hex)"),
-                (base64.b64encode(raw).decode().rstrip("="), f"{label} (base64)"),
-                (base64.urlsafe_b64encode(raw).decode().rstrip("="), f"{label} (base64url)"),
+                (raw.hex(), f"{label} (hex)", False),
+                (base64.b64encode(raw).decode().rstrip("="), f"{label} (base64)", False),
+                (base64.urlsafe_b64encode(raw).decode().rstrip("="), f"{label} (base64url)", False),
             ]
     if "-----BEGIN" in value:
         label = kind or "PEM key"
-        return [(value, label)] + [
-            (line, f"{label} fragment") for line in _PEM_BODY_LINE.findall(value)
+        return [(value, label, False)] + [
+            (line, f"{label} fragment", True) for line in _PEM_BODY_LINE.findall(value)
         ]
     jws = _JWS.fullmatch(value)
     if jws is not None and _is_json_object(jws.group(1)):
         label = kind or "JWT"
-        return [(value, label), (jws.group(2), f"{label} signature")]
-    return [(value, kind or "secret")]
+        return [(value, label, False), (jws.group(2), f"{label} signature", True)]
+    return [(value, kind or "secret", False)]
+
+
+def _undetectable(text: str) -> str | None:
+    if len(text) < MIN_SECRET_LENGTH:
+        return f"shorter than {MIN_SECRET_LENGTH} characters"
+    if len(set(text)) < MIN_DISTINCT_CHARACTERS:
+        return f"fewer than {MIN_DISTINCT_CHARACTERS} distinct characters"
+    return None
 
 
 def _is_json_object(segment: str) -> bool:

@@ -14,7 +14,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from redaction import RedactionGuard
+from redaction import RedactionGuard, UndetectableSecretWarning
 
 TESTS_DIR = Path(__file__).resolve().parent
 TOKEN = jwt.encode({"sub": "alice"}, secrets.token_hex(32), algorithm="HS256")
@@ -229,7 +229,26 @@ def test_the_root_logger_is_put_back_after_the_session() -> None:
     assert (root.level, root.handlers) == (before_level, before_handlers)
 
 
-@pytest.mark.parametrize("value", ["short", b"tiny", ""])
-def test_values_too_short_to_detect_reliably_are_refused(value: str | bytes) -> None:
-    with pytest.raises(ValueError, match="shorter than 8"):
-        RedactionGuard().register(value)
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [("short", "shorter than 8"), (b"tiny", "shorter than 8"), ("s" * 40, "fewer than 4")],
+)
+def test_values_too_short_or_uniform_to_detect_reliably_are_not_checked_with_a_warning(
+    value: str | bytes, problem: str
+) -> None:
+    guard = RedactionGuard()
+    with pytest.warns(UndetectableSecretWarning, match=problem):
+        assert guard.register(value) == value
+    guard.capture("log", f"text with {value!r} in it")
+    assert guard.leaks() == []
+
+
+def test_an_all_zero_signature_of_a_test_token_is_skipped_but_the_token_is_checked() -> None:
+    header_and_claims = TOKEN.rsplit(".", 1)[0]
+    zero_signed = f"{header_and_claims}.{'A' * 43}"
+    guard = RedactionGuard()
+    guard.register(zero_signed, "forged token")
+    guard.capture("stdout", "A" * 100)
+    assert guard.leaks() == []
+    guard.capture("stdout", f"Bearer {zero_signed}")
+    assert [leak.kind for leak in guard.leaks()] == ["forged token"]
