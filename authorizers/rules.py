@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -401,6 +401,29 @@ def _relative(request: AuthRequest) -> str:
     return arn.resource if arn.verb is None else f"{arn.verb}/{arn.resource}"
 
 
+@lru_cache(maxsize=1024)
+def _iam_regex(pattern: str) -> re.Pattern[str]:
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def _sealed(grants: Grants, request: AuthRequest) -> Grants:
+    """The grants of a refusal, made to deny the refused request itself.
+
+    Nothing is precomputed for an undeclared route, yet an allowed pattern may match it
+    (``GET/pets/*`` matches ``GET/pets/a/b``); for a declared one this is a second line of
+    defence. Either way a refusal must never go out as a policy that allows the request.
+    """
+    called = _relative(request)
+
+    def matched(patterns: tuple[str, ...]) -> bool:
+        return any(_iam_regex(pattern).fullmatch(called) for pattern in patterns)
+
+    if matched(grants.allow) and not matched(grants.deny):
+        return Grants(grants.allow, (*grants.deny, called))
+    return grants
+
+
 def _count(mask: int) -> int:
     return bin(mask).count("1")
 
@@ -486,11 +509,13 @@ class AccessRules:
         grants = self._grants_by_mask.get(mask) or self._build_grants(mask)
         called = self._route_index(request)
         if called is None:
-            raise RouteForbidden(ReasonCode.FORBIDDEN, "no rule for this route", grants)
+            raise RouteForbidden(
+                ReasonCode.FORBIDDEN, "no rule for this route", _sealed(grants, request)
+            )
         if not mask >> called & 1:
             route = self._routes[called]
             reason = route.refusal(identity, request) or ReasonCode.FORBIDDEN
-            raise RouteForbidden(reason, route.name, grants)
+            raise RouteForbidden(reason, route.name, _sealed(grants, request))
         return grants
 
     def _build_grants(self, mask: int) -> Grants:

@@ -298,6 +298,18 @@ def test_a_refusal_carries_the_same_policy_as_an_allowed_call() -> None:
     assert gateway(refused.value.grants, "DELETE /pets/1") is IMPLICIT
 
 
+def test_a_refused_undeclared_route_is_denied_by_its_own_policy() -> None:
+    """``GET/pets/*`` (from /pets/{petId}) matches the undeclared ``GET/pets/1/toys``."""
+    with pytest.raises(RouteForbidden) as refused:
+        PETS.grants(READER, call("GET /pets/1/toys"))
+    assert refused.value.detail == "no rule for this route"
+    assert gateway(refused.value.grants, "GET /pets/1/toys") is EXPLICIT
+    assert gateway(refused.value.grants, "GET /pets/1") is ALLOW
+    with pytest.raises(RouteForbidden) as elsewhere:  # nothing allows it: nothing added
+        PETS.grants(READER, call("GET /stores"))
+    assert elsewhere.value.grants == PETS.grants(READER, call("GET /pets"))
+
+
 def test_deny_rules_override_allow_rules_for_matching_identities() -> None:
     rules = AccessRules(
         allow_route("GET", "/reports/{id}", scopes_any("reports")),
@@ -399,3 +411,10 @@ def test_policies_never_allow_what_the_rules_refuse(
         if gateway(grants, route) is ALLOW:
             assert allowed, f"{route} allowed by the policy {grants} but refused by the rules"
     assert len(policies) == 1  # cache-safe: the same policy whichever route was called
+    for _ in range(3):  # requests of any path, declared or not: refused means not allowed
+        path = "/" + "/".join(data.draw(st.lists(VALUES, max_size=4)))
+        route = f"{data.draw(st.sampled_from(['GET', 'POST']))} {path}"
+        try:
+            rules.grants(identity, call(route))
+        except RouteForbidden as refused:
+            assert gateway(refused.grants, route) is not ALLOW, (route, refused.grants)
