@@ -14,7 +14,7 @@ import collections
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
@@ -28,35 +28,24 @@ from authorizers.local.model import ApiSpec, ApiType, LocalTemplate
 from authorizers.local.routing import ApiRouter, Mounts, Routed
 from authorizers.testing.simulator import GatewayDecision
 
-_Body = Mapping[str, Any]
-
-
-def _body(**document: Any) -> _Body:
-    return dict(document)
-
 
 @dataclass(frozen=True, slots=True)
 class GatewayResponses:
-    """The bodies API Gateway answers with (configurable: several are UNVERIFIED, see
-    docs/local-gateway.md)."""
+    """The bodies API Gateway answers with, as sent (JSON text). Configurable: several are
+    UNVERIFIED (docs/local-gateway.md), and an API may customise its gateway responses."""
 
-    unauthorized: _Body = field(default_factory=lambda: _body(message="Unauthorized"))
-    explicit_deny: _Body = field(
-        default_factory=lambda: _body(
-            Message="User is not authorized to access this resource with an explicit deny"
-        )
+    unauthorized: str = '{"message":"Unauthorized"}'
+    explicit_deny: str = (
+        '{"Message":"User is not authorized to access this resource with an explicit deny"}'
     )
-    implicit_deny: _Body = field(
-        default_factory=lambda: _body(Message="User is not authorized to access this resource")
-    )
-    forbidden: _Body = field(default_factory=lambda: _body(message="Forbidden"))
-    authorizer_error: _Body = field(default_factory=lambda: _body(message=None))
-    internal_error: _Body = field(default_factory=lambda: _body(message="Internal Server Error"))
-    bad_gateway: _Body = field(default_factory=lambda: _body(message="Internal server error"))
-    missing_route: _Body = field(
-        default_factory=lambda: _body(message="Missing Authentication Token")
-    )
-    not_found: _Body = field(default_factory=lambda: _body(message="Not Found"))
+    implicit_deny: str = '{"Message":"User is not authorized to access this resource"}'
+    forbidden: str = '{"message":"Forbidden"}'
+    authorizer_error: str = '{"message":null}'
+    internal_error: str = '{"message":"Internal Server Error"}'
+    bad_gateway: str = '{"message": "Internal server error"}'
+    missing_route: str = '{"message":"Missing Authentication Token"}'
+    not_found: str = '{"message":"Not Found"}'
+    upgrade_required: str = '{"message":"Upgrade Required"}'
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +162,7 @@ class LocalGateway:
         note: dict[str, Any] = {"api": api.logical_id}
         if api.api_type is ApiType.WEBSOCKET:
             note |= {"decision": "no_route", "reason": "a WebSocket API: connect with ws://"}
-            return HttpResponse.json(426, {"message": "Upgrade Required"}), note
+            return HttpResponse.json(426, self.responses.upgrade_required), note
         route = target.router.match(request.method, target.path)
         if route is None:
             note |= {"decision": "no_route", "reason": "no route matches"}

@@ -66,9 +66,10 @@ class HttpResponse:
     body: bytes = b""
 
     @classmethod
-    def json(cls, status: int, document: Any, headers: Headers = ()) -> HttpResponse:
-        body = json.dumps(document).encode()
-        return cls(status, (("Content-Type", "application/json"), *headers), body)
+    def json(cls, status: int, document: Any) -> HttpResponse:
+        """``document`` serialised, or sent as is when it is already JSON text."""
+        body = document if isinstance(document, str) else json.dumps(document)
+        return cls(status, (("Content-Type", "application/json"),), body.encode())
 
     def header(self, name: str) -> str | None:
         return next((v for n, v in reversed(self.headers) if n.lower() == name.lower()), None)
