@@ -49,6 +49,9 @@ Resources:
   IamFn:
     Type: AWS::Serverless::Function
     Properties: {CodeUri: authz/, Handler: app.iam_v1}
+  BrokenFn:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: authz/, Handler: app.no_such_function}
   Backend:
     Type: AWS::Serverless::Function
     Properties:
@@ -82,6 +85,13 @@ Resources:
             Path: /iam
             Method: GET
             Auth: {Authorizer: AWS_IAM}
+        Fragile:
+          Type: Api
+          Properties:
+            RestApiId: !Ref RestApi
+            Path: /fragile
+            Method: GET
+            Auth: {Authorizer: Broken}
         Items: {Type: HttpApi, Properties: {ApiId: !Ref HttpApi, Path: "/items/{id}", Method: GET}}
         Fallback: {Type: HttpApi, Properties: {ApiId: !Ref HttpApi}}
         V1:
@@ -104,6 +114,7 @@ Resources:
             Identity:
               ValidationExpression: "^Bearer [a-z-]+(:[a-z0-9]+)?$"
               ReauthorizeEvery: !Ref Ttl
+          Broken: {FunctionArn: !GetAtt BrokenFn.Arn}
           KeyAuth:
             FunctionPayloadType: REQUEST
             FunctionArn: !GetAtt KeyFn.Arn
@@ -370,6 +381,13 @@ def test_a_broken_authorizer_is_a_500_and_is_not_cached(local, token):
     assert "secret-material" not in local.records[-1].line()
 
 
+def test_an_authorizer_that_cannot_load_is_a_500_saying_why(local):
+    for _ in range(2):  # retried on the next request, as a failed init is on Lambda
+        response = local.get("/RestApi/fragile", "allow:alice")
+        assert (response.status_code, response.json()) == (500, {"message": None})
+        assert "app.no_such_function is not a function" in local.records[-1].reason
+
+
 def test_routes_that_do_not_exist(local):
     response = local.get("/RestApi/nothing/here", "allow:alice")
     assert (response.status_code, response.json()) == (
@@ -426,6 +444,7 @@ def test_no_usage_key_from_the_authorizer_is_a_403(local):
 def test_a_missing_request_identity_source_is_a_401_without_invoking(local):
     assert local.get("/RestApi/keyed").status_code == 401
     assert local.events("KeyFn") == []
+    assert local.records[-1].reason == ("identity source missing: method.request.header.x-api-key")
 
 
 # -- HTTP API, payload 2.0 with simple responses ---------------------------------------------

@@ -10,6 +10,7 @@ here too. The decision comes from the policy simulator.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from authorizers.request import RequestKind
 from authorizers.testing.cache_replay import CacheReplay
 from authorizers.testing.simulator import GatewayDecision, Result
 
+#: The cache replay's account of a missing source: "identity source '<expression>' is missing".
+_MISSING = re.compile(r"identity source '([^']+)' is missing")
 _CACHED = {
     GatewayDecision.ALLOW: "cached response allows this route",
     GatewayDecision.EXPLICIT_DENY: "cached response denies this route",
@@ -134,9 +137,13 @@ class AuthorizerStage:
         if cached:
             return _CACHED.get(decision, decision.value)
         if invocation is None:  # 401 before invoking
-            if self.spec.kind is RequestKind.REST_TOKEN and event.get("authorizationToken"):
-                return "token does not match the ValidationExpression"
-            return "identity source missing: " + ", ".join(self.spec.identity_sources)
+            if self.spec.kind is RequestKind.REST_TOKEN:
+                if event.get("authorizationToken"):
+                    return "token does not match the ValidationExpression"
+                return f"identity source missing: {self.spec.identity_sources[0]}"
+            found = _MISSING.search(result.reasons[0]) if result.reasons else None
+            missing = found[1] if found else ", ".join(self.spec.identity_sources)
+            return f"identity source missing: {missing}"
         if isinstance(invocation.error, FunctionError):  # no code, init failed, timed out
             return str(invocation.error)
         logged = logged_reason(invocation.logs)
