@@ -10,6 +10,7 @@ the tests see whether (and with what) a function was invoked.
 from __future__ import annotations
 
 import json
+import socket
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -492,6 +493,22 @@ def test_http_api_payload_1_authorizer_and_integration(local):
     assert authorizer_event["methodArn"].endswith(":HttpApiV1/$default/GET/v1/5")
     assert local.get("/HttpApiV1/v1/5", Authorization="allow").status_code == 401
     assert len(local.events("IamFn")) == 1  # the missing query source: not invoked
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [
+        ("Content-Length: many", 400),
+        ("Content-Length: 20000000", 413),
+        ("Transfer-Encoding: chunked", 411),
+    ],
+)
+def test_unreadable_requests_are_answered_not_crashed_on(local, header, status):
+    with socket.create_connection(("127.0.0.1", local.server.port), timeout=5) as client:
+        client.sendall(f"POST /RestApi/whoami HTTP/1.1\r\nHost: x\r\n{header}\r\n\r\n".encode())
+        answer = b"".join(iter(lambda: client.recv(4096), b""))  # the server closes
+    assert answer.startswith(f"HTTP/1.1 {status} ".encode())
+    assert local.records == [] and local.events("TokenFn") == []
 
 
 # -- the log line ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -34,6 +35,11 @@ class _Server(ThreadingHTTPServer):
         self.gateway = gateway
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer is not an error worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         with self.connections_lock:
@@ -129,9 +135,21 @@ class _Handler(BaseHTTPRequestHandler):
             super().finish()
 
     def _request(self) -> HttpRequest | None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
-            self._send(HttpResponse.json(413, {"message": "Request Entity Too Large"}))
+        """The request, or ``None`` after answering one that cannot be read."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self.close_connection = True
+            self._send(HttpResponse.json(411, {"message": "Length Required"}))
+            return None
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY_BYTES:
+            self.close_connection = True
+            status, message = (
+                (413, "Request Entity Too Large") if length > 0 else (400, "Bad Request")
+            )
+            self._send(HttpResponse.json(status, {"message": message}))
             return None
         body = self.rfile.read(length) if length > 0 else b""
         parts = urlsplit(self.path)
