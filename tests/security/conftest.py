@@ -18,6 +18,7 @@ from . import keys
 from .forge import Forge
 from .profiles import Profile, build_profiles, pyjwt_at_now
 from .runner import Corpus
+from .served import RegisteredIssuer
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -58,3 +59,11 @@ def corpus(
 def pyjwt_now() -> Iterator[None]:
     with pyjwt_at_now():
         yield
+
+
+@pytest.fixture
+def idp(register_secret: Callable[..., Any]) -> Iterator[RegisteredIssuer]:
+    """An issuer serving its JWKS and discovery document on 127.0.0.1 (iss = its URL)."""
+    issuer = RegisteredIssuer(register_secret)
+    with issuer.serve():
+        yield issuer

@@ -49,16 +49,22 @@ class HandlerResult:
 
 
 def call_handler(
-    validator: Validator, event: Mapping[str, Any], *, simple: bool = False
+    validator: Validator, event: Mapping[str, Any], *, simple: bool = False, **options: Any
 ) -> HandlerResult:
+    """One handler call; ``options`` go to :class:`Authorizer` (route rules get a result TTL
+    of 0, the deployment that makes any rules legal)."""
+    if options.get("rules") is not None:
+        options.setdefault("result_ttl_seconds", 0)
     recorder = Recorder()
-    authorizer = Authorizer(validator, simple_responses=simple, observability=recorder)
+    authorizer = Authorizer(validator, simple_responses=simple, observability=recorder, **options)
     try:
         response: Any = authorizer.handler(event)
     except Exception as error:  # API Gateway maps the raise to 401 or 500
         response = error
     (decision,) = recorder.decisions
-    return HandlerResult(decision, response, simulate(response, event).decision)
+    # An event the parser refused has no request; the raise alone decides (a 500).
+    request = decision.request if decision.request is not None else "GET /"
+    return HandlerResult(decision, response, simulate(response, request).decision)
 
 
 #: The events a token travels in: a REST TOKEN authorizer (401 = the "Unauthorized" raise) and
