@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from authorizers.clock import Clock, system_clock
@@ -39,6 +40,8 @@ _REDACTED = "[redacted]"
 _ENCODER = json.JSONEncoder(separators=(",", ":"))  # built once: json.dumps(separators=) isn't
 _MIN_SECRET_CHARS = 8  # shorter values would mask ordinary path segments
 _CREDENTIAL_PARTS = re.compile(r"[\s,.]+")  # "Bearer <jwt>", comma-joined sources, JWT parts
+_VALUE_MAPS = ("headers", "queryStringParameters")
+_NONE: Mapping[str, str] = {}
 
 
 class Observer(Protocol):
@@ -58,6 +61,14 @@ def _route(request: AuthRequest) -> str:
         for part in _CREDENTIAL_PARTS.split(value or ""):
             if len(part) >= _MIN_SECRET_CHARS and part in route:
                 route = route.replace(part, _REDACTED)
+    # Any other header or query value may be a credential too (an API key in x-api-key).
+    # The event's own maps hold strings only (the parser checked), so one C-level filter
+    # finds the few values that occur in the route; no lookup index gets built.
+    raw = request.raw_event
+    for source in _VALUE_MAPS:
+        for value in filter(route.__contains__, (raw.get(source) or _NONE).values()):
+            if len(value) >= _MIN_SECRET_CHARS:
+                route = route.replace(value, _REDACTED)
     return route
 
 
