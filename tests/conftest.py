@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -74,6 +75,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def register_secret(pytestconfig: pytest.Config) -> Callable[..., str | bytes]:
     """``register_secret(value, kind=None) -> value``; usable from fixtures of any scope."""
     return pytestconfig.stash[_GUARD].register
+
+
+# The built-in capture fixtures, overridden so the guard also sees the output tests read.
+@pytest.fixture
+def capsys(capsys: pytest.CaptureFixture[str], pytestconfig: pytest.Config) -> Any:
+    return pytestconfig.stash[_GUARD].watch(capsys)
+
+
+@pytest.fixture
+def capfd(capfd: pytest.CaptureFixture[str], pytestconfig: pytest.Config) -> Any:
+    return pytestconfig.stash[_GUARD].watch(capfd)
+
+
+@pytest.fixture
+def capsysbinary(capsysbinary: pytest.CaptureFixture[bytes], pytestconfig: pytest.Config) -> Any:
+    return pytestconfig.stash[_GUARD].watch(capsysbinary)
+
+
+@pytest.fixture
+def capfdbinary(capfdbinary: pytest.CaptureFixture[bytes], pytestconfig: pytest.Config) -> Any:
+    return pytestconfig.stash[_GUARD].watch(capfdbinary)
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,9 @@ The package promises never to log a token, signature, key, API key or secret. Un
 only check the log lines they think of; this guard checks every line the suite produced. At
 session start a handler on the root logger records every log record of every level (the root
 level is lowered to NOTSET for the run); stdout and stderr come from pytest's own capture (so
-``-s`` disables that part). At session end, if any registered secret appears anywhere, the run
-fails and the report names the kind of secret, the test that registered it and where it
-appeared, never the secret itself.
+``-s`` disables that part), including what tests read back through ``capsys``/``capfd``. At
+session end, if any registered secret appears anywhere, the run fails and the report names the
+kind of secret, the test that registered it and where it appeared, never the secret itself.
 
 Usage in a test: ``register_secret(token)`` (fixture from ``tests/conftest.py``).
 """
@@ -22,6 +22,7 @@ import traceback
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -99,6 +100,25 @@ class RedactionGuard:
     def capture(self, source: str, text: str) -> None:
         if text:
             self._captured[f"{self._where} ({source})"].append(text)
+
+    def watch(self, fixture: pytest.CaptureFixture[Any]) -> pytest.CaptureFixture[Any]:
+        """Also check what a test reads back through ``capsys``/``capfd``: pytest's report
+        sections only get the output nobody read."""
+        read = fixture.readouterr
+
+        def readouterr() -> Any:
+            result = read()
+            for stream, read_back in (("stdout", result.out), ("stderr", result.err)):
+                text = (
+                    read_back.decode("utf-8", "replace")
+                    if isinstance(read_back, bytes)
+                    else read_back
+                )
+                self.capture(f"{stream} read by the test", text)
+            return result
+
+        setattr(fixture, "readouterr", readouterr)  # noqa: B010 - mypy forbids assigning a method
+        return fixture
 
     def start(self) -> None:
         root = logging.getLogger()

@@ -79,6 +79,32 @@ def test_a_signature_alone_on_stderr_is_caught(suite: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["JWT signature registered by * (Captured stderr call)"])
 
 
+def test_output_a_test_reads_back_through_capsys_or_capfd_is_checked(
+    suite: pytest.Pytester,
+) -> None:
+    result = run(
+        suite,
+        f"""
+        import os
+
+        def test_capsys(capsys, register_secret):
+            print(register_secret({API_KEY!r}, "API key"))
+            assert capsys.readouterr().out.strip() == {API_KEY!r}
+
+        def test_capfdbinary(capfdbinary, register_secret):
+            os.write(2, register_secret({TOKEN!r}).encode())
+            assert capfdbinary.readouterr().err.decode() == {TOKEN!r}
+        """,
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines_random(
+        [
+            "API key registered by * appeared in *test_capsys (stdout read by the test)",
+            "JWT registered by * appeared in *test_capfdbinary (stderr read by the test)",
+        ]
+    )
+
+
 def test_a_secret_registered_after_it_was_printed_elsewhere_is_caught(
     suite: pytest.Pytester,
 ) -> None:
