@@ -15,6 +15,7 @@ import requests
 
 from authorizers.cli import CliError, main
 from authorizers.cli.serve import describe, parameter_overrides
+from authorizers.demo import Call, Demo
 from authorizers.local.template import load_template
 from authorizers.testing import TestIssuer
 
@@ -50,6 +51,27 @@ def test_the_demo_answers_like_api_gateway(capsys):
     (repeat,) = [line for label, line in rows.items() if "valid token again" in label]
     assert " 200 " in repeat and " hit " in repeat
     assert elapsed < 30
+
+
+def test_the_demo_repeats_the_token_on_another_route_when_the_template_has_one(tmp_path):
+    (tmp_path / "samples").symlink_to(REPO / "samples")
+    extra = "        PetRoute:\n          Type: Api\n          Properties:\n"
+    extra += '            {RestApiId: !Ref RestApi, Path: "/pets/{id}", Method: GET}\n'
+    text = (REPO / "template.yaml").read_text()
+    assert "        ApiKeyRoute:\n" in text
+    (tmp_path / "template.yaml").write_text(
+        text.replace("        ApiKeyRoute:\n", extra + "        ApiKeyRoute:\n", 1)
+    )
+    with Demo(tmp_path / "template.yaml") as demo:
+        calls = [
+            c for c in demo.calls() if isinstance(c, Call) and c.label.startswith("REST TOKEN")
+        ]
+        first, repeat = calls[0], calls[-1]
+        assert "another route" in repeat.label and repeat.url == "/RestApi/pets/7"
+        assert repeat.headers == first.headers  # the same token: the cache key
+        with requests.Session() as session:
+            rows = [demo.send(call, session) for call in (first, repeat)]
+    assert [(row.status, row.cache) for row in rows] == [(200, "miss"), (200, "hit")]
 
 
 def test_serve_runs_the_template_with_parameters_and_an_env_file(tmp_path):
