@@ -287,8 +287,11 @@ def _serve(demo: Demo, out: Callable[[str], Any]) -> None:
 
     out("\n" + "\n".join(describe(demo.template, demo.server.url)))
     out("\nTry (tokens are valid for an hour):")
+    ws_base = demo.server.url.replace("http:", "ws:")
     for call in demo.calls():
-        if isinstance(call, Call) and not call.url.startswith("ws:"):
+        if isinstance(call, Call) and call.url.startswith("ws:"):
+            out(f"# {call.label}: a WebSocket client to {ws_base}{call.url[3:]}")
+        elif isinstance(call, Call):
             headers = " ".join(f"-H '{name}: {value}'" for name, value in call.headers.items())
             out(f"# {call.label}\ncurl -i {headers} {demo.server.url}{call.url}".replace("  ", " "))
     out("\nServing; Ctrl-C stops.")
