@@ -40,9 +40,12 @@ def _pss(digest: hashes.HashAlgorithm) -> _Verify:
 
 
 def _ecdsa(curve: type[ec.EllipticCurve], digest: hashes.HashAlgorithm, size: int) -> _Verify:
-    algorithm = ec.ECDSA(digest)
+    # Built on first use: ``ec.ECDSA()`` loads cryptography's OpenSSL backend module (~10 ms
+    # of CPU at a cold start), which functions verifying only RSA or EdDSA never need.
+    algorithm: ec.ECDSA | None = None
 
     def verify(key: PublicKey, data: bytes, signature: bytes) -> None:
+        nonlocal algorithm
         if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, curve):
             raise _unfit()
         # JWS carries the raw r||s of exactly two field lengths (RFC 7518 §3.4), not DER.
@@ -50,6 +53,8 @@ def _ecdsa(curve: type[ec.EllipticCurve], digest: hashes.HashAlgorithm, size: in
             raise InvalidSignature
         r = int.from_bytes(signature[:size], "big")
         s = int.from_bytes(signature[size:], "big")
+        if algorithm is None:
+            algorithm = ec.ECDSA(digest)
         key.verify(encode_dss_signature(r, s), data, algorithm)
 
     return verify

@@ -1,7 +1,7 @@
 """JSON Web Key Sets: key parsing and selection, the per-URL cache, hardened fetching, sources.
 
 Names are loaded on first use, so importing this package costs nothing until keys are needed
-(``requests`` itself is imported only when a fetch happens).
+(the HTTP client itself only when a fetch happens).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from authorizers.jwks.fetch import FetchError as FetchError
     from authorizers.jwks.fetch import RequestsFetcher as RequestsFetcher
     from authorizers.jwks.fetch import fetch_json as fetch_json
+    from authorizers.jwks.http_client_fetch import HttpClientFetcher as HttpClientFetcher
     from authorizers.jwks.keys import PublicKey as PublicKey
     from authorizers.jwks.keys import VerificationKey as VerificationKey
     from authorizers.jwks.keys import parse_jwk as parse_jwk
@@ -31,6 +32,7 @@ _EXPORTS = {
     "FetchError": "fetch",
     "RequestsFetcher": "fetch",
     "fetch_json": "fetch",
+    "HttpClientFetcher": "http_client_fetch",
     "PublicKey": "keys",
     "VerificationKey": "keys",
     "parse_jwk": "keys",

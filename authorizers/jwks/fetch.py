@@ -5,8 +5,11 @@ size cap enforced while streaming, no redirects, HTTPS only (plain HTTP only to 
 when explicitly allowed, for tests), a 200 status and a strict JSON object. A hostile or broken
 IdP can therefore cost a request at most ``timeout`` seconds and ``max_bytes`` of memory.
 
-``requests`` is imported only when the first fetch happens: it costs ~200 ms of cold start, and
-a function seeded from a snapshot file may never fetch at all.
+Two fetchers share these rules: :class:`~authorizers.jwks.http_client_fetch.HttpClientFetcher`
+(the default, standard library only) and :class:`RequestsFetcher`. The default does not use
+``requests``: importing it costs more CPU at a cold start (~130 ms) than everything else an
+authorizer imports. Nothing HTTP is imported before the first fetch, and a function seeded from
+a snapshot file may never fetch at all.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import json
 import os
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
@@ -46,7 +49,7 @@ class Fetcher(Protocol):
     def fetch(self, url: str, *, timeout: float, max_bytes: int) -> bytes: ...
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host.lower() in _LOOPBACK_NAMES:
         return True
     try:
@@ -79,7 +82,7 @@ def check_url(url: str, *, allow_http_loopback: bool = False) -> None:
         raise FetchError("URL must not have a fragment")
     if parts.scheme == "https":
         return
-    if parts.scheme == "http" and allow_http_loopback and _is_loopback(host):
+    if parts.scheme == "http" and allow_http_loopback and is_loopback(host):
         return
     raise FetchError(f"{describe_url(url)}: only https (or http to loopback when allowed)")
 
@@ -137,6 +140,42 @@ def fetch_json(
         raise FetchError(f"{where}: {error}") from None
 
 
+#: What every fetcher sends: JSON wanted, no compression (a size cap on a compressed body
+#: would not bound what it inflates to), and a recognisable client for the IdP's logs.
+REQUEST_HEADERS: Mapping[str, str] = {
+    "Accept": "application/json, application/jwk-set+json",
+    "Accept-Encoding": "identity",
+    "User-Agent": "authorizers-jwks",
+}
+
+
+def check_response(
+    where: str, status: int, header: Callable[[str, str], str | None], max_bytes: int
+) -> None:
+    """Refuse what no fetcher may accept, before reading the body: anything but a 200 (a
+    redirect included), a compressed body, a declared length above the cap."""
+    if 300 <= status < 400:
+        raise FetchError(f"{where}: redirect refused (HTTP {status})")
+    if status != 200:
+        raise FetchError(f"{where}: HTTP {status}")
+    if (header("Content-Encoding", "identity") or "identity").lower() != "identity":
+        raise FetchError(f"{where}: compressed response refused")
+    declared = header("Content-Length", "") or ""
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(f"{where}: response larger than {max_bytes} bytes")
+
+
+def read_capped(read: Callable[[int], bytes], where: str, max_bytes: int) -> bytes:
+    """The body, read in chunks and refused as soon as it passes ``max_bytes`` (a missing or
+    lying Content-Length cannot make us buffer more)."""
+    body = bytearray()
+    while chunk := read(_CHUNK):
+        body += chunk
+        if len(body) > max_bytes:
+            raise FetchError(f"{where}: response larger than {max_bytes} bytes")
+    return bytes(body)
+
+
 class _Abort:
     """Lets the waiting thread cut the sockets of a fetch that overran its deadline."""
 
@@ -166,6 +205,43 @@ class _Abort:
 _current = threading.local()
 
 
+def track_socket(sock: socket.socket) -> None:
+    """Register a socket of the running fetch: :func:`run_within` shuts it at the deadline."""
+    _current.abort.attach(sock)
+
+
+def run_within(url: str, timeout: float, get: Callable[[], bytes]) -> bytes:
+    """``get()`` in a worker thread, waited for at most ``timeout`` seconds.
+
+    At the deadline the sockets the worker registered (:func:`track_socket`) are shut down, so
+    neither slow headers, a trickling body nor a slow DNS answer can hold the caller longer,
+    and the abandoned worker ends at its next read. Any failure becomes a :class:`FetchError`.
+    """
+    box: dict[str, Any] = {}
+    abort = _Abort()
+
+    def work() -> None:
+        _current.abort = abort
+        try:
+            box["body"] = get()
+        except BaseException as error:  # handed to the waiting thread
+            box["error"] = error
+
+    worker = threading.Thread(target=work, name="authorizers-jwks-fetch", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        abort.abort()
+        raise FetchError(f"{describe_url(url)}: no complete response within {timeout:g} s")
+    if "body" in box:
+        body: bytes = box["body"]
+        return body
+    error = box.get("error")
+    if isinstance(error, FetchError):
+        raise error
+    raise FetchError(f"{describe_url(url)}: {type(error).__name__}") from error
+
+
 @functools.cache
 def _tracking_adapter_class() -> Any:
     """A requests adapter whose connections report their sockets to the current ``_Abort``.
@@ -179,12 +255,12 @@ def _tracking_adapter_class() -> Any:
         class Tracking(base):  # type: ignore[misc]
             def _new_conn(self) -> Any:
                 sock = super()._new_conn()
-                _current.abort.attach(sock)
+                track_socket(sock)
                 return sock
 
             def connect(self) -> None:
                 super().connect()
-                _current.abort.attach(self.sock)
+                track_socket(self.sock)
 
         return Tracking
 
@@ -210,7 +286,7 @@ def _tracking_adapter_class() -> Any:
 
 
 class RequestsFetcher:
-    """The default :class:`Fetcher`, on ``requests``.
+    """A :class:`Fetcher` on ``requests``, for functions that import it anyway.
 
     The request runs in a worker thread that the caller waits for at most ``timeout``; at the
     deadline its sockets are shut down, so neither slow headers, a trickling body nor a slow
@@ -226,29 +302,7 @@ class RequestsFetcher:
         # Import here, not in the worker: an abandoned worker must never hold the import lock,
         # and import time (slow on a small Lambda) is not the IdP's fault.
         session = self._session(url)
-        box: dict[str, Any] = {}
-        abort = _Abort()
-
-        def work() -> None:
-            _current.abort = abort
-            try:
-                box["body"] = self._get(session, url, timeout, max_bytes)
-            except BaseException as error:  # handed to the waiting thread
-                box["error"] = error
-
-        worker = threading.Thread(target=work, name="authorizers-jwks-fetch", daemon=True)
-        worker.start()
-        worker.join(timeout)
-        if worker.is_alive():
-            abort.abort()
-            raise FetchError(f"{describe_url(url)}: no complete response within {timeout:g} s")
-        if "body" in box:
-            body: bytes = box["body"]
-            return body
-        error = box.get("error")
-        if isinstance(error, FetchError):
-            raise error
-        raise FetchError(f"{describe_url(url)}: {type(error).__name__}") from error
+        return run_within(url, timeout, lambda: self._get(session, url, timeout, max_bytes))
 
     def _session(self, url: str) -> requests.Session:
         import requests  # noqa: PLC0415 - lazy: cold start
@@ -258,7 +312,7 @@ class RequestsFetcher:
         adapter = _tracking_adapter_class()()
         session.mount("http://", adapter)
         session.mount("https://", adapter)
-        if not _is_loopback(urlsplit(url).hostname or ""):
+        if not is_loopback(urlsplit(url).hostname or ""):
             session.proxies.update(requests.utils.get_environ_proxies(url))
         bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         session.verify = bundle if self.verify is True and bundle else self.verify
@@ -274,38 +328,26 @@ class RequestsFetcher:
                 timeout=(timeout, timeout),
                 allow_redirects=False,
                 stream=True,
-                headers={
-                    "Accept": "application/json, application/jwk-set+json",
-                    "Accept-Encoding": "identity",
-                    "User-Agent": "authorizers-jwks",
-                },
+                headers=REQUEST_HEADERS,
             ) as response,
         ):
-            if 300 <= response.status_code < 400:
-                raise FetchError(f"{where}: redirect refused (HTTP {response.status_code})")
-            if response.status_code != 200:
-                raise FetchError(f"{where}: HTTP {response.status_code}")
-            if response.headers.get("Content-Encoding", "identity").lower() != "identity":
-                raise FetchError(f"{where}: compressed response refused")
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise FetchError(f"{where}: response larger than {max_bytes} bytes")
-            body = bytearray()
-            while chunk := response.raw.read(_CHUNK, decode_content=False):
-                body += chunk
-                if len(body) > max_bytes:
-                    raise FetchError(f"{where}: response larger than {max_bytes} bytes")
-            return bytes(body)
+            check_response(where, response.status_code, response.headers.get, max_bytes)
+            return read_capped(
+                lambda size: response.raw.read(size, decode_content=False), where, max_bytes
+            )
 
 
 _default_lock = threading.Lock()
-_default: RequestsFetcher | None = None
+_default: Fetcher | None = None
 
 
-def default_fetcher() -> RequestsFetcher:
-    """The process-wide default fetcher (one object, so caches keyed by fetcher are shared)."""
+def default_fetcher() -> Fetcher:
+    """The process-wide default fetcher (one object, so caches keyed by fetcher are shared):
+    an :class:`~authorizers.jwks.http_client_fetch.HttpClientFetcher`."""
     global _default  # noqa: PLW0603 - a lazily built process singleton
     with _default_lock:
         if _default is None:
-            _default = RequestsFetcher()
+            from authorizers.jwks.http_client_fetch import HttpClientFetcher  # noqa: PLC0415
+
+            _default = HttpClientFetcher()
         return _default

@@ -1,0 +1,274 @@
+"""The default fetcher (``HttpClientFetcher``, standard library only) keeps every hardening rule
+of the requests-based one, against real servers on 127.0.0.1: deadline, size cap, redirects,
+status, compression, credentials, proxies from the environment, TLS verification."""
+
+from __future__ import annotations
+
+import datetime
+import gzip
+import http.server
+import ipaddress
+import json
+import re
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from jwks_support import jwks, public_jwk
+
+from authorizers.jwks.fetch import FetchError, default_fetcher, fetch_json
+from authorizers.jwks.http_client_fetch import HttpClientFetcher, proxy_for
+from authorizers.testing.jwks_server import Fault, JwksServer
+
+DEADLINE = 0.5
+SLACK = 0.3  # thread hand-over on a loaded machine; far below any fault's own duration
+A = public_jwk("RSA", "a")
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy")
+
+
+@pytest.fixture
+def idp() -> Iterator[JwksServer]:
+    with JwksServer(jwks(A)) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def timed_fetch(url: str, fetcher: Any = None, **options: Any) -> tuple[float, Any]:
+    options.setdefault("timeout", DEADLINE)
+    started = time.monotonic()
+    try:
+        result: Any = fetch_json(
+            url, fetcher=fetcher or HttpClientFetcher(), allow_http_loopback=True, **options
+        )
+    except FetchError as error:
+        result = error
+    return time.monotonic() - started, result
+
+
+def test_is_the_default_and_imports_no_http_library_before_fetching() -> None:
+    assert isinstance(default_fetcher(), HttpClientFetcher)
+
+
+def test_fetches_a_jwks(idp: JwksServer) -> None:
+    assert timed_fetch(idp.jwks_url)[1] == jwks(A)
+    assert timed_fetch(idp.jwks_url + "?v=1")[1] == jwks(A)
+    assert idp.fetch_count() == 2
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        (Fault.http_status(500), "HTTP 500"),
+        (Fault.http_status(404), "HTTP 404"),
+        (Fault.delay(5), "no complete response within 0.5 s"),
+        (Fault.trickle(interval=0.02), "no complete response within 0.5 s"),
+        (Fault.html(), "not valid JSON"),
+        (Fault.truncated(), "not valid JSON"),
+        (Fault.oversize(), "larger than"),
+        (Fault.oversize(declare_length=False), "larger than"),
+        (Fault.redirect("https://elsewhere.invalid/jwks"), r"redirect refused \(HTTP 302\)"),
+        (Fault.redirect("https://elsewhere.invalid/jwks", code=308), "HTTP 308"),
+        (Fault.drop(), "RemoteDisconnected|ConnectionResetError"),
+    ],
+    ids=lambda value: value.kind.value if isinstance(value, Fault) else None,
+)
+def test_every_fault_fails_closed_within_the_deadline(
+    idp: JwksServer, fault: Fault, message: str
+) -> None:
+    idp.inject(fault)
+    elapsed, result = timed_fetch(idp.jwks_url)
+    assert isinstance(result, FetchError)
+    assert re.search(message, str(result))
+    assert elapsed < DEADLINE + SLACK
+    assert idp.fetch_count() == 1  # no retry, no redirect follow-up
+
+
+def test_the_abandoned_worker_is_cut_off(idp: JwksServer) -> None:
+    idp.inject(Fault.trickle(interval=0.05))
+    timed_fetch(idp.jwks_url)
+    deadline = time.monotonic() + 2
+    while any(t.name == "authorizers-jwks-fetch" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the fetch worker outlived its deadline"
+        time.sleep(0.01)
+
+
+def test_size_cap_is_exact(idp: JwksServer) -> None:
+    size = len(json.dumps(jwks(A)).encode())
+    assert timed_fetch(idp.jwks_url, max_bytes=size)[1] == jwks(A)
+    assert isinstance(timed_fetch(idp.jwks_url, max_bytes=size - 1)[1], FetchError)
+
+
+class _GzipHandler(http.server.BaseHTTPRequestHandler):
+    """Answers with a gzip-encoded JWKS and records the request headers."""
+
+    seen: ClassVar[list[dict[str, str]]] = []
+
+    def do_GET(self) -> None:
+        type(self).seen.append(dict(self.headers))
+        body = gzip.compress(json.dumps(jwks(A)).encode())
+        self.send_response(200)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    """``serve(handler_class, tls=None)`` -> port of a server on 127.0.0.1, stopped after."""
+    servers: list[http.server.ThreadingHTTPServer] = []
+
+    def start(handler: type[http.server.BaseHTTPRequestHandler], tls: Any = None) -> int:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        if tls is not None:
+            server.socket = tls.wrap_socket(server.socket, server_side=True)
+        servers.append(server)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return int(server.server_address[1])
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_compressed_responses_are_refused_and_no_credentials_are_sent(
+    serve: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login user password hunter2hunter2\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    _GzipHandler.seen.clear()
+    result = timed_fetch(f"http://127.0.0.1:{serve(_GzipHandler)}/jwks")[1]
+    assert isinstance(result, FetchError) and "compressed" in str(result)
+    (headers,) = _GzipHandler.seen
+    assert "Authorization" not in headers
+    assert headers["Accept-Encoding"] == "identity"
+
+
+# -- proxies --------------------------------------------------------------------------------
+
+
+class _Proxy(http.server.BaseHTTPRequestHandler):
+    """Records CONNECT requests and refuses them (nothing is forwarded anywhere)."""
+
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_CONNECT(self) -> None:
+        type(self).seen.append((self.path, self.headers.get("Proxy-Authorization")))
+        self.send_response(403)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_https_goes_through_the_environment_proxy(
+    serve: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _Proxy.seen.clear()
+    monkeypatch.setenv("HTTPS_PROXY", f"http://user:p%40ss@127.0.0.1:{serve(_Proxy)}")
+    result = timed_fetch("https://idp.example.test/jwks", timeout=2)[1]
+    assert isinstance(result, FetchError)
+    (path, authorization), *_ = _Proxy.seen
+    assert path == "idp.example.test:443"
+    assert authorization == "Basic dXNlcjpwQHNz"  # user:p@ss
+
+
+def test_no_proxy_and_loopback_bypass_it(idp: JwksServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    assert proxy_for("https://idp.example.test/jwks") == "http://127.0.0.1:9"
+    monkeypatch.setenv("NO_PROXY", ".example.test")
+    assert proxy_for("https://idp.example.test/jwks") is None
+    assert proxy_for("https://idp.other.test/jwks") == "http://127.0.0.1:9"
+    assert timed_fetch(idp.jwks_url)[1] == jwks(A)  # loopback: never proxied
+
+
+def test_only_http_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "socks5://127.0.0.1:9")
+    result = timed_fetch("https://idp.example.test/jwks")[1]
+    assert isinstance(result, FetchError) and "only http:// proxies" in str(result)
+
+
+# -- TLS ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (and its key), as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+class _JwksHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps(jwks(A)).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_tls_is_verified(
+    serve: Any, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    cert_path, key_path = certificate
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert_path, key_path)
+    url = f"https://127.0.0.1:{serve(_JwksHandler, tls)}/jwks"
+    untrusted = timed_fetch(url, timeout=2)[1]
+    assert isinstance(untrusted, FetchError) and "SSLCertVerificationError" in str(untrusted)
+    trusted = HttpClientFetcher(verify=str(cert_path))
+    assert timed_fetch(url, trusted, timeout=2)[1] == jwks(A)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_path))
+    assert timed_fetch(url, timeout=2)[1] == jwks(A)
