@@ -7,37 +7,77 @@ called. :class:`AccessRules` therefore always returns the identity's complete ro
 resource also matches ``/`` (``GET/pets/*`` from ``/pets/{id}`` matches ``GET/pets/1/secret``;
 ``*/pets`` matches ``GET/admin/pets``), it adds an explicit Deny wherever an Allow pattern
 reaches requests of a declared route the identity may not call. Which requests a pattern
-reaches is computed exactly, from the route table, once at construction.
+reaches is computed exactly, from the route table (:mod:`authorizers._internal.route_patterns`).
 
 Known limit of IAM wildcards: a Deny is greedy too, and some tables have no exact policy
 (``/pets/{proxy+}`` allowed, ``/pets/{id}/secret`` refused: ``/pets/a/b/secret`` belongs to
 the first, but only ``GET/pets/*/secret`` can deny the second). The policy then errs towards
 403 for those requests, never towards a false Allow.
+
+The requirements themselves live in :mod:`authorizers.requirements` (re-exported here).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache, lru_cache
-from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from authorizers._internal.route_patterns import (
+    ANY_VERB,
+    VERBS,
+    RouteTable,
+    compile_route,
+    iam_regex,
+    path_language,
+)
 from authorizers.errors import ConfigurationError, Forbidden, ReasonCode
 from authorizers.grants import Grants
+from authorizers.requirements import (
+    AUTHENTICATED,
+    Check,
+    Requirement,
+    all_of,
+    any_of,
+    claim_contains,
+    claim_equals,
+    groups_all,
+    groups_any,
+    header_equals_claim,
+    predicate,
+    scopes_all,
+    scopes_any,
+)
 
 if TYPE_CHECKING:
     from authorizers.identity import Identity
     from authorizers.request import AuthRequest
 
-#: ``(identity, request) -> None`` when met, else the reason it is not.
-Check = Callable[["Identity", "AuthRequest"], ReasonCode | None]
+__all__ = [
+    "AUTHENTICATED",
+    "AccessRules",
+    "AllRoutes",
+    "Check",
+    "GrantScope",
+    "MethodArnOnly",
+    "Requirement",
+    "RouteForbidden",
+    "RouteRule",
+    "Rules",
+    "all_of",
+    "allow_route",
+    "any_of",
+    "claim_contains",
+    "claim_equals",
+    "deny_route",
+    "groups_all",
+    "groups_any",
+    "header_equals_claim",
+    "predicate",
+    "scopes_all",
+    "scopes_any",
+]
 
-_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
-_ANY_VERB = "*"
-_PARAM = re.compile(r"\{[A-Za-z0-9_.:-]+(\+?)\}")
 _GRANTS_CACHE_LIMIT = 1024
 
 
@@ -67,152 +107,6 @@ class RouteForbidden(Forbidden):
         self.grants = grants
 
 
-# -- requirements ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Requirement:
-    """A condition on the identity (and request); ``unmet`` returns why it fails, or None.
-
-    Combine with ``&`` / ``|`` or :func:`all_of` / :func:`any_of`. A custom predicate that
-    reads the *request* should only read what is part of the authorizer's cache key.
-    """
-
-    unmet: Check
-    description: str
-
-    def __and__(self, other: Requirement) -> Requirement:
-        return all_of(self, other)
-
-    def __or__(self, other: Requirement) -> Requirement:
-        return any_of(self, other)
-
-    def __repr__(self) -> str:
-        return f"Requirement({self.description})"
-
-
-@cache  # scopes_any("a") twice is one object: AccessRules evaluates it once per request
-def _membership(
-    label: str,
-    wanted: frozenset[str],
-    reason: ReasonCode,
-    held: Callable[[Identity], frozenset[str]],
-    *,
-    every: bool,
-) -> Requirement:
-    if not wanted or not all(isinstance(name, str) and name for name in wanted):
-        raise ConfigurationError(f"{label} needs at least one non-empty name")
-
-    def unmet(identity: Identity, _: AuthRequest) -> ReasonCode | None:
-        mine = held(identity)
-        return None if (wanted <= mine if every else not wanted.isdisjoint(mine)) else reason
-
-    return Requirement(unmet, f"{label} {', '.join(sorted(wanted))}")
-
-
-_SCOPE, _GROUP = ReasonCode.INSUFFICIENT_SCOPE, ReasonCode.INSUFFICIENT_GROUP
-_SCOPES = attrgetter("scopes")
-_GROUPS = attrgetter("groups")
-
-
-def scopes_any(*scopes: str) -> Requirement:
-    return _membership("any scope of", frozenset(scopes), _SCOPE, _SCOPES, every=False)
-
-
-def scopes_all(*scopes: str) -> Requirement:
-    return _membership("all scopes of", frozenset(scopes), _SCOPE, _SCOPES, every=True)
-
-
-def groups_any(*groups: str) -> Requirement:
-    return _membership("any group of", frozenset(groups), _GROUP, _GROUPS, every=False)
-
-
-def groups_all(*groups: str) -> Requirement:
-    return _membership("all groups of", frozenset(groups), _GROUP, _GROUPS, every=True)
-
-
-def _same(actual: Any, expected: Any) -> bool:
-    """Equality that keeps ``True`` and ``1`` apart (JSON tells them apart too)."""
-    return isinstance(actual, bool) is isinstance(expected, bool) and bool(actual == expected)
-
-
-def claim_equals(name: str, value: Any) -> Requirement:
-    return Requirement(
-        lambda identity, _: (
-            None
-            if name in identity.claims and _same(identity.claims[name], value)
-            else ReasonCode.FORBIDDEN
-        ),
-        f"claim {name} equals {value!r}",
-    )
-
-
-def claim_contains(name: str, value: Any) -> Requirement:
-    """The claim is a list holding ``value``, or a space-separated string with it as one word
-    (never a substring match: ``admin`` is not in ``"nonadmin"``)."""
-
-    def unmet(identity: Identity, _: AuthRequest) -> ReasonCode | None:
-        actual = identity.claims.get(name)
-        items = actual.split() if isinstance(actual, str) else actual
-        if isinstance(items, list | tuple) and any(_same(item, value) for item in items):
-            return None
-        return ReasonCode.FORBIDDEN
-
-    return Requirement(unmet, f"claim {name} contains {value!r}")
-
-
-def predicate(
-    test: Callable[[Identity, AuthRequest], bool],
-    *,
-    reason: ReasonCode = ReasonCode.FORBIDDEN,
-    description: str | None = None,
-) -> Requirement:
-    """A custom check; ``reason`` is what the log says when it returns False."""
-    return Requirement(
-        lambda identity, request: None if test(identity, request) is True else reason,
-        description or str(getattr(test, "__name__", "predicate")),
-    )
-
-
-def all_of(*requirements: Requirement) -> Requirement:
-    """Every requirement must hold; the first one that fails gives the reason."""
-    if not requirements:
-        raise ConfigurationError("all_of needs at least one requirement")
-
-    def unmet(identity: Identity, request: AuthRequest) -> ReasonCode | None:
-        for requirement in requirements:
-            reason = requirement.unmet(identity, request)
-            if reason is not None:
-                return reason
-        return None
-
-    return Requirement(unmet, " and ".join(f"({r.description})" for r in requirements))
-
-
-def any_of(*requirements: Requirement) -> Requirement:
-    """One requirement must hold; if none does, their common reason, else ``forbidden``."""
-    if not requirements:
-        raise ConfigurationError("any_of needs at least one requirement")
-
-    def unmet(identity: Identity, request: AuthRequest) -> ReasonCode | None:
-        reasons = set()
-        for requirement in requirements:
-            reason = requirement.unmet(identity, request)
-            if reason is None:
-                return None
-            reasons.add(reason)
-        return reasons.pop() if len(reasons) == 1 else ReasonCode.FORBIDDEN
-
-    return Requirement(unmet, " or ".join(f"({r.description})" for r in requirements))
-
-
-#: Met by every identity the validators accepted.
-AUTHENTICATED = Requirement(lambda _identity, _request: None, "authenticated")
-
-
-# -- the route table ---------------------------------------------------------------------
-
-
 @dataclass(frozen=True, slots=True)
 class RouteRule:
     """One row of the table; build it with :func:`allow_route` or :func:`deny_route`."""
@@ -224,12 +118,12 @@ class RouteRule:
 
 
 def _rule(verb: str, path: str, *, allow: bool, requirement: Requirement) -> RouteRule:
-    upper = _ANY_VERB if verb.upper() in ("*", "ANY") else verb.upper()
-    if upper not in _VERBS and upper != _ANY_VERB:
+    upper = ANY_VERB if verb.upper() in ("*", "ANY") else verb.upper()
+    if upper not in VERBS and upper != ANY_VERB:
         raise ConfigurationError(f"unknown HTTP verb {verb!r}")
-    if path.startswith("$") and upper != _ANY_VERB:
+    if path.startswith("$") and upper != ANY_VERB:
         raise ConfigurationError(f"WebSocket route {path!r} takes the verb '*'")
-    _path_language(path)  # fail here, where the rule is written
+    path_language(path)  # fail here, where the rule is written
     return RouteRule(upper, path, allow, requirement)
 
 
@@ -245,97 +139,11 @@ def deny_route(verb: str, path: str, when: Requirement = AUTHENTICATED) -> Route
     return _rule(verb, path, allow=False, requirement=when)
 
 
-# Route languages: the concrete "<VERB>/<path>" strings a route receives, written as a string
-# in which "\x01" is one non-"/" character, "\x03" any one character, and "\x02" / "\x04"
-# repeat the class before them zero or more times. So "{id}" is "\x01\x02", "{proxy+}" is
-# "\x03\x04", and an IAM pattern is a language too: its "*" is "\x04".
-_ONE_SEGMENT, _ANY_RUN = "\x01\x02", "\x03\x04"
-_REPEATED = {"\x02": "\x01", "\x04": "\x03"}  # repeat marker -> the class it repeats
-
-
-def _classes_meet(left: str, right: str) -> bool:
-    if "\x03" in (left, right):
-        return True
-    if "\x01" in (left, right):
-        return "/" not in (left, right)
-    return left == right
-
-
-class _Automaton:
-    """A language run over another one: which of its positions can be reached (a bit mask)."""
-
-    def __init__(self, language: str) -> None:
-        self._classes = [_REPEATED.get(char, char) for char in language]
-        self._repeats = sum(1 << p for p, char in enumerate(language) if char in _REPEATED)
-        self._end = 1 << len(language)
-        self._admitting: dict[str, int] = {}
-
-    def _skip_repeats(self, positions: int) -> int:
-        while (more := positions | (positions & self._repeats) << 1) != positions:
-            positions = more
-        return positions
-
-    def _step(self, positions: int, token: str) -> int:
-        admitting = self._admitting.get(token)
-        if admitting is None:
-            admitting = self._admitting[token] = sum(
-                1 << p for p, cls in enumerate(self._classes) if _classes_meet(cls, token)
-            )
-        positions &= admitting
-        return self._skip_repeats(positions & self._repeats | (positions & ~self._repeats) << 1)
-
-    def meets(self, language: str) -> bool:
-        """Is there a string both languages contain?"""
-        positions = self._skip_repeats(1)
-        for token in language:
-            if token in _REPEATED:  # zero or more of the class just before: until stable
-                while (more := positions | self._step(positions, _REPEATED[token])) != positions:
-                    positions = more
-            else:
-                positions = self._step(positions, token)
-            if not positions:
-                return False
-        return bool(positions & self._end)
-
-
-def _of_pattern(pattern: str) -> _Automaton:
-    return _Automaton(pattern.replace("*", "\x04"))
-
-
-def _path_language(path: str) -> str:
-    """Check a declared route; return its language (WebSocket route keys are literal)."""
-    if path.startswith("$"):
-        if not re.fullmatch(r"\$[A-Za-z0-9_.-]+", path):
-            raise ConfigurationError(f"WebSocket route key {path!r} must be a plain word")
-        return path
-    if not path.startswith("/") or "//" in path or any(c in path for c in "*?#\x01\x02\x03\x04"):
-        raise ConfigurationError(f"route path {path!r} must start with '/', without * ? # //")
-    segments = path.rstrip("/").split("/")[1:]
-    for position, segment in enumerate(segments):
-        bare = _PARAM.sub("", segment)
-        if "{" in bare or "}" in bare or (bare and _PARAM.search(segment)):
-            raise ConfigurationError(f"route path {path!r}: a parameter must fill its segment")
-        if segment.endswith("+}") and position != len(segments) - 1:
-            raise ConfigurationError(f"route path {path!r}: a greedy parameter must be last")
-    erased = (_PARAM.sub(lambda m: _ANY_RUN if m[1] else _ONE_SEGMENT, s) for s in segments)
-    return "/" + "/".join(erased)
-
-
-_PRECEDENCE = {_ONE_SEGMENT: 1, _ANY_RUN: 2}  # literal segments (0) win, greedy loses
-
-
 @dataclass(frozen=True, slots=True)
 class _Route:
     """A declared route and every rule given for it."""
 
     name: str  # "GET /pets/{id}", as first declared (for logs)
-    pattern: str  # its Allow pattern, relative to the stage: "GET/pets/*"
-    span: str  # the requests its pattern stands for, each "*" one segment (ANY: every verb)
-    languages: tuple[str, ...]  # what it receives (ANY: per verb it does not leave to others)
-    denials: tuple[str, ...]  # the Deny patterns covering exactly its verbs
-    excess: tuple[str, ...]  # what ``pattern`` matches beyond the route, as Deny patterns
-    regex: str  # the concrete "<VERB>/<path>" strings API Gateway routes here
-    precedence: tuple[int, ...]  # lower = more specific (API Gateway's route selection)
     allow_rules: tuple[Requirement, ...]
     deny_rules: tuple[Requirement, ...]
 
@@ -352,59 +160,10 @@ class _Route:
         return first or ReasonCode.FORBIDDEN
 
 
-def _compile(verb: str, path: str, rules: list[RouteRule], taken: set[str]) -> _Route:
-    """``taken``: verbs with their own route on this path (they win over ANY there)."""
-    regex = re.escape(path).replace(_ONE_SEGMENT, "[^/]+").replace(_ANY_RUN, ".+")
-    parts: list[tuple[str, str]] = [(path, "")]  # (text, what "*" stands for: "" literal)
-    verbs, span = [""], path  # WebSocket: no verb in the ARN
-    languages: tuple[str, ...] = (path,)
-    precedence: tuple[int, ...] = (0,)
-    if not path.startswith("$"):
-        any_verb = verb == _ANY_VERB
-        precedence = (*(_PRECEDENCE.get(s, 0) for s in path.split("/")[1:]), 3, int(any_verb))
-        regex = ("[A-Z]+" if any_verb else verb) + regex
-        # "*/pets" would also deny "GET/pets" when GET has a route of its own: spell out
-        # the verbs this ANY route really receives.
-        verbs = sorted(_VERBS - taken) if any_verb else [verb]
-        span = (_ONE_SEGMENT if any_verb else verb) + path
-        alone = any_verb and len(taken) == 1  # every verb: the span, in one automaton run
-        languages = (span,) if alone else tuple(v + path for v in verbs)
-        parts = [(verb, _ONE_SEGMENT if any_verb else "")]
-        for segment in path.split("/")[1:]:
-            text = "*" if segment in _PRECEDENCE else segment
-            parts += [("/", ""), (text, segment if text == "*" else "")]
-    pattern = "".join(text for text, _ in parts)
-    # Beyond the route, a "*" also matches "" and, for a one-segment "*", text with "/":
-    excess = tuple(
-        "".join(other if i == k else text for i, (text, _) in enumerate(parts))
-        for k, (_, stands_for) in enumerate(parts)
-        if stands_for
-        for other in (("", "*/*") if stands_for == _ONE_SEGMENT else ("",))
-    )
-    return _Route(
-        f"{verb} {rules[0].path}",
-        pattern,
-        span,
-        languages,
-        tuple(v + pattern[len(verb) :] for v in verbs),
-        excess,
-        regex,
-        precedence,
-        tuple(rule.requirement for rule in rules if rule.allow),
-        tuple(rule.requirement for rule in rules if not rule.allow),
-    )
-
-
 def _relative(request: AuthRequest) -> str:
     """The called route as it appears in the method ARN, relative to the stage."""
     arn = request.arn
     return arn.resource if arn.verb is None else f"{arn.verb}/{arn.resource}"
-
-
-@lru_cache(maxsize=1024)
-def _iam_regex(pattern: str) -> re.Pattern[str]:
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts), re.DOTALL)
 
 
 def _sealed(grants: Grants, request: AuthRequest) -> Grants:
@@ -417,15 +176,11 @@ def _sealed(grants: Grants, request: AuthRequest) -> Grants:
     called = _relative(request)
 
     def matched(patterns: tuple[str, ...]) -> bool:
-        return any(_iam_regex(pattern).fullmatch(called) for pattern in patterns)
+        return any(iam_regex(pattern).fullmatch(called) for pattern in patterns)
 
     if matched(grants.allow) and not matched(grants.deny):
         return Grants(grants.allow, (*grants.deny, called))
     return grants
-
-
-def _count(mask: int) -> int:
-    return bin(mask).count("1")
 
 
 class AccessRules:
@@ -446,15 +201,26 @@ class AccessRules:
             raise ConfigurationError("AccessRules needs rules (use rules=None to allow all)")
         grouped: dict[tuple[str, str], list[RouteRule]] = {}
         for rule in rules:
-            grouped.setdefault((rule.verb, _path_language(rule.path)), []).append(rule)
+            grouped.setdefault((rule.verb, path_language(rule.path)), []).append(rule)
         taken: dict[str, set[str]] = {}
         for verb, path in grouped:
             taken.setdefault(path, set()).add(verb)
-        routes = [_compile(v, path, rs, taken[path]) for (v, path), rs in grouped.items()]
-        self._routes = tuple(sorted(routes, key=lambda route: route.precedence))
-        # One regex, alternatives in precedence order: the first that matches is the route.
-        self._router = re.compile("|".join(f"({route.regex})" for route in self._routes))
-        self._precompute_denials()
+        compiled = sorted(
+            (
+                (
+                    compile_route(verb, path, taken[path]),
+                    _Route(
+                        f"{verb} {same[0].path}",
+                        tuple(rule.requirement for rule in same if rule.allow),
+                        tuple(rule.requirement for rule in same if not rule.allow),
+                    ),
+                )
+                for (verb, path), same in grouped.items()
+            ),
+            key=lambda pair: pair[0].precedence,
+        )
+        self._table = RouteTable([patterns for patterns, _ in compiled])
+        self._routes = tuple(route for _, route in compiled)
         checks: dict[int, tuple[Check, int, int]] = {}  # by identity of the requirement
         for index, route in enumerate(self._routes):
             for effect, requirements in enumerate((route.allow_rules, route.deny_rules)):
@@ -465,40 +231,6 @@ class AccessRules:
         self._checks = tuple(checks.values())
         self._grants_by_mask: dict[int, Grants] = {}
 
-    def _hits(self, patterns: tuple[str, ...]) -> int:
-        """The routes that some request matched by one of ``patterns`` is routed to."""
-        automata = [_of_pattern(pattern) for pattern in patterns]
-        return sum(
-            1 << i
-            for i, route in enumerate(self._routes)
-            if any(a.meets(language) for a in automata for language in route.languages)
-        )
-
-    def _precompute_denials(self) -> None:
-        """What to deny when a refused route f is reached by an allowed route a's pattern.
-
-        Either f's own patterns, or a's excess (what its one-segment ``*`` matches beyond a
-        single segment). f's own is required when f takes requests from a's own range (f is
-        more specific and overlaps: ``/pets/mine`` in ``/pets/{id}``); otherwise each grant
-        takes the one that hits fewer routes the identity may call (``_build_grants``).
-        """
-        routes = self._routes
-        self._reach = [self._hits((r.pattern,)) & ~(1 << i) for i, r in enumerate(routes)]
-        self._direct = [
-            sum(
-                1 << f
-                for f, other in enumerate(routes[:a])
-                if any(map(_Automaton(route.span).meets, other.languages))
-            )
-            for a, route in enumerate(routes)
-        ]
-        self._own = [(r.denials, self._hits(r.denials) & ~(1 << i)) for i, r in enumerate(routes)]
-        self._excess = [tuple((x, self._hits((x,))) for x in r.excess) for r in routes]
-
-    def _route_index(self, request: AuthRequest) -> int | None:
-        match = self._router.fullmatch(_relative(request))
-        return match.lastindex - 1 if match and match.lastindex else None
-
     def grants(self, identity: Identity, request: AuthRequest) -> Grants:
         allowed = denied = 0
         for unmet, allow_mask, deny_mask in self._checks:  # each requirement runs once
@@ -507,7 +239,7 @@ class AccessRules:
                 denied |= deny_mask
         mask = allowed & ~denied
         grants = self._grants_by_mask.get(mask) or self._build_grants(mask)
-        called = self._route_index(request)
+        called = self._table.route_index(_relative(request))
         if called is None:
             raise RouteForbidden(
                 ReasonCode.FORBIDDEN, "no rule for this route", _sealed(grants, request)
@@ -519,24 +251,7 @@ class AccessRules:
         return grants
 
     def _build_grants(self, mask: int) -> Grants:
-        allowed = [i for i in range(len(self._routes)) if mask >> i & 1]
-        deny: dict[str, None] = {}
-        for a in allowed:
-            for f in range(len(self._routes)):
-                if not (self._reach[a] & ~mask) >> f & 1:
-                    continue
-                chosen, own_hits = self._own[f]
-                if not self._direct[a] >> f & 1:
-                    excess = [(x, hits) for x, hits in self._excess[a] if hits >> f & 1]
-                    if not excess:
-                        continue  # a's pattern reaches f only where a itself wins
-                    excess_hits = 0
-                    for _, hits in excess:
-                        excess_hits |= hits
-                    if _count(excess_hits & mask) < _count(own_hits & mask):
-                        chosen = tuple(x for x, _ in excess)
-                deny.update(dict.fromkeys(chosen))
-        grants = Grants(tuple(dict.fromkeys(self._routes[i].pattern for i in allowed)), tuple(deny))
+        grants = Grants(*self._table.policy(mask))
         if len(self._grants_by_mask) >= _GRANTS_CACHE_LIMIT:
             self._grants_by_mask.clear()
         self._grants_by_mask[mask] = grants

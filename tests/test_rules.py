@@ -12,29 +12,33 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authorizers.errors import ConfigurationError, Forbidden, ReasonCode
+from authorizers import requirements, rules
+from authorizers.errors import ConfigurationError, Forbidden, ReasonCode, Unauthorized
 from authorizers.grants import Grants
 from authorizers.identity import Identity
-from authorizers.request import AuthRequest, RequestKind
+from authorizers.request import AuthRequest, MultiMap, RequestKind
+from authorizers.requirements import (
+    AUTHENTICATED,
+    all_of,
+    any_of,
+    claim_contains,
+    claim_equals,
+    groups_all,
+    groups_any,
+    header_equals_claim,
+    predicate,
+    scopes_all,
+    scopes_any,
+)
 from authorizers.responses import policy_response
 from authorizers.rules import (
-    AUTHENTICATED,
     AccessRules,
     AllRoutes,
     GrantScope,
     MethodArnOnly,
     RouteForbidden,
-    all_of,
     allow_route,
-    any_of,
-    claim_contains,
-    claim_equals,
     deny_route,
-    groups_all,
-    groups_any,
-    predicate,
-    scopes_all,
-    scopes_any,
 )
 from authorizers.testing.simulator import GatewayDecision, request_arn, simulate
 
@@ -139,6 +143,32 @@ def test_combinations_say_which_requirement_failed() -> None:
     assert (reader | admin).unmet(who(), call("GET /")) is ReasonCode.FORBIDDEN
     either_scope = any_of(scopes_any("a"), scopes_any("b"))
     assert either_scope.unmet(who(), call("GET /")) is ReasonCode.INSUFFICIENT_SCOPE
+
+
+def test_header_equals_claim_compares_the_whole_value() -> None:
+    tenant = header_equals_claim("x-tenant", "tenant")
+
+    def sending(*values: str) -> AuthRequest:
+        headers = MultiMap({"X-Tenant": list(values)}, case_insensitive=True)
+        return AuthRequest(RequestKind.REST_REQUEST, request_arn("GET /"), headers=headers)
+
+    assert tenant.unmet(who(tenant="t1"), sending("t1")) is None
+    for identity, request in [
+        (who(tenant="t1"), sending("t2")),
+        (who(tenant="t1"), sending("t1x")),
+        (who(tenant="t1"), call("GET /")),  # no header
+        (who(), sending("t1")),  # no claim
+        (who(tenant=["t1"]), sending("t1")),  # not a string claim
+    ]:
+        assert tenant.unmet(identity, request) is ReasonCode.FORBIDDEN
+    with pytest.raises(Unauthorized) as ambiguous:  # never picked from conflicting values
+        tenant.unmet(who(tenant="t1"), sending("t1", "t2"))
+    assert ambiguous.value.reason is ReasonCode.AMBIGUOUS_CREDENTIAL
+
+
+def test_requirements_are_still_importable_from_rules() -> None:
+    for name in ("scopes_any", "claim_contains", "predicate", "any_of", "AUTHENTICATED"):
+        assert getattr(rules, name) is getattr(requirements, name)
 
 
 def test_equal_membership_requirements_are_one_object() -> None:

@@ -11,28 +11,25 @@ Refusals are 403s with the condition's reason code (``insufficient_scope``, ...)
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from authorizers._internal.config_schema import ConfigFieldError, Fields, reported_at
-from authorizers.errors import Forbidden, ReasonCode
-from authorizers.rules import (
-    AccessRules,
+from authorizers.errors import Forbidden
+from authorizers.requirements import (
     Requirement,
-    RouteRule,
     all_of,
-    allow_route,
     any_of,
     claim_contains,
     claim_equals,
-    deny_route,
     groups_all,
     groups_any,
+    header_equals_claim,
     scopes_all,
     scopes_any,
 )
+from authorizers.rules import AccessRules, RouteRule, allow_route, deny_route
 
 if TYPE_CHECKING:
     from authorizers.identity import Identity
@@ -48,25 +45,6 @@ _MEMBERSHIP = {
 _CLAIMS = {"claim_equals": claim_equals, "claim_contains": claim_contains}
 _NESTED = {"any_of": any_of, "all_of": all_of}
 _ROUTE_SHAPE = "'<VERB> /path' (GET, POST, ..., or ANY) or a WebSocket route key like '$connect'"
-
-
-def header_equals_claim(header: str, claim: str) -> Requirement:
-    """The request's ``header`` carries exactly the value of the identity's string ``claim``
-    (e.g. ``x-tenant-id`` = ``custom:tenant``). Needs a REQUEST authorizer, and the header
-    among its identity sources: otherwise API Gateway's result cache, keyed on the token
-    alone, would replay an Allow for a request naming another tenant."""
-
-    def unmet(identity: Identity, request: AuthRequest) -> ReasonCode | None:
-        sent, expected = request.header(header), identity.claims.get(claim)
-        if (
-            isinstance(sent, str)
-            and isinstance(expected, str)
-            and hmac.compare_digest(sent.encode(), expected.encode())
-        ):
-            return None
-        return ReasonCode.FORBIDDEN
-
-    return Requirement(unmet, f"header {header} equals claim {claim}")
 
 
 def build_requirement(fields: Fields) -> Requirement:
