@@ -11,9 +11,9 @@ Whether two languages share a string is decided exactly by running one over the 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from authorizers.errors import ConfigurationError
 
@@ -23,6 +23,7 @@ _PARAM = re.compile(r"\{[A-Za-z0-9_.:-]+(\+?)\}")
 _ONE_SEGMENT, _ANY_RUN = "\x01\x02", "\x03\x04"
 _REPEATED = {"\x02": "\x01", "\x04": "\x03"}  # repeat marker -> the class it repeats
 _PRECEDENCE = {_ONE_SEGMENT: 1, _ANY_RUN: 2}  # literal segments (0) win, greedy loses
+_CLASS = re.compile("[\x01-\x04]")
 
 
 def path_language(path: str) -> str:
@@ -89,8 +90,44 @@ class _Automaton:
         return bool(positions & self._end)
 
 
-def _of_pattern(pattern: str) -> _Automaton:
-    return _Automaton(pattern.replace("*", "\x04"))
+def _literal_head(text: str) -> str:
+    wild = _CLASS.search(text)
+    return text if wild is None else text[: wild.start()]
+
+
+def _one_starts_other(left: str, right: str) -> bool:
+    return left.startswith(right) or right.startswith(left)
+
+
+class _Language:
+    """A language and its literal ends, which rule out most pairs of a route table with a few
+    string comparisons before an automaton has to run: a string both contain starts with both
+    heads and ends with both tails. When no class before the first ``/`` can match ``/`` (a
+    verb, or ``{verb}`` of ANY), the path after it starts with ``path_head`` as well."""
+
+    __slots__ = ("_automaton", "_head", "_path_head", "_reversed_tail", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._head = _literal_head(text)
+        self._reversed_tail = _literal_head(text[::-1])
+        verb, slash, path = text.partition("/")
+        aligned = slash and "\x03" not in verb and "\x04" not in verb
+        self._path_head = _literal_head(path) if aligned else None
+        self._automaton: _Automaton | None = None
+
+    def meets(self, other: _Language) -> bool:
+        """Is there a string both languages contain?"""
+        if not _one_starts_other(self._head, other._head):
+            return False
+        if not _one_starts_other(self._reversed_tail, other._reversed_tail):
+            return False
+        mine, theirs = self._path_head, other._path_head
+        if mine is not None and theirs is not None and not _one_starts_other(mine, theirs):
+            return False
+        if self._automaton is None:
+            self._automaton = _Automaton(self.text)
+        return self._automaton.meets(other.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,62 +188,89 @@ def _count(mask: int) -> int:
     return bin(mask).count("1")
 
 
+def _bits(mask: int) -> Iterator[int]:
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
 class RouteTable:
     """Routes in precedence order (most specific first): which one a request is routed to,
-    and the Allow and Deny patterns that grant exactly a set of them (a bit mask)."""
+    and the Allow and Deny patterns that grant exactly a set of them (a bit mask).
+
+    Overlaps are worked out per route on first use and kept: a policy needs them only for
+    its allowed routes and the refused routes their patterns reach, and an identity allowed
+    everything needs none beyond its own patterns' reach.
+    """
 
     def __init__(self, routes: Sequence[RoutePatterns]) -> None:
         self._routes = tuple(routes)
         # One regex, alternatives in precedence order: the first that matches is the route.
         self._router = re.compile("|".join(f"({route.regex})" for route in self._routes))
-        self._precompute_denials()
+        self._languages: dict[str, _Language] = {}
+        self._receives = [tuple(map(self._language, r.languages)) for r in self._routes]
+        self._reach = cache(self._reach_of)
+        self._direct = cache(self._direct_of)
+        self._own = cache(self._own_of)
+        self._excess = cache(self._excess_of)
 
     def route_index(self, called: str) -> int | None:
         """The route receiving ``called`` (``"GET/pets/1"``, ``"$connect"``), if any."""
         match = self._router.fullmatch(called)
         return match.lastindex - 1 if match and match.lastindex else None
 
+    def _language(self, text: str) -> _Language:
+        known = self._languages.get(text)
+        if known is None:
+            known = self._languages[text] = _Language(text)
+        return known
+
     def _hits(self, patterns: tuple[str, ...]) -> int:
         """The routes that some request matched by one of ``patterns`` is routed to."""
-        automata = [_of_pattern(pattern) for pattern in patterns]
+        languages = [self._language(pattern.replace("*", "\x04")) for pattern in patterns]
         return sum(
             1 << i
-            for i, route in enumerate(self._routes)
-            if any(a.meets(language) for a in automata for language in route.languages)
+            for i, receives in enumerate(self._receives)
+            if any(language.meets(other) for language in languages for other in receives)
         )
 
-    def _precompute_denials(self) -> None:
-        """What to deny when a refused route f is reached by an allowed route a's pattern.
+    def _reach_of(self, a: int) -> int:
+        """The other routes that requests matched by route a's Allow pattern are routed to."""
+        return self._hits((self._routes[a].pattern,)) & ~(1 << a)
 
-        Either f's own patterns, or a's excess (what its one-segment ``*`` matches beyond a
-        single segment). f's own is required when f takes requests from a's own range (f is
-        more specific and overlaps: ``/pets/mine`` in ``/pets/{id}``); otherwise each grant
-        takes the one that hits fewer routes the identity may call (``policy``).
-        """
-        routes = self._routes
-        self._reach = [self._hits((r.pattern,)) & ~(1 << i) for i, r in enumerate(routes)]
-        self._direct = [
-            sum(
-                1 << f
-                for f, other in enumerate(routes[:a])
-                if any(map(_Automaton(route.span).meets, other.languages))
-            )
-            for a, route in enumerate(routes)
-        ]
-        self._own = [(r.denials, self._hits(r.denials) & ~(1 << i)) for i, r in enumerate(routes)]
-        self._excess = [tuple((x, self._hits((x,))) for x in r.excess) for r in routes]
+    def _direct_of(self, a: int) -> int:
+        """The more specific routes taking requests from a's own range (``/pets/mine`` in
+        ``/pets/{id}``): only their own patterns can deny them. A subset of a's reach."""
+        span = self._language(self._routes[a].span)
+        reached = self._reach(a) & ((1 << a) - 1)
+        return sum(1 << f for f in _bits(reached) if any(map(span.meets, self._receives[f])))
+
+    def _own_of(self, f: int) -> tuple[tuple[str, ...], int]:
+        """Route f's own Deny patterns, and the other routes they hit."""
+        denials = self._routes[f].denials
+        return denials, self._hits(denials) & ~(1 << f)
+
+    def _excess_of(self, a: int) -> tuple[tuple[str, int], ...]:
+        """Each pattern for what a's Allow pattern matches beyond a, and the routes it hits."""
+        return tuple((x, self._hits((x,))) for x in self._routes[a].excess)
 
     def policy(self, mask: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Allow and Deny patterns granting exactly the routes in ``mask``."""
-        allowed = [i for i in range(len(self._routes)) if mask >> i & 1]
+        """Allow and Deny patterns granting exactly the routes in ``mask``.
+
+        A refused route f reached by an allowed route a's pattern is denied by f's own
+        patterns, or by a's excess (what its one-segment ``*`` matches beyond one segment).
+        f's own is required when f is direct (see ``_direct_of``); otherwise the one that
+        hits fewer routes the identity may call is taken.
+        """
+        allowed = list(_bits(mask))
+        refused = (1 << len(self._routes)) - 1 & ~mask
         deny: dict[str, None] = {}
-        for a in allowed:
-            for f in range(len(self._routes)):
-                if not (self._reach[a] & ~mask) >> f & 1:
-                    continue
-                chosen, own_hits = self._own[f]
-                if not self._direct[a] >> f & 1:
-                    excess = [(x, hits) for x, hits in self._excess[a] if hits >> f & 1]
+        for a in allowed if refused else ():
+            for f in _bits(self._reach(a) & refused):
+                chosen, own_hits = self._own(f)
+                if not self._direct(a) >> f & 1:
+                    excess = [(x, hits) for x, hits in self._excess(a) if hits >> f & 1]
                     if not excess:
                         continue  # a's pattern reaches f only where a itself wins
                     excess_hits = 0
