@@ -285,6 +285,10 @@ def test_secret_hygiene_and_configuration_checks(
     ):
         with pytest.raises(ConfigurationError):
             build()
+    surrogates = "x" * 40 + "\udcff"  # JSON can carry it; UTF-8 cannot encode it
+    with pytest.raises(ConfigurationError) as refused:
+        HmacKey.parse({"secret": surrogates})
+    assert "\udcff" not in str(refused.value)
 
 
 header_values = st.text(

@@ -5,17 +5,27 @@ flood of random keys turn into a flood of store calls. A snapshot answers every 
 memory and reloads on a schedule instead. Once the snapshot is older than its TTL it is not used:
 a failed reload fails closed (no stale keys - a revoked key must stop working), and after a
 failure further reloads wait ``failure_cooldown`` seconds so an outage is not hammered.
+
+:class:`EntrySnapshot` converts the entries one by one, so one malformed entry fails closed
+for its own name only; :class:`SnapshotKeyStore` is the key store over it (Secrets Manager, SSM).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable, Mapping
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar
 
 from authorizers.clock import MonotonicClock, monotonic_clock
 from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode
-from authorizers.keystores.base import store_unavailable
+from authorizers.keystores.base import (
+    KeyRecord,
+    SelfCachingStore,
+    is_key_hash,
+    malformed_record,
+    store_unavailable,
+)
 
 T = TypeVar("T")
 
@@ -73,3 +83,81 @@ class Snapshot(Generic[T]):
         with self._lock:
             self._data = None
             self._failed = None
+
+
+class EntrySnapshot(Generic[T]):
+    """A :class:`Snapshot` of entries each converted on load; an entry ``convert`` refuses
+    (``ValueError``, which includes ``ConfigurationError``) makes lookups of that name alone
+    raise ``store_unavailable``, never "unknown", while the other entries keep working."""
+
+    def __init__(
+        self,
+        store: str,
+        load: Callable[[], Iterable[tuple[str, Any]]],
+        convert: Callable[[Any], T],
+        *,
+        ttl: float,
+        monotonic: MonotonicClock,
+    ) -> None:
+        self._store = store
+        self._load = load
+        self._convert = convert
+        self._snapshot: Snapshot[T | InfrastructureError] = Snapshot(
+            store, self._converted, ttl=ttl, monotonic=monotonic
+        )
+
+    def get(self, name: str) -> T | None:
+        found = self._snapshot.get(name)
+        if isinstance(found, InfrastructureError):
+            raise found
+        return found
+
+    def _converted(self) -> dict[str, T | InfrastructureError]:
+        return {name: self._entry(value) for name, value in self._load()}
+
+    def _entry(self, value: Any) -> T | InfrastructureError:
+        try:
+            return self._convert(value)
+        except ValueError as error:
+            return malformed_record(self._store, error)
+
+
+class SnapshotKeyStore(SelfCachingStore):
+    """API keys from a source that returns them all at once: ``entries()`` gives ``(name,
+    record data)`` pairs, named by key hash; ``record`` turns data into a :class:`KeyRecord`.
+    Entries named otherwise are ignored with a warning that counts them and never names them
+    (a name may be a plaintext key pasted by mistake)."""
+
+    def __init__(
+        self,
+        name: str,
+        entries: Callable[[], Iterable[tuple[str, Any]]],
+        *,
+        record: Callable[[Any], KeyRecord] = KeyRecord.from_mapping,
+        noun: str = "entries",
+        ttl: float,
+        monotonic: MonotonicClock,
+    ) -> None:
+        self._name = name
+        self._entries = entries
+        self._noun = noun
+        self._keys = EntrySnapshot(name, self._hash_named, record, ttl=ttl, monotonic=monotonic)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def lookup(self, key_hash: str) -> KeyRecord | None:
+        return self._keys.get(key_hash)
+
+    def _hash_named(self) -> list[tuple[str, Any]]:
+        entries = list(self._entries())
+        named = [(name, data) for name, data in entries if is_key_hash(name)]
+        if len(named) < len(entries):
+            logging.getLogger(type(self).__module__).warning(
+                "%s: %d %s are not named by a SHA-256 hex digest and are ignored",
+                self._name,
+                len(entries) - len(named),
+                self._noun,
+            )
+        return named

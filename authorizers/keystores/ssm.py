@@ -12,19 +12,17 @@ SecureStrings under a customer-managed key).
 from __future__ import annotations
 
 import json
-import logging
+from collections.abc import Iterator
 from typing import Any
 
 from authorizers.clock import MonotonicClock, monotonic_clock
-from authorizers.errors import ConfigurationError, InfrastructureError
+from authorizers.errors import ConfigurationError
 from authorizers.keystores._aws import AwsClientSettings, LazyClient
-from authorizers.keystores.base import KeyRecord, SelfCachingStore, is_key_hash, malformed_record
-from authorizers.keystores.snapshot import Snapshot
-
-_log = logging.getLogger(__name__)
+from authorizers.keystores.base import KeyRecord
+from authorizers.keystores.snapshot import SnapshotKeyStore
 
 
-class SsmKeyStore(SelfCachingStore):
+class SsmKeyStore(SnapshotKeyStore):
     """Keys under ``path`` (e.g. ``/my-api/api-keys``), reloaded every ``ttl`` seconds."""
 
     def __init__(
@@ -40,46 +38,29 @@ class SsmKeyStore(SelfCachingStore):
         if not path.startswith("/") or path == "/":
             raise ConfigurationError("SsmKeyStore path must start with '/' and not be the root")
         self.path = path.rstrip("/")
-        self._name = name or f"ssm:{self.path}"
         self._client = LazyClient("ssm", client, settings or AwsClientSettings())
-        self._snapshot: Snapshot[KeyRecord | InfrastructureError] = Snapshot(
-            self._name, self._load, ttl=ttl, monotonic=monotonic
+        super().__init__(
+            name or f"ssm:{self.path}",
+            self._parameters,
+            record=_json_record,
+            noun="parameters",
+            ttl=ttl,
+            monotonic=monotonic,
         )
 
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def lookup(self, key_hash: str) -> KeyRecord | None:
-        found = self._snapshot.get(key_hash)
-        if isinstance(found, InfrastructureError):
-            raise found
-        return found
-
-    def _load(self) -> dict[str, KeyRecord | InfrastructureError]:
+    def _parameters(self) -> Iterator[tuple[str, Any]]:
         paginator = self._client.get().get_paginator("get_parameters_by_path")
-        records: dict[str, KeyRecord | InfrastructureError] = {}
-        misnamed = 0
         pages = paginator.paginate(Path=self.path, Recursive=False, WithDecryption=True)
         for page in pages:
             for parameter in page.get("Parameters", []):
-                key_hash = parameter["Name"].rsplit("/", 1)[-1]
-                if not is_key_hash(key_hash):
-                    misnamed += 1
-                    continue
-                records[key_hash] = self._record(parameter.get("Value"))
-        if misnamed:  # never log the names: they may be plaintext keys pasted by mistake
-            _log.warning(
-                "%s: %d parameters are not named by a SHA-256 hex digest and are ignored",
-                self._name,
-                misnamed,
-            )
-        return records
+                yield parameter["Name"].rsplit("/", 1)[-1], parameter.get("Value")
 
-    def _record(self, value: Any) -> KeyRecord | InfrastructureError:
-        """A malformed parameter fails closed for its own key only."""
-        try:
-            return KeyRecord.from_mapping(json.loads(value))
-        except (TypeError, ValueError) as error:  # JSONDecodeError is a ValueError
-            detail = error if not isinstance(error, json.JSONDecodeError) else "not JSON"
-            return malformed_record(self._name, ValueError(str(detail)))
+
+def _json_record(value: Any) -> KeyRecord:
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError:
+        raise ValueError("not JSON") from None
+    except TypeError as error:
+        raise ValueError(str(error)) from None
+    return KeyRecord.from_mapping(data)

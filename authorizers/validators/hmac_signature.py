@@ -21,16 +21,14 @@ from urllib.parse import quote
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
 from authorizers.errors import (
     ConfigurationError,
-    InfrastructureError,
     MalformedEvent,
     ReasonCode,
     Unauthorized,
 )
 from authorizers.identity import Identity
 from authorizers.keystores._aws import AwsClientSettings
-from authorizers.keystores.base import malformed_record
 from authorizers.keystores.secrets_manager import SecretJsonMap
-from authorizers.keystores.snapshot import Snapshot
+from authorizers.keystores.snapshot import EntrySnapshot
 from authorizers.request import AuthRequest, RequestKind
 
 ALGORITHM = "AUTHORIZERS-HMAC-SHA256"
@@ -73,7 +71,10 @@ class HmacKey:
 
 def _secret_bytes(value: object) -> bytes:
     if isinstance(value, str):
-        return value.encode("utf-8")
+        try:
+            return value.encode("utf-8")
+        except UnicodeEncodeError:  # its message would quote the secret's character
+            raise ConfigurationError("an HMAC secret must be valid Unicode text") from None
     if isinstance(value, bytes):
         return value
     raise ConfigurationError("an HMAC secret must be a string or bytes")
@@ -112,23 +113,17 @@ class SecretsManagerHmacSecrets:
         settings: AwsClientSettings | None = None,
         monotonic: MonotonicClock = monotonic_clock,
     ) -> None:
-        self._name = f"secretsmanager:{secret_id}"
-        source = SecretJsonMap(secret_id, self._entry, client=client, settings=settings)
-        self._snapshot: Snapshot[HmacKey | InfrastructureError] = Snapshot(
-            self._name, source.load, ttl=ttl, monotonic=monotonic
+        secret = SecretJsonMap(secret_id, client=client, settings=settings)
+        self._keys = EntrySnapshot(
+            f"secretsmanager:{secret_id}",
+            lambda: secret.load().items(),
+            HmacKey.parse,
+            ttl=ttl,
+            monotonic=monotonic,
         )
 
     def secret_for(self, key_id: str) -> HmacKey | None:
-        found = self._snapshot.get(key_id)
-        if isinstance(found, InfrastructureError):
-            raise found
-        return found
-
-    def _entry(self, _key_id: str, value: Any) -> HmacKey | InfrastructureError:
-        try:
-            return HmacKey.parse(value)
-        except ConfigurationError as error:
-            return malformed_record(self._name, error)
+        return self._keys.get(key_id)
 
 
 def _check_key_id(key_id: str) -> str:
