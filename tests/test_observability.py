@@ -19,6 +19,7 @@ from authorizers.errors import ReasonCode, Unauthorized
 from authorizers.identity import Identity
 from authorizers.observability import (
     DECISIONS_METRIC,
+    FIELDS,
     LATENCY_METRIC,
     JsonLogObserver,
     PowertoolsObserver,
@@ -134,6 +135,25 @@ def test_metrics_can_be_left_out_of_the_lines() -> None:
     record = json.loads(stream.getvalue())
     assert "_aws" not in record and DECISIONS_METRIC not in record
     assert record["outcome"] == "allow"
+
+
+@pytest.mark.parametrize("service", ["pets-api", 'odd %d %s "quoted" service', "ünïcode"])
+def test_a_line_is_exactly_the_json_of_its_fields(service: str) -> None:
+    """Lines are filled into a template, not encoded per call: the same bytes as encoding."""
+    stream = io.StringIO()
+    observer = JsonLogObserver(namespace="N%s", service=service, stream=stream, clock=CLOCK)
+    odd = decision(reason=ReasonCode.FORBIDDEN, detail='"why" ✓', identity=Identity("ü\n", "j"))
+    latencies = (0.1234567, 3, float("nan"))
+    for latency in latencies:
+        observer.record(odd, latency)
+    lines = stream.getvalue().splitlines()
+    for line, latency in zip(lines, latencies, strict=True):
+        record = json.loads(line)
+        assert line == json.dumps(record, separators=(",", ":"))  # compact, ASCII-escaped
+        assert record["service"] == service
+        assert record["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "N%s"
+        if latency == latency:  # not NaN
+            assert {name: record[name] for name in FIELDS} == decision_fields(odd, latency)
 
 
 def test_every_line_of_real_handler_calls_is_free_of_credentials(
