@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from authorizers._internal.validator_parts import NamedValidator
 from authorizers.errors import (
     AuthorizerError,
     ConfigurationError,
@@ -51,18 +52,21 @@ def _most_telling(errors: Sequence[AuthorizerError]) -> AuthorizerError:
     return errors[0]
 
 
-class AnyOf:
+class _Composition(NamedValidator):
+    """What :class:`AnyOf` and :class:`AllOf` share: at least one validator, and a name."""
+
+    def __init__(self, validators: tuple[Validator, ...], name: str) -> None:
+        if not validators:
+            raise ConfigurationError(f"{type(self).__name__} needs at least one validator")
+        super().__init__(name)
+        self.validators = validators
+
+
+class AnyOf(_Composition):
     """The first validator that succeeds decides (e.g. JWT for people, API key for machines)."""
 
     def __init__(self, *validators: Validator, name: str = "any_of") -> None:
-        if not validators:
-            raise ConfigurationError("AnyOf needs at least one validator")
-        self.validators = validators
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
+        super().__init__(validators, name)
 
     def validate(self, request: AuthRequest) -> Identity:
         errors: list[AuthorizerError] = []
@@ -74,18 +78,11 @@ class AnyOf:
         raise _most_telling(errors)
 
 
-class AllOf:
+class AllOf(_Composition):
     """Every validator must succeed; their identities merge (see :meth:`Identity.merge`)."""
 
     def __init__(self, *validators: Validator, name: str = "all_of") -> None:
-        if not validators:
-            raise ConfigurationError("AllOf needs at least one validator")
-        self.validators = validators
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
+        super().__init__(validators, name)
 
     def validate(self, request: AuthRequest) -> Identity:
         identity: Identity | None = None

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from authorizers._internal.validator_parts import NamedValidator
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
 from authorizers.errors import AuthorizerError, ConfigurationError, ReasonCode, Unauthorized
 from authorizers.identity import ContextValue, Identity
@@ -74,7 +75,7 @@ def _checked(name: str, what: str) -> str:
     return name
 
 
-class ApiKeyValidator:
+class ApiKeyValidator(NamedValidator):
     """Validates API keys against a :class:`~authorizers.keystores.base.KeyStore`.
 
     Stores that call AWS are wrapped in a :class:`CachedKeyStore` (``cache_ttl`` seconds for
@@ -111,11 +112,7 @@ class ApiKeyValidator:
         self.location = location or ApiKeyLocation.header()
         self.usage_identifier = usage_identifier
         self._clock = clock
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
+        super().__init__(name)
 
     def validate(self, request: AuthRequest) -> Identity:
         key = self.presented_key(request)

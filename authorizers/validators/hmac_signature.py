@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
 
+from authorizers._internal.validator_parts import NamedValidator, refuse_token_event
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
 from authorizers.errors import (
     ConfigurationError,
-    MalformedEvent,
     ReasonCode,
     Unauthorized,
 )
@@ -29,7 +29,7 @@ from authorizers.identity import Identity
 from authorizers.keystores._aws import AwsClientSettings
 from authorizers.keystores.secrets_manager import SecretJsonMap
 from authorizers.keystores.snapshot import EntrySnapshot
-from authorizers.request import AuthRequest, RequestKind
+from authorizers.request import AuthRequest
 
 ALGORITHM = "AUTHORIZERS-HMAC-SHA256"
 MIN_SECRET_BYTES = 32
@@ -228,7 +228,7 @@ def sign_request(
     }
 
 
-class HmacSignatureValidator:
+class HmacSignatureValidator(NamedValidator):
     """Verifies a signature made with :func:`sign_request` (or any client following the docs)."""
 
     def __init__(
@@ -252,18 +252,14 @@ class HmacSignatureValidator:
             raise ConfigurationError("max_skew must be positive")
         self.max_skew = max_skew
         self._clock = clock
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
+        super().__init__(name)
 
     def validate(self, request: AuthRequest) -> Identity:
-        if request.kind is RequestKind.REST_TOKEN:
-            raise MalformedEvent(
-                detail="HmacSignatureValidator needs a REQUEST authorizer: a TOKEN event "
-                "carries one header only"
-            )
+        refuse_token_event(
+            request,
+            "HmacSignatureValidator needs a REQUEST authorizer: a TOKEN event carries one "
+            "header only",
+        )
         scheme = self.scheme
         sent = [
             request.header(h)

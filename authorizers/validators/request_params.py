@@ -18,10 +18,11 @@ from enum import StrEnum
 from typing import Any
 
 from authorizers._internal.cidr import CidrPolicy, IPNetwork, parse_address
+from authorizers._internal.validator_parts import NamedValidator, refuse_token_event
 from authorizers.clock import Clock, system_clock
-from authorizers.errors import ConfigurationError, MalformedEvent, ReasonCode, Unauthorized
+from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized
 from authorizers.identity import Identity
-from authorizers.request import AuthRequest, ClientCert, RequestKind
+from authorizers.request import AuthRequest, ClientCert
 
 _MISSING = ReasonCode.MISSING_CREDENTIAL
 _MISMATCH = ReasonCode.REQUEST_PARAMETER_MISMATCH
@@ -244,7 +245,7 @@ def _cert_time(text: str | None) -> float | None:
 _PRINCIPAL_SOURCES = {*ParamSource, "client_cert"}
 
 
-class RequestValidator:
+class RequestValidator(NamedValidator):
     """All configured checks must pass; the result is an :class:`Identity` whose principal is
     ``principal`` (a fixed name) or read per ``principal_from`` (``"header:x-client-id"``,
     ``"query:…"``, ``"path:…"``, ``"stage:…"``, ``"client_cert:subject_dn"``).
@@ -275,18 +276,14 @@ class RequestValidator:
         self.principal = principal
         self.principal_from = _principal_spec(principal_from) if principal_from else None
         self._clock = clock
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
+        super().__init__(name)
 
     def validate(self, request: AuthRequest) -> Identity:
-        if request.kind is RequestKind.REST_TOKEN:
-            raise MalformedEvent(
-                detail="RequestValidator needs a REQUEST authorizer (REST REQUEST, HTTP API or "
-                "WebSocket): a TOKEN event carries no headers, query, IP or certificate"
-            )
+        refuse_token_event(
+            request,
+            "RequestValidator needs a REQUEST authorizer (REST REQUEST, HTTP API or WebSocket): "
+            "a TOKEN event carries no headers, query, IP or certificate",
+        )
         if self.ip_policy:
             self._check_source_ip(request.source_ip)
         if self.client_cert is not None:
