@@ -204,8 +204,9 @@ def test_http_v1_default_identity_source_is_the_authorization_header() -> None:
 def test_missing_identity_source_is_refused_like_api_gateway() -> None:
     with pytest.raises(ValueError, match="answers 401"):
         http_v2_event("GET /x", identity_sources=["$request.header.Authorization"])
-    with pytest.raises(ValueError, match="unknown identity source"):
-        http_v2_event("GET /x", identity_sources=["body.token"])
+    for unknown in ("body.token", "header.Authorization"):  # not API Gateway expressions
+        with pytest.raises(ValueError, match="unknown identity source"):
+            http_v2_event("GET /x", identity_sources=[unknown], headers={"Authorization": "t"})
 
 
 def test_http_v2_route_key_and_path() -> None:
@@ -295,8 +296,14 @@ def test_module_imports_only_the_standard_library() -> None:
         "print(sorted(m for m in new if m.split('.')[0] not in sys.stdlib_module_names))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert (
-        out.stdout.strip() == "['authorizers', 'authorizers.testing', 'authorizers.testing.events']"
+    assert out.stdout.strip() == str(
+        [
+            "authorizers",
+            "authorizers.testing",
+            "authorizers.testing._identity_sources",
+            "authorizers.testing._routes",
+            "authorizers.testing.events",
+        ]
     )
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from authorizers.clock import MonotonicClock, monotonic_clock
 from authorizers.errors import ConfigurationError
 from authorizers.request import AuthRequest, RequestKind
+from authorizers.testing._identity_sources import parse_source
 from authorizers.testing.simulator import (
     ApiKind,
     GatewayDecision,
@@ -32,20 +33,6 @@ from authorizers.testing.simulator import (
 
 Handler = Callable[[Mapping[str, Any], Any], Any]
 MAX_TTL_SECONDS = 3600
-
-# identity-source expression prefixes (REST, WebSocket, HTTP API) -> where the value lives
-_SOURCES = {
-    "method.request.header.": "header",
-    "route.request.header.": "header",
-    "$request.header.": "header",
-    "method.request.querystring.": "query",
-    "route.request.querystring.": "query",
-    "$request.querystring.": "query",
-    "stageVariables.": "stage",
-    "$stageVariables.": "stage",
-    "context.": "context",
-    "$context.": "context",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +66,10 @@ class ReplayStep:
 
 
 def _source(expression: str) -> tuple[str, str]:
-    for prefix, where in _SOURCES.items():
-        if expression.startswith(prefix) and len(expression) > len(prefix):
-            return where, expression[len(prefix) :]
-    raise ConfigurationError(f"not an identity source expression: {expression!r}")
+    parsed = parse_source(expression)
+    if parsed is None:
+        raise ConfigurationError(f"not an identity source expression: {expression!r}")
+    return parsed
 
 
 def _context_value(event: Mapping[str, Any], path: str) -> str | None:

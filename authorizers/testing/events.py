@@ -13,10 +13,12 @@ path parameters read from the path.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode
+
+from authorizers.testing._identity_sources import identity_values
+from authorizers.testing._routes import Params, parse_http_route, parse_route
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
@@ -29,21 +31,15 @@ _REQUEST_TIME_TEXT = "14/Nov/2023:22:13:20 +0000"  # REQUEST_TIME as API Gateway
 
 #: Header / query values: one string, several (sent repeatedly), or None to drop a default.
 Values = str | Sequence[str] | None
-Params = Mapping[str, str] | None
 Cert = Mapping[str, Any] | None  # a clientCert block, see client_certificate()
 
 _LOCATION_KEYS = frozenset({"partition", "region", "account_id", "api_id", "stage"})
-_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+)(\+?)\}")
-_SOURCE = re.compile(
-    r"(?:\$request\.|method\.request\.|route\.request\.)?(header|querystring)\.(.+)"
-    r"|\$?(stageVariables|context)\.(.+)"
-)
 
 
 def token_event(route: str, token: str, **overrides: Any) -> dict[str, Any]:
     """A REST API TOKEN authorizer event: three fields, the token passed as received."""
     location, fields = _location(overrides, "prod")
-    verb, path, _template, _params = _route(route, None, None)
+    verb, path, _template, _params = parse_route(route, None, None)
     return {
         "type": "TOKEN",
         "authorizationToken": token,
@@ -65,7 +61,7 @@ def request_event(
 ) -> dict[str, Any]:
     """A REST API REQUEST authorizer event (headers and query also as multi-value maps)."""
     location, fields = _location(overrides, "prod")
-    verb, path, template, params = _route(route, resource, path_parameters)
+    verb, path, template, params = parse_route(route, resource, path_parameters)
     context = _rest_context(
         location, verb, template, f"/{location.stage}{path}", source_ip=source_ip, cert=client_cert
     )
@@ -75,8 +71,7 @@ def request_event(
         "resource": template,
         "path": path,
         "httpMethod": verb,
-        **_last_and_all("headers", "multiValueHeaders", _headers(location, headers)),
-        **_last_and_all("queryStringParameters", "multiValueQueryStringParameters", _values(query)),
+        **_last_and_all(_headers(location, headers), _values(query)),
         "pathParameters": params,
         "stageVariables": dict(stage_variables or {}),
         "requestContext": context,
@@ -98,7 +93,7 @@ def http_v1_event(
 ) -> dict[str, Any]:
     """An HTTP API authorizer event, payload format 1.0 (identity values comma-joined)."""
     location, fields = _location(overrides, "$default")
-    verb, path, route_key, params = _http_route(route, route_key, path_parameters)
+    verb, path, route_key, params = parse_http_route(route, route_key, path_parameters)
     template = route_key.partition(" ")[2] or path
     stage_path = location.stage_path(path)
     context = _rest_context(
@@ -117,7 +112,7 @@ def http_v1_event(
         "stageVariables": dict(stage_variables or {}),
         "requestContext": context | {"resourceId": route_key},
     }
-    joined = ",".join(_identity_values(event, identity_sources)) or None
+    joined = ",".join(identity_values(event, identity_sources)) or None
     return event | {"identitySource": joined, "authorizationToken": joined} | fields
 
 
@@ -139,7 +134,7 @@ def http_v2_event(
     headers and query parameters comma-joined, ``routeArn`` with the concrete verb and path;
     empty maps are left out."""
     location, fields = _location(overrides, "$default")
-    verb, path, route_key, params = _http_route(route, route_key, path_parameters)
+    verb, path, route_key, params = parse_http_route(route, route_key, path_parameters)
     query_values = _values(query)
     pairs = [(name, value) for name, values in query_values.items() for value in values]
     http = {"method": verb, "path": location.stage_path(path), "protocol": "HTTP/1.1"}
@@ -171,7 +166,7 @@ def http_v2_event(
     }
     if client_cert:
         context["authentication"] = {"clientCert": dict(client_cert)}
-    event["identitySource"] = _identity_values(event, identity_sources)
+    event["identitySource"] = identity_values(event, identity_sources)
     return {key: value for key, value in event.items() if value or key == "rawQueryString"} | fields
 
 
@@ -203,10 +198,7 @@ def websocket_connect_event(
     return {
         "type": "REQUEST",
         "methodArn": f"{location.arn_prefix()}/$connect",
-        **_last_and_all(
-            "headers", "multiValueHeaders", _headers(location, upgrade | dict(headers or {}))
-        ),
-        **_last_and_all("queryStringParameters", "multiValueQueryStringParameters", _values(query)),
+        **_last_and_all(_headers(location, upgrade | dict(headers or {})), _values(query)),
         "stageVariables": dict(stage_variables or {}),
         "requestContext": context,
     } | fields
@@ -300,50 +292,6 @@ def _rest_context(
     }
 
 
-def _route(
-    route: str, template: str | None, params: Params
-) -> tuple[str, str, str, dict[str, str]]:
-    """``"GET /pets/{id}"`` or ``"GET /pets/1"`` -> verb, concrete path, template, params."""
-    verb, space, path = route.partition(" ")
-    if not (verb and space and path.startswith("/")) or any(c in path for c in " ?#"):
-        raise ValueError(f"route must look like 'GET /pets/1' (query via query=), got {route!r}")
-    if _PLACEHOLDER.search(path):
-        template, path = path, _fill(path, params or {})
-    elif template is not None and params is None:
-        params = _read_params(template, path)
-    return verb, path, template or path, dict(params or {})
-
-
-def _http_route(
-    route: str, route_key: str | None, params: Params
-) -> tuple[str, str, str, dict[str, str]]:
-    """Like :func:`_route`; the route key defaults to the route as written (``$default`` ok)."""
-    _verb, space, key_template = (route_key or "").partition(" ")
-    verb, path, template, params = _route(route, key_template if space else None, params)
-    return verb, path, route_key or f"{verb} {template}", params
-
-
-def _fill(template: str, params: Mapping[str, str]) -> str:
-    def value(match: re.Match[str]) -> str:
-        if match[1] not in params:
-            raise ValueError(f"path_parameters lacks {match[1]!r} for {template!r}")
-        return params[match[1]]
-
-    return _PLACEHOLDER.sub(value, template)
-
-
-def _read_params(template: str, path: str) -> dict[str, str]:
-    pattern, names, end = [], [], 0
-    for match in _PLACEHOLDER.finditer(template):
-        pattern += [re.escape(template[end : match.start()]), "(.+)" if match[2] else "([^/]+)"]
-        names.append(match[1])
-        end = match.end()
-    found = re.fullmatch("".join(pattern) + re.escape(template[end:]), path)
-    if found is None:
-        raise ValueError(f"path {path!r} does not match the template {template!r}")
-    return dict(zip(names, found.groups(), strict=True))
-
-
 def _values(given: Mapping[str, Values] | None) -> dict[str, list[str]]:
     """Names to their list of values; ``None`` values dropped."""
     values: dict[str, list[str]] = {}
@@ -369,9 +317,14 @@ def _headers(location: _Location, given: Mapping[str, Values] | None) -> dict[st
     return _values(kept | dict(given or {}))
 
 
-def _last_and_all(single_key: str, multi_key: str, values: dict[str, list[str]]) -> dict[str, Any]:
+def _last_and_all(headers: dict[str, list[str]], query: dict[str, list[str]]) -> dict[str, Any]:
     """REST and WebSocket events: the last value of each name, and all of them."""
-    return {single_key: {name: items[-1] for name, items in values.items()}, multi_key: values}
+    return {
+        "headers": {name: items[-1] for name, items in headers.items()},
+        "multiValueHeaders": headers,
+        "queryStringParameters": {name: items[-1] for name, items in query.items()},
+        "multiValueQueryStringParameters": query,
+    }
 
 
 def _lowercase(values: Mapping[str, list[str]]) -> dict[str, list[str]]:
@@ -385,39 +338,3 @@ def _lowercase(values: Mapping[str, list[str]]) -> dict[str, list[str]]:
 def _joined(values: Mapping[str, list[str]]) -> dict[str, str]:
     """HTTP APIs send repeated headers and query parameters as one comma-joined value."""
     return {name: ",".join(items) for name, items in values.items()}
-
-
-def _identity_values(event: Mapping[str, Any], sources: Sequence[str] | None) -> list[str]:
-    """The identity-source values API Gateway would send, in order; ``None`` means the
-    Authorization header if there is one. A missing source raises: API Gateway answers 401
-    without invoking the authorizer, so no such event exists."""
-    headers = {name.lower(): value for name, value in event["headers"].items()}
-    if sources is None:
-        sources = ["header.Authorization"] if "authorization" in headers else []
-    found = []
-    for source in sources:
-        match = _SOURCE.fullmatch(source)
-        if match is None:
-            raise ValueError(f"unknown identity source {source!r}")
-        if match[1] == "header":
-            value = headers.get(match[2].lower())
-        elif match[1] == "querystring":
-            value = event["queryStringParameters"].get(match[2])
-        elif match[3] == "stageVariables":
-            value = event["stageVariables"].get(match[4])
-        else:
-            value = _dotted(event["requestContext"], match[4])
-        if not isinstance(value, str) or not value:
-            raise ValueError(
-                f"identity source {source!r} is missing or empty: API Gateway answers 401 "
-                "without invoking the authorizer (pass identity_sources=[] for none)"
-            )
-        found.append(value)
-    return found
-
-
-def _dotted(context: Mapping[str, Any], path: str) -> Any:
-    value: Any = context
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, Mapping) else None
-    return value
