@@ -140,6 +140,32 @@ def test_negative_cache_stops_one_repeated_bogus_kid_from_refreshing_every_coold
     assert fetcher.calls == 4
 
 
+def test_negative_cache_is_bounded_oldest_first_and_expires(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module, "NEGATIVE_CACHE_SIZE", 2)
+    fetcher = FakeFetcher(jwks(A), clock)
+    source = remote(fetcher, clock, cooldown=1, negative_ttl=60)
+    source.get_key("a", "RS256")
+    for kid in ("x", "y", "z"):  # each proven absent by its own fetch
+        clock.advance(1)
+        assert reason_of(source, kid) is ReasonCode.UNKNOWN_KEY
+    assert fetcher.calls == 4
+    clock.advance(1)
+    for kid in ("y", "z"):  # remembered: no fetch
+        assert reason_of(source, kid) is ReasonCode.UNKNOWN_KEY
+    assert fetcher.calls == 4
+    assert reason_of(source, "x") is ReasonCode.UNKNOWN_KEY  # the oldest was dropped
+    assert fetcher.calls == 5
+    clock.advance(61)
+    assert reason_of(source, "z") is ReasonCode.UNKNOWN_KEY  # expired: fetched again
+    assert fetcher.calls == 6
+    unremembered = remote(FakeFetcher(jwks(A), clock), clock, cooldown=1, negative_ttl=0)
+    unremembered.get_key("a", "RS256")
+    clock.advance(1)
+    assert reason_of(unremembered, "x") is ReasonCode.UNKNOWN_KEY
+
+
 def test_kid_unknown_in_a_refreshed_set_is_found_once_the_cooldown_passed(
     clock: FakeClock,
 ) -> None:

@@ -26,8 +26,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cachetools import TTLCache
-
 from authorizers.clock import MonotonicClock
 from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode, Unauthorized
 from authorizers.jwks.fetch import (
@@ -89,6 +87,30 @@ class CacheSettings:
             raise ConfigurationError("negative_ttl, stale_if_error, backoff_cap must be >= 0")
 
 
+class _AbsentKids:
+    """Kids a fresh fetch proved absent, each remembered for ``ttl`` seconds, at most
+    ``size`` of them (the oldest go first). One TTL for all, so insertion order is expiry
+    order and a plain dict does it (no cachetools import at cold start)."""
+
+    def __init__(self, size: int, ttl: float, clock: MonotonicClock) -> None:
+        self._size, self._ttl, self._clock = size, ttl, clock
+        self._until: dict[str, float] = {}
+
+    def add(self, kid: str) -> None:
+        now, until = self._clock(), self._until
+        until.pop(kid, None)
+        until[kid] = now + self._ttl
+        while until:  # the oldest entry is first: drop it while too many or expired
+            oldest = next(iter(until))
+            if len(until) <= self._size and until[oldest] > now:
+                break
+            del until[oldest]
+
+    def __contains__(self, kid: str) -> bool:
+        expiry = self._until.get(kid)
+        return expiry is not None and self._clock() < expiry
+
+
 @dataclass(frozen=True, slots=True)
 class _KeySet:
     keys: Keys
@@ -130,9 +152,7 @@ class JwksCache:
         self._last_attempt = -math.inf
         self._retry_at = -math.inf
         self._failures = 0
-        self._absent: TTLCache[str, bool] = TTLCache(
-            NEGATIVE_CACHE_SIZE, max(settings.negative_ttl, 1e-9), timer=monotonic
-        )
+        self._absent = _AbsentKids(NEGATIVE_CACHE_SIZE, settings.negative_ttl, monotonic)
         self._parsed: dict[str, VerificationKey] = {}  # canonical JWK -> key, across refreshes
 
     # -- lookups ----------------------------------------------------------------------------
@@ -173,7 +193,7 @@ class JwksCache:
         found = latest.keys.get(kid, ())
         if not found:
             with self._lock:
-                self._absent[kid] = True
+                self._absent.add(kid)
             raise Unauthorized(ReasonCode.UNKNOWN_KEY, "no key with this kid after a refresh")
         return found
 
