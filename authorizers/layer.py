@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import os
@@ -28,6 +27,8 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from authorizers._internal.interpreters import find_interpreter, python_version_of
 
 #: Lambda runtime id -> Python version. python3.11 runs on Amazon Linux 2 (glibc 2.26), the
 #: others on Amazon Linux 2023 (glibc 2.34); that decides which manylinux wheels may be used.
@@ -248,41 +249,6 @@ def prune(site_dir: Path) -> None:
             path.unlink()
 
 
-def _python_version_of(executable: str) -> str | None:
-    probe = "import sys; print(sys.implementation.name, '%d.%d' % sys.version_info[:2])"
-    command = [executable, "-I", "-c", probe]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)  # noqa: S603
-    except (OSError, subprocess.SubprocessError):
-        return None
-    name, _, version = done.stdout.strip().partition(" ")
-    return version if name == "cpython" else None
-
-
-def _pyenv_candidates(version: str) -> list[str]:
-    pyenv = shutil.which("pyenv")
-    if pyenv is None:
-        return []
-    try:
-        done = subprocess.run([pyenv, "root"], capture_output=True, text=True, check=True)  # noqa: S603
-    except (OSError, subprocess.SubprocessError):
-        return []
-    found = Path(done.stdout.strip(), "versions").glob(f"{version}.*/bin/python{version}")
-    return sorted((str(path) for path in found), reverse=True)  # newest patch release first
-
-
-@functools.cache
-def find_interpreter(version: str) -> str | None:
-    """A local CPython of ``version`` ("3.13"): this one, pyenv's, or ``pythonX.Y`` on PATH
-    (last: a pyenv shim there takes most of a second just to fail)."""
-    if sys.implementation.name == "cpython" and f"3.{sys.version_info[1]}" == version:
-        return sys.executable
-    for candidate in [*_pyenv_candidates(version), shutil.which(f"python{version}")]:
-        if candidate and _python_version_of(candidate) == version:
-            return candidate
-    return None
-
-
 def compile_tree(site_dir: Path, interpreter: str, only: Path | None = None) -> None:
     """Write ``.pyc`` next to every module (of ``only``, if given) in ``site_dir``, recording
     the path Lambda imports them from (``/opt/python/...``), not this machine's.
@@ -340,7 +306,7 @@ def build_layer(
     interpreter = compile_with
     if interpreter is None and byte_compile:
         interpreter = find_interpreter(target.python_version)
-    elif interpreter is not None and _python_version_of(interpreter) != target.python_version:
+    elif interpreter is not None and python_version_of(interpreter) != target.python_version:
         raise LayerBuildError(f"{interpreter} is not CPython {target.python_version}")
     wanted = runtime_requirements(package_source) if requirements is None else list(requirements)
     cache = cache_dir or default_cache_dir()
