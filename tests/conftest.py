@@ -36,6 +36,8 @@ from servers.environ import scoped_environ
 from servers.moto import FAKE_AWS_ENV, MotoServer, start_moto_server
 from servers.oidc_provider import OidcProvider, ToolMissingError, install
 
+from authorizers.testing import JwksServer, TestIssuer
+
 pytest_plugins = ("pytester",)
 
 SERVER_FIXTURES = frozenset({"moto_server", "moto_reset", "oidc_provider"})
@@ -136,3 +138,20 @@ def oidc_provider(
         yield provider
     finally:
         provider.stop()
+
+
+# -- a served JWT issuer, as the docs write it (test_config.py, test_recipes.py) ---------------
+
+
+@pytest.fixture(scope="session")
+def login_issuer() -> TestIssuer:
+    """The issuer the documented examples name (``https://login.example.com/``, audience
+    ``https://api.example.com``). Shared by the session: tests must not rotate its keys."""
+    return TestIssuer("https://login.example.com/", audience="https://api.example.com")
+
+
+@pytest.fixture(scope="session")
+def login_jwks(login_issuer: TestIssuer) -> Iterator[JwksServer]:
+    """``login_issuer``'s keys on 127.0.0.1 (its issuer URL stays the documented one)."""
+    with JwksServer(login_issuer.jwks) as server:
+        yield server

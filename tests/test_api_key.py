@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from helpers import reason_of
 
 from authorizers._internal.event_parsing import parse_event
 from authorizers.clock import FakeClock
@@ -105,12 +106,6 @@ def clock() -> FakeClock:
 @pytest.fixture
 def validator(clock: FakeClock) -> ApiKeyValidator:
     return ApiKeyValidator(StaticKeyStore(RECORDS), clock=clock)
-
-
-def reason_of(validator: ApiKeyValidator, req: AuthRequest) -> ReasonCode:
-    with pytest.raises(Unauthorized) as caught:
-        validator.validate(req)
-    return caught.value.reason
 
 
 # --- hashing and records ---------------------------------------------------------------------

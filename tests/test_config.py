@@ -5,12 +5,12 @@ document says is what the built authorizer does - checked through the simulator.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import create_key_table, doc_example, served
 
 from authorizers.clock import FakeClock
 from authorizers.config import (
@@ -39,32 +39,7 @@ from authorizers.testing import (
 from authorizers.testing.events import client_certificate
 from authorizers.validators.hmac_signature import SignatureScheme, sign_request
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
 NOW = 1_700_000_000.0
-
-
-def doc_example(name: str, doc: str = "configuration.md") -> dict[str, Any]:
-    """The JSON block following ``<!-- example: name -->`` in a file under docs/."""
-    text = (DOCS / doc).read_text()
-    match = re.search(rf"<!-- example: {re.escape(name)} -->\n```json\n(.*?)\n```", text, re.S)
-    assert match is not None, f"no example {name!r} in docs/{doc}"
-    return json.loads(match.group(1))
-
-
-def served(entry: dict[str, Any], url: str) -> None:
-    """Point one key source of a documented example at a local server: the only change."""
-    entry.update(jwks_url=url, allow_http_loopback=True)
-
-
-@pytest.fixture(scope="module")
-def issuer() -> TestIssuer:
-    return TestIssuer("https://login.example.com/", audience="https://api.example.com")
-
-
-@pytest.fixture(scope="module")
-def keys(issuer: TestIssuer) -> Iterator[JwksServer]:
-    with JwksServer(issuer.jwks) as server:
-        yield server
 
 
 def jwt_document(issuer: TestIssuer, **top: Any) -> dict[str, Any]:
@@ -107,18 +82,16 @@ def test_example_cognito(register_secret: Callable[..., Any]) -> None:
 
 
 def test_example_jwt_or_api_key(
-    moto_reset: Any, issuer: TestIssuer, keys: JwksServer, register_secret: Callable[..., Any]
+    moto_reset: Any,
+    login_issuer: TestIssuer,
+    login_jwks: JwksServer,
+    register_secret: Callable[..., Any],
 ) -> None:
     key = register_secret(new_api_key("billing_")[0])
-    moto_reset.client("dynamodb").create_table(
-        TableName="docs-keys",
-        KeySchema=[{"AttributeName": "key_hash", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "key_hash", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    moto_reset.client("dynamodb").put_item(
-        TableName="docs-keys",
-        Item={
+    create_key_table(
+        moto_reset.client("dynamodb"),
+        "docs-keys",
+        {
             "key_hash": {"S": hash_api_key(key)},
             "owner": {"S": "billing-job"},
             "scopes": {"L": [{"S": "reports:write"}]},
@@ -130,9 +103,9 @@ def test_example_jwt_or_api_key(
             "API_KEY_TABLE": "docs-keys",
         }
     )
-    served(document["validators"][0]["issuers"][0], keys.jwks_url)
+    served(document["validators"][0]["issuers"][0], login_jwks.jwks_url)
     authorizer = build_authorizer(document)
-    token = register_secret(issuer.mint({"email": "p@example.com"}))
+    token = register_secret(login_issuer.mint({"email": "p@example.com"}))
 
     person = request_event("GET /reports/1", headers={"Authorization": f"Bearer {token}"})
     response = authorizer.handler(person, None)
@@ -496,12 +469,12 @@ def test_a_long_unknown_key_is_cut_short() -> None:
 # -- finding and reading the document ---------------------------------------------------------
 
 
-def test_inline_configuration_with_environment_variables(issuer: TestIssuer) -> None:
-    document = jwt_document(issuer)
+def test_inline_configuration_with_environment_variables(login_issuer: TestIssuer) -> None:
+    document = jwt_document(login_issuer)
     document["validators"][0]["issuers"][0]["audience"] = "${AUDIENCE}"
-    environ = {"AUTHORIZER_CONFIG": json.dumps(document), "AUDIENCE": issuer.audience}
+    environ = {"AUTHORIZER_CONFIG": json.dumps(document), "AUDIENCE": login_issuer.audience}
     authorizer = authorizer_from_environment(environ)
-    event = token_event("GET /", f"Bearer {issuer.mint()}")
+    event = token_event("GET /", f"Bearer {login_issuer.mint()}")
     assert_allows(authorizer.handler(event, None), event)
 
 
@@ -524,11 +497,11 @@ def test_an_unset_variable_is_named_with_its_path() -> None:
 
 
 def test_a_file_relative_to_the_task_root_and_key_files_relative_to_it(
-    tmp_path: Path, issuer: TestIssuer
+    tmp_path: Path, login_issuer: TestIssuer
 ) -> None:
     (tmp_path / "conf").mkdir()
-    (tmp_path / "conf" / "jwks.json").write_text(json.dumps(issuer.jwks))
-    document = jwt_document(issuer)
+    (tmp_path / "conf" / "jwks.json").write_text(json.dumps(login_issuer.jwks))
+    document = jwt_document(login_issuer)
     entry = document["validators"][0]["issuers"][0]
     entry["jwks_file"] = "jwks.json"
     del entry["jwks"]
@@ -536,7 +509,7 @@ def test_a_file_relative_to_the_task_root_and_key_files_relative_to_it(
     for file_name in ("conf/authorizer.json", str(tmp_path / "conf" / "authorizer.json")):
         environ = {"AUTHORIZER_CONFIG_FILE": file_name, "LAMBDA_TASK_ROOT": str(tmp_path)}
         authorizer = authorizer_from_environment(environ)
-        event = token_event("GET /", f"Bearer {issuer.mint()}")
+        event = token_event("GET /", f"Bearer {login_issuer.mint()}")
         assert_allows(authorizer.handler(event, None), event)
 
 
@@ -562,24 +535,25 @@ def test_loading_problems(tmp_path: Path, environ: dict[str, str], message: str)
 # -- what the document says is what the authorizer does ---------------------------------------
 
 
-def test_requires_refuses_callers_on_every_route(issuer: TestIssuer) -> None:
+def test_requires_refuses_callers_on_every_route(login_issuer: TestIssuer) -> None:
     authorizer = build_authorizer(
-        jwt_document(issuer, requires={"claim_equals": {"tier": "gold"}, "scopes_any": "api"})
+        jwt_document(login_issuer, requires={"claim_equals": {"tier": "gold"}, "scopes_any": "api"})
     )
-    gold = token_event("GET /a", f"Bearer {issuer.mint({'tier': 'gold'}, scope='api')}")
+    gold = token_event("GET /a", f"Bearer {login_issuer.mint({'tier': 'gold'}, scope='api')}")
     assert_allows(authorizer.handler(gold, None), gold, "POST /b")
     for claims in ({"tier": "silver"}, {}):
-        event = token_event("GET /a", f"Bearer {issuer.mint(claims, scope='api')}")
+        event = token_event("GET /a", f"Bearer {login_issuer.mint(claims, scope='api')}")
         assert_denies(authorizer.handler(event, None), event, "POST /b")
 
 
-def test_a_tenant_header_must_equal_the_tenant_claim(issuer: TestIssuer) -> None:
+def test_a_tenant_header_must_equal_the_tenant_claim(login_issuer: TestIssuer) -> None:
     authorizer = build_authorizer(
         jwt_document(
-            issuer, requires={"header_equals_claim": {"header": "x-tenant", "claim": "tenant"}}
+            login_issuer,
+            requires={"header_equals_claim": {"header": "x-tenant", "claim": "tenant"}},
         )
     )
-    token = issuer.mint({"tenant": "acme"})
+    token = login_issuer.mint({"tenant": "acme"})
 
     def status(tenant: str | None) -> int:
         headers = {"authorization": f"Bearer {token}", "x-tenant": tenant}
@@ -589,18 +563,18 @@ def test_a_tenant_header_must_equal_the_tenant_claim(issuer: TestIssuer) -> None
     assert (status("acme"), status("evil"), status(None)) == (200, 403, 403)
 
 
-def test_context_claims_at_the_top_level(issuer: TestIssuer) -> None:
+def test_context_claims_at_the_top_level(login_issuer: TestIssuer) -> None:
     for names, expected in (
         (["email", "groups"], {"email": "e@x", "groups": "a,b"}),
         ({"email": "mail", "absent": "gone"}, {"mail": "e@x"}),
     ):
-        authorizer = build_authorizer(jwt_document(issuer, context_claims=names))
-        token = issuer.mint({"email": "e@x", "groups": ["a", "b"]})
+        authorizer = build_authorizer(jwt_document(login_issuer, context_claims=names))
+        token = login_issuer.mint({"email": "e@x", "groups": ["a", "b"]})
         event = token_event("GET /", f"Bearer {token}")
         assert_context(authorizer.handler(event, None), expected, request=event, exact=True)
 
 
-def test_nested_composition(issuer: TestIssuer) -> None:
+def test_nested_composition(login_issuer: TestIssuer) -> None:
     key = "nested-composition-key-0001"
     document = {
         "validators": [
@@ -621,7 +595,7 @@ def test_nested_composition(issuer: TestIssuer) -> None:
                             {"type": "request", "allow_cidrs": ["198.51.100.0/24"]},
                         ],
                     },
-                    jwt_document(issuer)["validators"][0],
+                    jwt_document(login_issuer)["validators"][0],
                 ],
             }
         ]
@@ -632,16 +606,16 @@ def test_nested_composition(issuer: TestIssuer) -> None:
     away = request_event("GET /", headers={"x-api-key": key}, source_ip="203.0.113.1")
     assert_unauthorized(authorizer.handler, away)
     person = request_event(
-        "GET /", headers={"authorization": f"Bearer {issuer.mint()}"}, source_ip="203.0.113.1"
+        "GET /", headers={"authorization": f"Bearer {login_issuer.mint()}"}, source_ip="203.0.113.1"
     )
     assert_allows(authorizer.handler(person, None), person)
 
 
-def test_bare_tokens_can_be_refused(issuer: TestIssuer) -> None:
+def test_bare_tokens_can_be_refused(login_issuer: TestIssuer) -> None:
     for allow_bare, expected in ((True, 200), (False, 401)):
-        document = jwt_document(issuer)
+        document = jwt_document(login_issuer)
         document["validators"][0]["allow_bare_token"] = allow_bare
-        event = token_event("GET /", issuer.mint())  # no "Bearer "
+        event = token_event("GET /", login_issuer.mint())  # no "Bearer "
         assert status_of(build_authorizer(document), event) == expected
 
 
@@ -649,19 +623,19 @@ def status_of(authorizer: Any, event: dict[str, Any]) -> int:
     return simulate(call_handler(authorizer.handler, event), event).status
 
 
-def test_websocket_routes_and_query_tokens(issuer: TestIssuer) -> None:
-    document = jwt_document(issuer, routes=[{"allow": "$connect"}])
+def test_websocket_routes_and_query_tokens(login_issuer: TestIssuer) -> None:
+    document = jwt_document(login_issuer, routes=[{"allow": "$connect"}])
     document["validators"][0]["query_parameter"] = "token"
     authorizer = build_authorizer(document)
-    event = websocket_connect_event(query={"token": issuer.mint()})
+    event = websocket_connect_event(query={"token": login_issuer.mint()})
     assert_allows(authorizer.handler(event, None), event)
 
 
-def test_the_clock_reaches_the_validators(issuer: TestIssuer) -> None:
+def test_the_clock_reaches_the_validators(login_issuer: TestIssuer) -> None:
     clock = FakeClock(NOW)
-    timed = TestIssuer(issuer.issuer, audience=issuer.audience, clock=clock)
-    timed.key = issuer.key
-    authorizer = build_authorizer(jwt_document(issuer), clock=clock)
+    timed = TestIssuer(login_issuer.issuer, audience=login_issuer.audience, clock=clock)
+    timed.key = login_issuer.key
+    authorizer = build_authorizer(jwt_document(login_issuer), clock=clock)
     event = token_event("GET /", f"Bearer {timed.mint(expires_in=60)}")
     assert_allows(authorizer.handler(event, None), event)
     clock.advance(120)
@@ -669,19 +643,19 @@ def test_the_clock_reaches_the_validators(issuer: TestIssuer) -> None:
 
 
 @pytest.mark.parametrize(("choice", "status"), [("raise", 500), ("deny", 403)])
-def test_unreachable_keys(issuer: TestIssuer, choice: str, status: int) -> None:
-    with JwksServer(issuer.jwks) as server:
+def test_unreachable_keys(login_issuer: TestIssuer, choice: str, status: int) -> None:
+    with JwksServer(login_issuer.jwks) as server:
         server.inject(Fault.http_status(503))
-        document = jwt_document(issuer, on_infrastructure_error=choice)
+        document = jwt_document(login_issuer, on_infrastructure_error=choice)
         entry = document["validators"][0]["issuers"][0]
         del entry["jwks"]
         entry.update(jwks_url=server.jwks_url + f"?{choice}", allow_http_loopback=True)
         authorizer = build_authorizer(document)
-        event = token_event("GET /", f"Bearer {issuer.mint()}")
+        event = token_event("GET /", f"Bearer {login_issuer.mint()}")
         assert simulate(call_handler(authorizer.handler, event), event).status == status
 
 
-def test_oidc_discovery(issuer: TestIssuer) -> None:
+def test_oidc_discovery(login_issuer: TestIssuer) -> None:
     provider = TestIssuer(audience="aud-1")
     with provider.serve() as server:
         document = one(
@@ -756,12 +730,16 @@ def test_every_store_builds_without_calling_aws() -> None:
     build_authorizer(one({"type": "hmac", "secrets_manager": {"secret_id": "hmac"}}))
 
 
-def test_observability_choices(issuer: TestIssuer, capsys: pytest.CaptureFixture[str]) -> None:
-    event = token_event("GET /", f"Bearer {issuer.mint()}")
-    build_authorizer(jwt_document(issuer, observability={"type": "none"})).handler(event, None)
+def test_observability_choices(
+    login_issuer: TestIssuer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = token_event("GET /", f"Bearer {login_issuer.mint()}")
+    build_authorizer(jwt_document(login_issuer, observability={"type": "none"})).handler(
+        event, None
+    )
     assert capsys.readouterr().out == ""
     json_log = {"type": "json", "service": "orders-authorizer", "metrics": False}
-    build_authorizer(jwt_document(issuer, observability=json_log)).handler(event, None)
+    build_authorizer(jwt_document(login_issuer, observability=json_log)).handler(event, None)
     line = json.loads(capsys.readouterr().out)
     assert (line["service"], line["outcome"], "_aws" in line) == (
         "orders-authorizer",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import reason_of
 from hypothesis import given
 from hypothesis import strategies as st
 from servers.moto import FAKE_AWS_ENV
@@ -103,12 +104,6 @@ def validator(clock: FakeClock) -> HmacSignatureValidator:
         max_skew=300,
         clock=clock,
     )
-
-
-def reason_of(validator: HmacSignatureValidator, req: AuthRequest) -> ReasonCode:
-    with pytest.raises(Unauthorized) as caught:
-        validator.validate(req)
-    return caught.value.reason
 
 
 BASE_HEADERS = {"content-type": "application/json", "X-Tenant": "acme"}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import reason_of
 
 from authorizers._internal.event_parsing import parse_event
 from authorizers.clock import FakeClock
@@ -707,12 +708,6 @@ def test_prefetch_loads_each_key_source_once(issuer: TestIssuer, clock: FakeCloc
 
 
 # --- where the token comes from -----------------------------------------------------------
-
-
-def reason_of(validator: JwtValidator, event: dict[str, Any]) -> ReasonCode:
-    with pytest.raises(AuthorizerError) as caught:
-        validator.validate(parse_event(event))
-    return caught.value.reason
 
 
 def test_token_from_a_rest_token_event(issuer: TestIssuer, clock: FakeClock) -> None:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from helpers import create_key_table
 from servers.moto import FAKE_AWS_ENV, MotoServer
 
 from authorizers.arn import ApiArn
@@ -101,15 +102,8 @@ def dynamodb_item(key_hash: str, record: Mapping[str, Any]) -> dict[str, Any]:
 
 def provision(kind: str, moto: MotoServer, records: Mapping[str, Mapping[str, Any]]) -> None:
     if kind == "dynamodb":
-        client = moto.client("dynamodb")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "key_hash", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "key_hash", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        for key_hash, record in records.items():
-            client.put_item(TableName=TABLE, Item=dynamodb_item(key_hash, record))
+        items = (dynamodb_item(key_hash, record) for key_hash, record in records.items())
+        create_key_table(moto.client("dynamodb"), TABLE, *items)
     elif kind == "secretsmanager":
         moto.client("secretsmanager").create_secret(
             Name=SECRET_ID, SecretString=json.dumps(records)
@@ -181,23 +175,15 @@ def test_dynamodb_types_custom_partition_key_and_injected_client(
     moto: MotoServer, keys: Keys
 ) -> None:
     client = moto.client("dynamodb")
-    client.create_table(
-        TableName="keys2",
-        KeySchema=[{"AttributeName": "h", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "h", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.put_item(
-        TableName="keys2",
-        Item={
-            "h": {"S": hash_api_key(keys["good"])},
-            "owner": {"S": "svc"},
-            "groups": {"L": [{"S": "ops"}]},
-            "expires_at": {"S": "2030-01-01T00:00:00Z"},
-            "context": {"M": {"ratio": {"N": "0.5"}, "tags": {"SS": ["a", "b"]}}},
-            "description": {"S": "issued for the nightly batch"},
-        },
-    )
+    item = {
+        "h": {"S": hash_api_key(keys["good"])},
+        "owner": {"S": "svc"},
+        "groups": {"L": [{"S": "ops"}]},
+        "expires_at": {"S": "2030-01-01T00:00:00Z"},
+        "context": {"M": {"ratio": {"N": "0.5"}, "tags": {"SS": ["a", "b"]}}},
+        "description": {"S": "issued for the nightly batch"},
+    }
+    create_key_table(client, "keys2", item, hash_key="h")
     store = DynamoDBKeyStore("keys2", partition_key="h", consistent_read=True, client=client)
     record = store.lookup(hash_api_key(keys["good"]))
     assert record is not None

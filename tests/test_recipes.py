@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from test_config import doc_example
+from helpers import create_key_table, doc_example, served
 
 from authorizers import (
     AllOf,
@@ -44,7 +44,6 @@ from authorizers.testing import (
 from authorizers.validators.api_key import ApiKeyLocation
 
 FORMS = ["config", "python"]
-ISSUER = TestIssuer("https://login.example.com/", audience="https://api.example.com")
 
 
 def recipe(name: str, environ: dict[str, str] | None = None) -> dict[str, Any]:
@@ -58,15 +57,8 @@ def status(authorizer: Authorizer, event: dict[str, Any]) -> int:
     return simulate(call_handler(authorizer.handler, event), event).status
 
 
-@pytest.fixture(scope="module")
-def keys() -> Iterator[JwksServer]:
-    with JwksServer(ISSUER.jwks) as server:
-        yield server
-
-
 def jwt_served(document: dict[str, Any], server: JwksServer) -> dict[str, Any]:
-    issuer = document["validators"][0]["issuers"][0]
-    issuer.update(jwks_url=server.jwks_url, allow_http_loopback=True)
+    served(document["validators"][0]["issuers"][0], server.jwks_url)
     return document
 
 
@@ -75,19 +67,17 @@ def jwt_served(document: dict[str, Any], server: JwksServer) -> dict[str, Any]:
 
 @pytest.mark.parametrize("form", FORMS)
 def test_jwt_or_api_key(
-    form: str, moto_reset: Any, keys: JwksServer, register_secret: Callable[..., Any]
+    form: str,
+    moto_reset: Any,
+    login_issuer: TestIssuer,
+    login_jwks: JwksServer,
+    register_secret: Callable[..., Any],
 ) -> None:
-    dynamodb = moto_reset.client("dynamodb")
-    dynamodb.create_table(
-        TableName="recipe-keys",
-        KeySchema=[{"AttributeName": "key_hash", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "key_hash", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
     key = register_secret(new_api_key("etl_")[0])
-    dynamodb.put_item(
-        TableName="recipe-keys",
-        Item={
+    create_key_table(
+        moto_reset.client("dynamodb"),
+        "recipe-keys",
+        {
             "key_hash": {"S": hash_api_key(key)},
             "owner": {"S": "etl"},
             "scopes": {"L": [{"S": "reports:write"}]},
@@ -95,12 +85,14 @@ def test_jwt_or_api_key(
     )
     if form == "config":
         document = recipe("jwt-or-api-key", {"API_KEY_TABLE": "recipe-keys"})
-        authorizer = build_authorizer(jwt_served(document, keys))
+        authorizer = build_authorizer(jwt_served(document, login_jwks))
     else:
         authorizer = Authorizer(
             AnyOf(
                 JwtValidator(
-                    issuer=ISSUER.issuer, keys=StaticJwks(ISSUER.jwks), audience=ISSUER.audience
+                    issuer=login_issuer.issuer,
+                    keys=StaticJwks(login_issuer.jwks),
+                    audience=login_issuer.audience,
                 ),
                 ApiKeyValidator(
                     DynamoDBKeyStore("recipe-keys"),
@@ -113,7 +105,7 @@ def test_jwt_or_api_key(
                 allow_route("POST", "/reports", requires=scopes_any("reports:write")),
             ),
         )
-    person = token_event("GET /reports/1", f"Bearer {register_secret(ISSUER.mint())}")
+    person = token_event("GET /reports/1", f"Bearer {register_secret(login_issuer.mint())}")
     response = authorizer.handler(person, None)
     assert_allows(response, person, "GET /reports/2")
     assert_denies(response, "POST /reports")  # no reports:write scope in the token
@@ -231,16 +223,18 @@ def test_cognito_token_and_tenant_header(form: str, pool: CognitoTestIssuer) -> 
 
 
 @pytest.mark.parametrize("form", FORMS)
-def test_websocket_token_in_the_query_string(form: str, keys: JwksServer) -> None:
-    chat = TestIssuer(ISSUER.issuer, audience="chat")
-    chat.key = ISSUER.key  # the same served key, tokens for the chat audience
+def test_websocket_token_in_the_query_string(
+    form: str, login_issuer: TestIssuer, login_jwks: JwksServer
+) -> None:
+    chat = TestIssuer(login_issuer.issuer, audience="chat")
+    chat.key = login_issuer.key  # the same served key, tokens for the chat audience
     if form == "config":
-        authorizer = build_authorizer(jwt_served(recipe("websocket-query-token"), keys))
+        authorizer = build_authorizer(jwt_served(recipe("websocket-query-token"), login_jwks))
     else:
         authorizer = Authorizer(
             JwtValidator(
-                issuer=ISSUER.issuer,
-                keys=StaticJwks(ISSUER.jwks),
+                issuer=login_issuer.issuer,
+                keys=StaticJwks(login_issuer.jwks),
                 audience="chat",
                 query_parameter="token",
                 context_claims={"sub": "user"},
@@ -255,5 +249,5 @@ def test_websocket_token_in_the_query_string(form: str, keys: JwksServer) -> Non
     assert_unauthorized(authorizer.handler, websocket_connect_event())
     assert_unauthorized(
         authorizer.handler,
-        websocket_connect_event(query={"token": ISSUER.mint()}),  # wrong aud
+        websocket_connect_event(query={"token": login_issuer.mint()}),  # wrong aud
     )

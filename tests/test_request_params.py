@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import reason_of
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -74,12 +75,6 @@ def load_event(name: str) -> AuthRequest:
 def single(values: MultiMap) -> list[str]:
     """Names sent with one value (a name sent twice is ambiguous by design)."""
     return [name for name in values if len(values.get_all(name)) == 1]
-
-
-def reason_of(validator: RequestValidator, req: AuthRequest) -> ReasonCode:
-    with pytest.raises(Unauthorized) as caught:
-        validator.validate(req)
-    return caught.value.reason
 
 
 # --- parameter rules -------------------------------------------------------------------------

@@ -1,0 +1,65 @@
+"""Helpers several test modules share: documented examples, key tables in moto, refusals.
+
+Fixtures shared the same way live in ``conftest.py`` (``login_issuer``, ``login_jwks``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from authorizers._internal.event_parsing import parse_event
+from authorizers.errors import AuthorizerError, ReasonCode, Unauthorized
+from authorizers.request import AuthRequest
+from authorizers.validator import Validator
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def doc_example(name: str, doc: str = "configuration.md") -> dict[str, Any]:
+    """The JSON block following ``<!-- example: name -->`` in a file under docs/."""
+    text = (DOCS / doc).read_text()
+    match = re.search(rf"<!-- example: {re.escape(name)} -->\n```json\n(.*?)\n```", text, re.S)
+    assert match is not None, f"no example {name!r} in docs/{doc}"
+    return json.loads(match.group(1))
+
+
+def served(entry: dict[str, Any], url: str) -> dict[str, Any]:
+    """Point one key source of a configuration at a local server: the only change a documented
+    example needs to run here."""
+    entry.update(jwks_url=url, allow_http_loopback=True)
+    return entry
+
+
+def create_key_table(
+    dynamodb: Any, table: str, *items: Mapping[str, Any], hash_key: str = "key_hash"
+) -> None:
+    """An on-demand DynamoDB API-key table through a boto3 client, holding ``items`` (in the
+    client's typed form: ``{"owner": {"S": "etl"}}``)."""
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": hash_key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": hash_key, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for item in items:
+        dynamodb.put_item(TableName=table, Item=dict(item))
+
+
+def reason_of(
+    validator: Validator,
+    request: AuthRequest | Mapping[str, Any],
+    raises: type[AuthorizerError] = Unauthorized,
+) -> ReasonCode:
+    """Why ``validator`` refuses ``request`` (an AuthRequest or a Lambda event); the refusal
+    must be a ``raises``."""
+    if not isinstance(request, AuthRequest):
+        request = parse_event(request)
+    with pytest.raises(raises) as caught:
+        validator.validate(request)
+    return caught.value.reason
