@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from authorizers.keystores.base import hash_api_key, new_api_key
+from authorizers.keystores.base import new_api_key
 from authorizers.testing import (
     assert_allows,
     assert_context,
@@ -27,34 +25,22 @@ OFFICE = "198.51.100.0/24"
 
 
 @pytest.fixture(scope="module")
-def aws() -> Iterator[None]:
+def aws(api_key_table) -> Iterator[None]:
     """Fake credentials and moto's in-process DynamoDB, with the sample's key table."""
-    with pytest.MonkeyPatch.context() as env, mock_aws():
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-            env.delenv(name, raising=False)
-        table = boto3.resource("dynamodb").create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "key_hash", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "key_hash", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        for key, record in (
-            (
-                PARTNER_KEY,
-                {
-                    "owner": "partner-a",
-                    "scopes": ["orders:read", "orders:write"],
-                    "plan": "gold",
-                    "context": {"region": "eu"},
-                },
-            ),
-            (READ_ONLY_KEY, {"owner": "partner-b", "scopes": ["orders:read"]}),
-            (DISABLED_KEY, {"owner": "partner-c", "enabled": False}),
-        ):
-            table.put_item(Item={"key_hash": hash_api_key(key), **record})
+    partner = {
+        "owner": "partner-a",
+        "scopes": ["orders:read", "orders:write"],
+        "plan": "gold",
+        "context": {"region": "eu"},
+    }
+    with api_key_table(
+        TABLE,
+        {
+            PARTNER_KEY: partner,
+            READ_ONLY_KEY: {"owner": "partner-b", "scopes": ["orders:read"]},
+            DISABLED_KEY: {"owner": "partner-c", "enabled": False},
+        },
+    ):
         yield
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from authorizers.testing import (
     BrokenToken,
-    JwksServer,
     TestIssuer,
     assert_allows,
     assert_context,
@@ -22,12 +19,6 @@ AUDIENCE = "chat"
 @pytest.fixture(scope="module")
 def issuer() -> TestIssuer:
     return TestIssuer("https://login.example.com", audience=AUDIENCE)
-
-
-@pytest.fixture(scope="module")
-def keys(issuer: TestIssuer) -> Iterator[JwksServer]:
-    with JwksServer(issuer.jwks) as server:
-        yield server
 
 
 @pytest.fixture

@@ -9,12 +9,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from authorizers.config import build_authorizer, load_config
-from authorizers.keystores.base import hash_api_key, new_api_key
+from authorizers.keystores.base import new_api_key
 from authorizers.testing import (
     TestIssuer,
     assert_allows,
@@ -30,35 +28,18 @@ KEY, _ = new_api_key("machine_")
 
 
 @pytest.fixture
-def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+def environment(monkeypatch, api_key_table) -> Iterator[dict[str, str]]:
     env = {
         "AUTHORIZER_CONFIG_FILE": "config.json",  # relative to LAMBDA_TASK_ROOT, as in Lambda
         "LAMBDA_TASK_ROOT": str(HERE),
         "ISSUER": "https://login.example.com",
         "AUDIENCE": AUDIENCE,
         "API_KEY_TABLE": TABLE,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    for name in ("AUTHORIZER_CONFIG", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        table = boto3.resource("dynamodb").create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "key_hash", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "key_hash", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        table.put_item(
-            Item={
-                "key_hash": hash_api_key(KEY),
-                "owner": "reporting-job",
-                "scopes": ["reports:read"],
-            }
-        )
+    monkeypatch.delenv("AUTHORIZER_CONFIG", raising=False)
+    with api_key_table(TABLE, {KEY: {"owner": "reporting-job", "scopes": ["reports:read"]}}):
         yield env
 
 
