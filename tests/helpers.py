@@ -15,6 +15,7 @@ import pytest
 
 from authorizers._internal.event_parsing import parse_event
 from authorizers.errors import AuthorizerError, ReasonCode, Unauthorized
+from authorizers.keystores.base import hash_api_key
 from authorizers.request import AuthRequest
 from authorizers.validator import Validator
 
@@ -49,6 +50,14 @@ def create_key_table(
     )
     for item in items:
         dynamodb.put_item(TableName=table, Item=dict(item))
+
+
+def key_item(key: str, owner: str, *scopes: str) -> dict[str, Any]:
+    """A key table item (typed form) for ``key``, owned by ``owner`` with ``scopes``."""
+    item: dict[str, Any] = {"key_hash": {"S": hash_api_key(key)}, "owner": {"S": owner}}
+    if scopes:
+        item["scopes"] = {"L": [{"S": scope} for scope in scopes]}
+    return item
 
 
 def reason_of(

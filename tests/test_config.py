@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import create_key_table, doc_example, served
+from helpers import create_key_table, doc_example, key_item, served
 
 from authorizers.clock import FakeClock
 from authorizers.config import (
@@ -89,13 +89,7 @@ def test_example_jwt_or_api_key(
 ) -> None:
     key = register_secret(new_api_key("billing_")[0])
     create_key_table(
-        moto_reset.client("dynamodb"),
-        "docs-keys",
-        {
-            "key_hash": {"S": hash_api_key(key)},
-            "owner": {"S": "billing-job"},
-            "scopes": {"L": [{"S": "reports:write"}]},
-        },
+        moto_reset.client("dynamodb"), "docs-keys", key_item(key, "billing-job", "reports:write")
     )
     document, _ = load_config(
         {

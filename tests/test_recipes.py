@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from helpers import create_key_table, doc_example, served
+from helpers import create_key_table, doc_example, key_item, served
 
 from authorizers import (
     AllOf,
@@ -75,13 +75,7 @@ def test_jwt_or_api_key(
 ) -> None:
     key = register_secret(new_api_key("etl_")[0])
     create_key_table(
-        moto_reset.client("dynamodb"),
-        "recipe-keys",
-        {
-            "key_hash": {"S": hash_api_key(key)},
-            "owner": {"S": "etl"},
-            "scopes": {"L": [{"S": "reports:write"}]},
-        },
+        moto_reset.client("dynamodb"), "recipe-keys", key_item(key, "etl", "reports:write")
     )
     if form == "config":
         document = recipe("jwt-or-api-key", {"API_KEY_TABLE": "recipe-keys"})
