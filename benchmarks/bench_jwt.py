@@ -17,18 +17,22 @@ a repeated token (cache hit); PyJWT ``jwt.decode`` with a preloaded key; PyJWT `
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import sys
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from pathlib import Path
 
 import jwt
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import (
+    PYJWT_OPTIONS,
+    Case,
+    Row,
+    common_arguments,
+    interleaved,
+    ratio_table,
+    raw_verifier,
+)
 
 from authorizers.arn import ApiArn
 from authorizers.jwks.sources import StaticJwks
@@ -40,53 +44,11 @@ from authorizers.validators.jwt import DEFAULT_CACHE_SIZE, JwtValidator
 ARN = ApiArn.parse("arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/pets")
 AUDIENCE = "https://api.example.test"
 RAW_RS, RAW_ES = "raw cryptography RS256 verify", "raw cryptography ES256 verify"
-OPTIONS = {"require": ["exp", "iat", "iss", "aud"]}
-
-
-@dataclass(frozen=True)
-class Row:
-    name: str
-    floor: str  # the raw-verify row this row is compared with
-    micros: tuple[float, ...]  # per-token cost in each round
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.micros)
-
-
-@dataclass
-class Case:
-    name: str
-    floor: str
-    call: Callable[[Any], object]
-    inputs: Callable[[int], Sequence[Any]]  # round -> what ``call`` gets, one per token
 
 
 def _request(token: str) -> AuthRequest:
     headers = MultiMap({"authorization": (f"Bearer {token}",)}, case_insensitive=True)
     return AuthRequest(kind=RequestKind.HTTP_V2, arn=ARN, headers=headers)
-
-
-def _raw_verify(issuer: TestIssuer) -> Callable[[str], object]:
-    public: Any = issuer.key.private_key.public_key()
-    if issuer.alg == "RS256":
-        pad, digest = padding.PKCS1v15(), hashes.SHA256()
-
-        def verify_rsa(token: str) -> object:
-            signing_input, _, signature = token.rpartition(".")
-            raw = jwt.utils.base64url_decode(signature)
-            return public.verify(raw, signing_input.encode(), pad, digest)
-
-        return verify_rsa
-    algorithm = ec.ECDSA(hashes.SHA256())
-
-    def verify_ecdsa(token: str) -> object:
-        signing_input, _, signature = token.rpartition(".")
-        raw = jwt.utils.base64url_decode(signature)
-        der = encode_dss_signature(int.from_bytes(raw[:32]), int.from_bytes(raw[32:]))
-        return public.verify(der, signing_input.encode(), algorithm)
-
-    return verify_ecdsa
 
 
 def _steady_validator(issuer: TestIssuer, warm_up: int) -> JwtValidator:
@@ -99,13 +61,6 @@ def _steady_validator(issuer: TestIssuer, warm_up: int) -> JwtValidator:
     for _ in range(warm_up):  # fill the token cache: later tokens pay insert + eviction
         validator.verify(issuer.mint(scope="read write"))
     return validator
-
-
-def _cpu_micros(call: Callable[[Any], object], inputs: Sequence[Any]) -> float:
-    start = time.thread_time_ns()
-    for item in inputs:
-        call(item)
-    return (time.thread_time_ns() - start) / len(inputs) / 1000
 
 
 def run(*, tokens: int = 500, rounds: int = 7, warm_up: int = DEFAULT_CACHE_SIZE) -> list[Row]:
@@ -123,7 +78,12 @@ def run(*, tokens: int = 500, rounds: int = 7, warm_up: int = DEFAULT_CACHE_SIZE
 
     def pyjwt_decode(token: str) -> object:
         return jwt.decode(
-            token, public_key, ["RS256"], audience=AUDIENCE, issuer=rsa.issuer, options=OPTIONS
+            token,
+            public_key,
+            ["RS256"],
+            audience=AUDIENCE,
+            issuer=rsa.issuer,
+            options=PYJWT_OPTIONS,
         )
 
     with JwksServer(rsa.jwks) as server:
@@ -133,12 +93,17 @@ def run(*, tokens: int = 500, rounds: int = 7, warm_up: int = DEFAULT_CACHE_SIZE
         def pyjwk_decode(token: str) -> object:
             key = client.get_signing_key_from_jwt(token).key
             return jwt.decode(
-                token, key, ["RS256"], audience=AUDIENCE, issuer=rsa.issuer, options=OPTIONS
+                token,
+                key,
+                ["RS256"],
+                audience=AUDIENCE,
+                issuer=rsa.issuer,
+                options=PYJWT_OPTIONS,
             )
 
         cases = [
-            Case(RAW_RS, RAW_RS, _raw_verify(rsa), rs_tokens.__getitem__),
-            Case(RAW_ES, RAW_ES, _raw_verify(es), es_tokens.__getitem__),
+            Case(RAW_RS, RAW_RS, raw_verifier(rsa), rs_tokens.__getitem__),
+            Case(RAW_ES, RAW_ES, raw_verifier(es), es_tokens.__getitem__),
             Case(
                 "JwtValidator, new RS256 token", RAW_RS, ours_rs.validate, rs_requests.__getitem__
             ),
@@ -149,38 +114,18 @@ def run(*, tokens: int = 500, rounds: int = 7, warm_up: int = DEFAULT_CACHE_SIZE
             Case("PyJWT jwt.decode (preloaded key)", RAW_RS, pyjwt_decode, rs_tokens.__getitem__),
             Case("PyJWT PyJWKClient + decode", RAW_RS, pyjwk_decode, rs_tokens.__getitem__),
         ]
-        timings: dict[str, list[float]] = {case.name: [] for case in cases}
-        for round_ in range(rounds):
-            for case in cases:
-                timings[case.name].append(_cpu_micros(case.call, case.inputs(round_)))
-    return [Row(case.name, case.floor, tuple(timings[case.name])) for case in cases]
-
-
-def table(rows: Sequence[Row]) -> str:
-    """A markdown table; the ratio is median over the median of the row's raw verify."""
-    medians = {row.name: row.median for row in rows}
-    lines = [
-        "| case | min µs | median µs | max µs | × raw verify |",  # noqa: RUF001
-        "|---|---:|---:|---:|---:|",
-    ]
-    for row in rows:
-        lines.append(
-            f"| {row.name} | {min(row.micros):.1f} | {row.median:.1f} | {max(row.micros):.1f} "
-            f"| {row.median / medians[row.floor]:.2f} |"
-        )
-    return "\n".join(lines)
+        return interleaved(cases, rounds)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="JWT validation cost vs raw verify")
-    parser.add_argument("--quick", action="store_true", help="tiny smoke run (for tests)")
+    parser = common_arguments("JWT validation cost vs raw verify")
     parser.add_argument("--tokens", type=int, default=500, help="tokens per case and round")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds")
     args = parser.parse_args(argv)
     tokens, rounds, warm_up = (10, 2, 0) if args.quick else (args.tokens, args.rounds, None)
     print(f"Python {sys.version.split()[0]}: {tokens} tokens x {rounds} interleaved rounds\n")
     rows = run(tokens=tokens, rounds=rounds, warm_up=DEFAULT_CACHE_SIZE if warm_up is None else 0)
-    print(table(rows))
+    print(ratio_table(rows))
     return 0
 
 

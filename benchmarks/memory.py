@@ -1,0 +1,82 @@
+"""Memory: peak RSS (``ru_maxrss``) of a fresh interpreter that imports the handler, makes the
+first authorization (JWKS fetched from 127.0.0.1) and then 10,000 more, ours against the naive
+stack (the functions of :mod:`cold_start`).
+
+The tokens are more than our verified-token cache holds (1,024) and are cycled in order, so
+every authorization verifies a signature and our cache is full and evicting: its worst case.
+
+    python benchmarks/memory.py            # 10,000 authorizations, 3 runs per stack
+    python benchmarks/memory.py --quick    # smoke run
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import TIMES, Budget, Section, common_arguments, markdown_table, print_section
+from cold_start import Place, fixture, probe
+
+STACKS = ("ours", "naive", "naive without requests")
+#: A smoke run: a few authorizations, the two stacks the budget compares.
+QUICK: dict[str, Any] = {"authorizations": 100, "distinct": 20, "runs": 1, "stacks": STACKS[:2]}
+
+
+def run(
+    *,
+    authorizations: int = 10_000,
+    distinct: int = 2_000,
+    runs: int = 3,
+    stacks: Sequence[str] = STACKS,
+) -> Section:
+    place = Place("here", sys.executable)
+    found: dict[str, list[dict[str, float]]] = {stack: [] for stack in stacks}
+    with fixture() as fix, tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
+        tokens_file = Path(tmp, "tokens.json")
+        tokens_file.write_text(json.dumps([fix.issuer.mint() for _ in range(distinct)]))
+        extra = {"BENCH_REPEAT": str(authorizations), "BENCH_TOKENS_FILE": str(tokens_file)}
+        for _ in range(runs):
+            for stack, results in found.items():
+                results.append(probe(fix, place, stack, **extra))
+
+    def mib(stack: str, key: str) -> float:
+        return float(statistics.median(r[key] for r in found[stack])) / 1024
+
+    rows = [
+        [
+            stack,
+            f"{mib(stack, 'first_rss_kib'):.1f}",
+            f"{mib(stack, 'rss_kib'):.1f}",
+            f"{mib(stack, 'rss_kib') / mib('naive', 'rss_kib'):.2f}",
+        ]
+        for stack in stacks
+    ]
+    body = (
+        f"Peak RSS in MiB, medians of {runs} fresh interpreters per stack (Python "
+        f"{sys.version_info[0]}.{sys.version_info[1]}); {authorizations:,} authorizations cycling "
+        f"over {distinct:,} distinct RS256 tokens, after the first one.\n\n"
+        + markdown_table(
+            ["stack", "after the 1st", f"after {authorizations:,}", f"{TIMES} naive"], rows
+        )
+    )
+    ratio = mib("ours", "rss_kib") / mib("naive", "rss_kib")
+    budget = Budget(f"peak RSS after {authorizations:,} authorizations", 0.8, ratio)
+    return Section("Memory", body, [budget])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = common_arguments("Peak RSS of ours vs the naive stack")
+    parser.add_argument("--runs", type=int, default=3, help="fresh interpreters per stack")
+    args = parser.parse_args(argv)
+    print_section(run(**QUICK) if args.quick else run(runs=args.runs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

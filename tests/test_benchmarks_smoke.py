@@ -1,0 +1,94 @@
+"""The benchmark scripts keep working: each runs in its ``--quick`` form (a smoke run whose
+numbers mean nothing) in a fresh interpreter, as ``make bench`` runs them, and the report
+lands between its markers in the document without touching the hand-written rest.
+(``bench_jwt.py`` has its own smoke test in test_jwt_validator.py.)"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BENCHMARKS = REPO / "benchmarks"
+BEGIN = "<!-- bench:begin"
+END = "<!-- bench:end -->"
+
+
+def quick(script: str, *args: str) -> str:
+    """Run ``benchmarks/<script> --quick``; its standard output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "AUTHORIZER"))}
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--quick", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        (
+            "warm.py",
+            [
+                "| raw `cryptography` RS256 verify |",
+                "| ours: Authorizer.handler, new RS256 token |",
+                "| ours: Authorizer.handler, repeated token |",
+                "| Powertools auth_alpha JWTVerifier.authorize (TOKEN event) |",
+                "| naive handler: PyJWKClient + decode + Powertools response + Logger |",
+                "| new RS256 token through the whole handler | ≤ 1.6\u00d7 |",
+                "| + the decision log line: `handler`, default |",
+            ],
+        ),
+        ("node_verify.py", ["## Warm path (Node.js peer)"]),
+        ("cold_start.py", ["| this interpreter (Python", "| ours |", "| naive |", "≤ 0.5\u00d7"]),
+        (
+            "memory.py",
+            ["| ours |", "| naive |", "| peak RSS after 100 authorizations | ≤ 0.8\u00d7 |"],
+        ),
+        (
+            "jwks_traffic.py",
+            [
+                "| known kid | 200 in 100 s | 1 | ≤ 1 | ok | allow 200 |",
+                "| invented kids (flood) | 200 in 100 s |",
+                "| IdP down from the start (HTTP 503) | 200 in 1,000 s |",
+            ],
+        ),
+    ],
+)
+def test_each_script_runs_quick(script: str, expected: list[str]) -> None:
+    output = quick(script)
+    assert output.startswith("## ")
+    for line in expected:
+        assert line in output
+    assert "**over**" not in output  # JWKS fetches stay within what the cache policy allows
+    for row in (r for r in output.splitlines() if r.startswith("| raw ")):
+        assert row.endswith("| 1.00 |")  # every floor is its own unit
+    if script == "node_verify.py":  # measured, or skipped because nothing may be installed
+        assert "| aws-jwt-verify `verifySync`, RS256 |" in output or "Skipped: " in output
+
+
+def test_the_report_replaces_only_its_block(tmp_path: Path) -> None:
+    document = tmp_path / "performance.md"
+    document.write_text(
+        f"# Performance\n\nHand-written method.\n\n{BEGIN} old -->\nstale numbers\n{END}\n\n"
+        "## Changes\n\nHand-written history.\n"
+    )
+    printed = quick("bench_report.py", "--output", str(document))
+    text = document.read_text()
+    assert text.startswith("# Performance\n\nHand-written method.\n\n")
+    assert text.endswith(f"{END}\n\n## Changes\n\nHand-written history.\n")
+    assert "stale numbers" not in text
+    assert text.count(BEGIN) == text.count(END) == 1
+    for title in ("## Budget verdicts", "## Warm path (Python)", "## Cold start", "## Memory"):
+        assert title in text
+    assert "## JWKS traffic" in text and "## Machine and versions" in text
+    assert str(REPO) not in printed and str(Path.home()) not in text  # no path of this machine
