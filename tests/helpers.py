@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+from servers.moto import FAKE_AWS_ENV
 
 from authorizers._internal.event_parsing import parse_event
 from authorizers.errors import AuthorizerError, ReasonCode, Unauthorized
+from authorizers.keystores._aws import AwsClientSettings
 from authorizers.keystores.base import hash_api_key
 from authorizers.request import AuthRequest
 from authorizers.validator import Validator
@@ -58,6 +61,27 @@ def key_item(key: str, owner: str, *scopes: str) -> dict[str, Any]:
     if scopes:
         item["scopes"] = {"L": [{"S": scope} for scope in scopes]}
     return item
+
+
+def unreachable_aws(monkeypatch: pytest.MonkeyPatch) -> AwsClientSettings:
+    """Settings for an AWS endpoint where nothing listens (a 127.0.0.1 port free a moment
+    ago), with short timeouts and one attempt; fake credentials are set so that no real ones
+    and no instance metadata are ever looked up."""
+    for name, value in FAKE_AWS_ENV.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return AwsClientSettings(
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-1",
+        connect_timeout=0.2,
+        read_timeout=0.2,
+        max_attempts=1,
+    )
 
 
 def reason_of(

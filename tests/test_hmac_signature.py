@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import reason_of
+from helpers import reason_of, unreachable_aws
 from hypothesis import given
 from hypothesis import strategies as st
-from servers.moto import FAKE_AWS_ENV
 
 from authorizers._internal.event_parsing import parse_event
 from authorizers.arn import ApiArn
@@ -358,24 +356,7 @@ def test_secrets_manager_secrets_with_rotation_and_a_bad_entry(moto_reset: Any) 
 
 
 def test_secrets_manager_down_fails_closed_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in FAKE_AWS_ENV.items():  # no real credentials, no instance metadata
-        if value is None:
-            monkeypatch.delenv(name, raising=False)
-        else:
-            monkeypatch.setenv(name, value)
-    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    source = SecretsManagerHmacSecrets(
-        "hmac-keys",
-        settings=AwsClientSettings(
-            endpoint_url=f"http://127.0.0.1:{port}",
-            region_name="us-east-1",
-            connect_timeout=0.2,
-            read_timeout=0.2,
-            max_attempts=1,
-        ),
-    )
+    source = SecretsManagerHmacSecrets("hmac-keys", settings=unreachable_aws(monkeypatch))
     validator = HmacSignatureValidator(source, clock=FakeClock(NOW))
     started = time.monotonic()
     with pytest.raises(InfrastructureError) as caught:

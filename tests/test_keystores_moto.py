@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from helpers import create_key_table
-from servers.moto import FAKE_AWS_ENV, MotoServer
+from helpers import create_key_table, unreachable_aws
+from servers.moto import MotoServer
 
 from authorizers.arn import ApiArn
 from authorizers.clock import FakeClock
@@ -287,29 +286,11 @@ def test_missing_table_or_secret_fails_closed_but_an_empty_path_is_empty(
     assert hash_api_key(keys["good"]) not in str(caught.value)
 
 
-@pytest.fixture
-def closed_port() -> int:
-    with socket.socket() as sock:  # free a moment ago and closed now: nothing listens there
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.parametrize("kind", STORES)
 def test_store_down_fails_closed_quickly(
-    kind: str, closed_port: int, keys: Keys, monkeypatch: pytest.MonkeyPatch
+    kind: str, keys: Keys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in FAKE_AWS_ENV.items():  # fake credentials, no instance metadata lookups
-        if value is None:
-            monkeypatch.delenv(name, raising=False)
-        else:
-            monkeypatch.setenv(name, value)
-    settings = AwsClientSettings(
-        endpoint_url=f"http://127.0.0.1:{closed_port}",
-        region_name="us-east-1",
-        connect_timeout=0.2,
-        read_timeout=0.2,
-        max_attempts=1,
-    )
+    settings = unreachable_aws(monkeypatch)
     validator = ApiKeyValidator(make_store(kind, settings=settings), clock=FakeClock(NOW))
     started = time.monotonic()
     for _ in range(2):  # the failure is not cached as "unknown": it fails closed every time
