@@ -7,7 +7,6 @@ requirement answers *why* it is not met with a :class:`~authorizers.errors.Reaso
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -120,6 +119,7 @@ def header_equals_claim(header: str, claim: str) -> Requirement:
     (e.g. ``x-tenant-id`` = ``custom:tenant``). Needs a REQUEST authorizer, and the header
     among its identity sources: otherwise API Gateway's result cache, keyed on the token
     alone, would replay an Allow for a request naming another tenant."""
+    import hmac  # noqa: PLC0415 - loads OpenSSL's hashlib (~2 ms): only for rules that compare
 
     def unmet(identity: Identity, request: AuthRequest) -> ReasonCode | None:
         sent, expected = request.header(header), identity.claims.get(claim)
