@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the unit suite (-m "not integration") under every supported Python other than the one of
-# the main venv, each in its own venv .venvs/py3.X with '.[test]', and says which interpreters
-# ran and which were skipped, and why.
+# the main venv, each in its own venv .venvs/py3.X with '.[test]' (installed one after the
+# other, then the suites run in parallel), and says which interpreters ran and which were
+# skipped, and why.
 #
 # Interpreters are found without machine-specific paths: `python3.X` on PATH if it really runs
 # (a pyenv shim for a version that is not active only prints an error), else the newest
@@ -55,28 +56,49 @@ prepare_venv() {
 	echo "$wanted" >"$venv/.installed"
 }
 
-ran=() skipped=() failed=()
+# The unit suite of one interpreter; its output goes to a log printed once it is done.
+run_suite() {
+	local version=$1 started=$SECONDS status=0
+	# shellcheck disable=SC2086 # PYTEST_ARGS is a list of words on purpose
+	".venvs/py$version/bin/python" -m pytest -q -m "not integration" ${PYTEST_ARGS:-} || status=$?
+	echo "(Python $version: pytest exit $status after $((SECONDS - started)) s)"
+	return "$status"
+}
+
+ran=() skipped=() failed=() versions=() pythons=() pids=()
 for version in $supported; do
 	if [[ $version == "$main_version" ]]; then
 		skipped+=("$version (the main venv's interpreter: already ran the whole suite)")
-		continue
-	fi
-	if ! python=$(find_python "$version"); then
+	elif ! python=$(find_python "$version"); then
 		skipped+=("$version (not found: no working python$version on PATH, none under pyenv)")
-		continue
+	else
+		echo "==> Python $version ($python): venv .venvs/py$version"
+		# One at a time: editable installs of one checkout share its egg-info folder.
+		if prepare_venv "$python" ".venvs/py$version"; then
+			versions+=("$version") pythons+=("$python")
+		else
+			failed+=("$version (installing .venvs/py$version failed)")
+		fi
 	fi
-	venv=.venvs/py$version
-	echo "==> Python $version ($python): unit suite in $venv"
+done
+
+# The suites run side by side (one core each on a 2-core machine): this step's time is the
+# slowest interpreter's, not their sum.
+for version in "${versions[@]}"; do
+	echo "==> Python $version: unit suite (-m 'not integration'), log .venvs/py$version.log"
+	run_suite "$version" >".venvs/py$version.log" 2>&1 &
+	pids+=("$!")
+done
+for i in "${!versions[@]}"; do
+	version=${versions[$i]}
 	status=0
-	prepare_venv "$python" "$venv" || status=$?
-	if ((status == 0)); then
-		# shellcheck disable=SC2086 # PYTEST_ARGS is a list of words on purpose
-		"$venv/bin/python" -m pytest -q -m "not integration" ${PYTEST_ARGS:-} || status=$?
-	fi
+	wait "${pids[$i]}" || status=$?
+	echo "==== Python $version (${pythons[$i]}) ===="
+	cat ".venvs/py$version.log"
 	case $status in
-	0) ran+=("$version ($python)") ;;
+	0) ran+=("$version (${pythons[$i]})") ;;
 	5) failed+=("$version (no tests collected: exit 5 is a failure here)") ;;
-	*) failed+=("$version (exit $status)") ;;
+	*) failed+=("$version (pytest exit $status)") ;;
 	esac
 done
 
