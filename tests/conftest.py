@@ -43,11 +43,13 @@ pytest_plugins = ("pytester",)
 SERVER_FIXTURES = frozenset({"moto_server", "moto_reset", "oidc_provider"})
 _GUARD = pytest.StashKey[RedactionGuard]()
 
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
 settings.register_profile(
     "ci",
     max_examples=100,
     deadline=None,  # shared 2-core CI machines make timing deadlines flaky
-    derandomize=bool(os.environ.get("CI")),
+    derandomize=IN_CI,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -124,7 +126,7 @@ def oidc_provider(
     try:
         script = install()
     except ToolMissingError as missing:
-        if os.environ.get("CI"):  # CI must run every test: a missing tool is a failure there
+        if IN_CI:  # CI must run every test: a missing tool is a failure there
             raise
         pytest.skip(str(missing))
     guard = pytestconfig.stash[_GUARD]
