@@ -3,7 +3,7 @@ write it into ``docs/performance.md`` (between its ``bench:begin``/``bench:end``
 the hand-written parts around it stay).
 
     make bench                                   # this, after bench_jwt.py
-    python benchmarks/bench_report.py            # the same (about 5 minutes on 2 vCPUs)
+    python benchmarks/bench_report.py            # the same (a few minutes on 2 vCPUs)
     python benchmarks/bench_report.py --quick    # smoke run: prints, writes nothing
 
 Each part also runs alone: ``warm.py``, ``node_verify.py``, ``cold_start.py``, ``memory.py``,
