@@ -57,10 +57,13 @@ test:
 	@$(if $(HAS_CHECK_TEMPLATE),$(STEP) check-template $(MAKE) --no-print-directory check-template,echo "check-template: skipped (no mk/*.mk defines it)")
 	@$(STEP) --report
 
+# All three run even if one fails, so one pass shows every problem.
 lint: venv
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy --strict
+	@status=0; \
+	echo "ruff check ."; $(VENV)/bin/ruff check . || status=1; \
+	echo "ruff format --check ."; $(VENV)/bin/ruff format --check . || status=1; \
+	echo "mypy --strict"; $(VENV)/bin/mypy --strict || status=1; \
+	exit $$status
 
 demo: venv
 	$(VENV)/bin/python -m authorizers.demo
