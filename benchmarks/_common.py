@@ -76,9 +76,15 @@ def interleaved(cases: Sequence[Case], rounds: int) -> list[Row]:
 
 
 def ratios(rows: Sequence[Row]) -> dict[str, float]:
-    """Each row's median over the median of its floor row."""
-    medians = {row.name: row.median for row in rows}
-    return {row.name: row.median / medians[row.floor] for row in rows}
+    """Each row over its floor row: the median of the ratios of the same round (a busy spell
+    slows both sides of one round alike, so it cancels out of the ratio)."""
+    by_name = {row.name: row for row in rows}
+
+    def ratio(row: Row) -> float:
+        floor = by_name[row.floor].values
+        return float(statistics.median(v / f for v, f in zip(row.values, floor, strict=True)))
+
+    return {row.name: ratio(row) for row in rows}
 
 
 @contextlib.contextmanager
@@ -179,7 +185,7 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> s
 def ratio_table(
     rows: Sequence[Row], *, unit: str = "µs", ratio: str = f"{TIMES} raw verify"
 ) -> str:
-    """min / median / max per row, and the median as a ratio to the row's floor."""
+    """min / median / max per row, and its ratio to the row's floor (see :func:`ratios`)."""
     of = ratios(rows)
     return markdown_table(
         ["case", f"min {unit}", f"median {unit}", f"max {unit}", ratio],
@@ -306,10 +312,6 @@ def run_child(
             result: dict[str, Any] = json.loads(line.removeprefix(RESULT_MARKER))
             return result
     raise RuntimeError(f"{command[0]} printed no result (exit {done.returncode}):\n{done.stderr}")
-
-
-def median_of(values: Sequence[float]) -> float:
-    return statistics.median(values)
 
 
 def print_section(section: Section) -> None:

@@ -19,7 +19,7 @@ import os  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 
-MARKER = "BENCH-RESULT "
+MARKER = "BENCH-RESULT "  # _common.RESULT_MARKER: the probe imports nothing of the benchmarks
 
 
 def peak_rss_kib() -> int:
