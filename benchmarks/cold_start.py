@@ -57,13 +57,14 @@ LAYER_RUNTIME = "python3.13"
 #: name -> (handler module, extra environment)
 STACKS: dict[str, tuple[str, Mapping[str, str]]] = {
     "ours": ("our_authorizer", {}),
+    "ours, http.client fetcher": ("our_authorizer", {"BENCH_FETCHER": "http.client"}),
     "naive": ("naive_authorizer", {}),
     "naive without requests": ("naive_authorizer", {"BENCH_NAIVE_REQUESTS": "0"}),
     "ours, token cache of 1024": ("our_authorizer", {"BENCH_CACHE_SIZE": "1024"}),
     "bootstrap only": ("bootstrap_only", {}),
 }
 #: What the cold start compares (the cache size changes nothing before the first request).
-COLD_STACKS = ("ours", "naive", "naive without requests")
+COLD_STACKS = ("ours", "ours, http.client fetcher", "naive", "naive without requests")
 
 
 @dataclass(frozen=True)
@@ -260,7 +261,14 @@ def run(*, runs: int = 7, quick: bool = False) -> Section:
             if layers and interpreter:
                 for layer in layers:
                     label = f"layer {LAYER_RUNTIME} x86_64 {layer.label}"
-                    places.append(Place(label, interpreter, (layer.site,), ("ours", "naive")))
+                    places.append(
+                        Place(
+                            label,
+                            interpreter,
+                            (layer.site,),
+                            ("ours", "ours, http.client fetcher", "naive"),
+                        )
+                    )
             else:
                 notes.append(f"Layer runs skipped: {interpreter}.")
         found = measure(fix, places, runs, warm_up=not quick)

@@ -1,4 +1,4 @@
-"""The default fetcher (``HttpClientFetcher``, standard library only) keeps every hardening rule
+"""The opt-in fetcher (``HttpClientFetcher``, standard library only) keeps every hardening rule
 of the requests-based one, against real servers on 127.0.0.1: deadline, size cap, redirects,
 status, compression, credentials, proxies from the environment, TLS verification."""
 
@@ -11,6 +11,8 @@ import ipaddress
 import json
 import re
 import ssl
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from jwks_support import jwks, public_jwk
 
-from authorizers.jwks.fetch import FetchError, default_fetcher, fetch_json
+from authorizers.jwks.fetch import FetchError, RequestsFetcher, default_fetcher, fetch_json
 from authorizers.jwks.http_client_fetch import HttpClientFetcher, proxy_for
 from authorizers.testing.jwks_server import Fault, JwksServer
 
@@ -58,8 +60,18 @@ def timed_fetch(url: str, fetcher: Any = None, **options: Any) -> tuple[float, A
     return time.monotonic() - started, result
 
 
-def test_is_the_default_and_imports_no_http_library_before_fetching() -> None:
-    assert isinstance(default_fetcher(), HttpClientFetcher)
+def test_requests_is_the_default_and_is_imported_only_by_the_first_fetch() -> None:
+    assert isinstance(default_fetcher(), RequestsFetcher)
+    code = (
+        "import sys\n"
+        "from authorizers.jwks.sources import RemoteJwks\n"
+        "RemoteJwks('https://issuer.example/jwks.json')\n"
+        "print('requests' in sys.modules, 'http.client' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", code], check=False, capture_output=True, text=True
+    )
+    assert out.stdout.split() == ["False", "False"], out.stderr
 
 
 def test_fetches_a_jwks(idp: JwksServer) -> None:

@@ -24,7 +24,7 @@ import threading
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authorizers.clock import MonotonicClock
 from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode, Unauthorized
@@ -37,6 +37,9 @@ from authorizers.jwks.fetch import (
     fetch_json,
 )
 from authorizers.jwks.keys import MAX_KID_LENGTH, VerificationKey, parse_jwk, parse_jwks, select_key
+
+if TYPE_CHECKING:
+    from cachetools import TTLCache
 
 logger = logging.getLogger("authorizers.jwks")
 
@@ -58,7 +61,8 @@ class CacheSettings:
     * ``cooldown`` 10 s: a newly rotated kid is fetched at once and retried after 10 s if the
       IdP's CDN lagged, yet invented kids cost the IdP at most 6 fetches a minute per process
       (aws-jwt-verify's penalty box is 10 s; Powertools' 300 s refuses new keys for 5 min).
-    * ``negative_ttl`` 60 s: one repeated bogus kid does not re-trigger a fetch every cooldown.
+    * ``negative_ttl`` 30 s: one repeated bogus kid re-triggers a fetch at most every 30 s,
+      and a kid published just after its first use is accepted within 30 s.
     * ``stale_if_error`` 3600 s: an IdP outage of up to an hour does not take the API down;
       after that, keys nobody could confirm are no longer trusted.
     * backoff 1 s doubling to 30 s, with jitter: a down IdP sees a trickle, not a stampede,
@@ -68,7 +72,7 @@ class CacheSettings:
 
     max_age: float = 600.0
     cooldown: float = 10.0
-    negative_ttl: float = 60.0
+    negative_ttl: float = 30.0
     stale_if_error: float = 3600.0
     backoff_base: float = 1.0
     backoff_cap: float = 30.0
@@ -89,26 +93,22 @@ class CacheSettings:
 
 class _AbsentKids:
     """Kids a fresh fetch proved absent, each remembered for ``ttl`` seconds, at most
-    ``size`` of them (the oldest go first). One TTL for all, so insertion order is expiry
-    order and a plain dict does it (no cachetools import at cold start)."""
+    ``size`` of them: a ``cachetools.TTLCache`` on the injected clock, built on the first
+    miss so a function whose kids are all known never imports it."""
 
     def __init__(self, size: int, ttl: float, clock: MonotonicClock) -> None:
         self._size, self._ttl, self._clock = size, ttl, clock
-        self._until: dict[str, float] = {}
+        self._kids: TTLCache[str, bool] | None = None
 
     def add(self, kid: str) -> None:
-        now, until = self._clock(), self._until
-        until.pop(kid, None)
-        until[kid] = now + self._ttl
-        while until:  # the oldest entry is first: drop it while too many or expired
-            oldest = next(iter(until))
-            if len(until) <= self._size and until[oldest] > now:
-                break
-            del until[oldest]
+        if self._kids is None:
+            from cachetools import TTLCache  # noqa: PLC0415 - lazy: cold start
+
+            self._kids = TTLCache(self._size, self._ttl, timer=self._clock)
+        self._kids[kid] = True
 
     def __contains__(self, kid: str) -> bool:
-        expiry = self._until.get(kid)
-        return expiry is not None and self._clock() < expiry
+        return self._kids is not None and kid in self._kids
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,12 @@ size cap enforced while streaming, no redirects, HTTPS only (plain HTTP only to 
 when explicitly allowed, for tests), a 200 status and a strict JSON object. A hostile or broken
 IdP can therefore cost a request at most ``timeout`` seconds and ``max_bytes`` of memory.
 
-Two fetchers share these rules: :class:`~authorizers.jwks.http_client_fetch.HttpClientFetcher`
-(the default, standard library only) and :class:`RequestsFetcher`. The default does not use
-``requests``: importing it costs more CPU at a cold start (~130 ms) than everything else an
-authorizer imports. Nothing HTTP is imported before the first fetch, and a function seeded from
-a snapshot file may never fetch at all.
+Two fetchers share these rules: :class:`RequestsFetcher`, the default (``requests`` is imported
+at the first fetch, never before), and the opt-in
+:class:`~authorizers.jwks.http_client_fetch.HttpClientFetcher` on the standard library's
+``http.client``, for functions whose cold start matters more than using ``requests``: importing
+``requests`` costs ~130 ms of CPU on a cold start (see docs/performance.md). A function seeded
+from a snapshot file may never fetch at all, and then imports neither.
 """
 
 from __future__ import annotations
@@ -342,12 +343,11 @@ _default: Fetcher | None = None
 
 
 def default_fetcher() -> Fetcher:
-    """The process-wide default fetcher (one object, so caches keyed by fetcher are shared):
-    an :class:`~authorizers.jwks.http_client_fetch.HttpClientFetcher`."""
+    """The process-wide default fetcher, a :class:`RequestsFetcher` (one object, so caches
+    keyed by fetcher are shared). Pass ``fetcher=HttpClientFetcher()`` to a key source to
+    trade ``requests`` for a shorter cold start."""
     global _default  # noqa: PLW0603 - a lazily built process singleton
     with _default_lock:
         if _default is None:
-            from authorizers.jwks.http_client_fetch import HttpClientFetcher  # noqa: PLC0415
-
-            _default = HttpClientFetcher()
+            _default = RequestsFetcher()
         return _default

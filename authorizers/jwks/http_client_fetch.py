@@ -1,6 +1,7 @@
-"""The default fetcher, on the standard library's ``http.client``.
+"""An opt-in fetcher on the standard library's ``http.client`` (the default is
+:class:`~authorizers.jwks.fetch.RequestsFetcher`).
 
-Why not ``requests``: at a cold start, importing it (with urllib3, charset_normalizer, idna,
+Why offer it: at a cold start, importing it (with urllib3, charset_normalizer, idna,
 certifi) costs ~130 ms of CPU, more than the rest of an authorizer together, for one GET every
 ten minutes. ``http.client`` costs ~30 ms (``ssl`` included) and is imported at the first fetch,
 not before. The hardening is the same as :class:`~authorizers.jwks.fetch.RequestsFetcher`'s and
