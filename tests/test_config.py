@@ -5,6 +5,7 @@ document says is what the built authorizer does - checked through the simulator.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -513,7 +514,7 @@ def test_a_file_relative_to_the_task_root_and_key_files_relative_to_it(
         ({}, "no configuration: set AUTHORIZER_CONFIG"),
         ({"AUTHORIZER_CONFIG": "{}", "AUTHORIZER_CONFIG_FILE": "a.json"}, "not both"),
         ({"AUTHORIZER_CONFIG_FILE": "missing.json"}, "cannot read AUTHORIZER_CONFIG_FILE"),
-        ({"AUTHORIZER_CONFIG": '{"version": 1,}'}, "not valid JSON: Expecting property name"),
+        ({"AUTHORIZER_CONFIG": '{"version": 1,}'}, "AUTHORIZER_CONFIG is not valid JSON: "),
         ({"AUTHORIZER_CONFIG": '{"a": 1, "a": 2}'}, "key 'a' appears twice"),
         ({"AUTHORIZER_CONFIG": '{"leeway": NaN}'}, "NaN is not valid JSON"),
         ({"AUTHORIZER_CONFIG": "[]"}, "must hold a JSON object"),
@@ -668,7 +669,7 @@ def test_oidc_discovery(login_issuer: TestIssuer) -> None:
 
 
 def test_hmac_signatures(register_secret: Callable[..., Any]) -> None:
-    secret = register_secret("s" * 40)
+    secret = register_secret(secrets.token_urlsafe(30))
     authorizer = build_authorizer(
         one(
             {

@@ -94,18 +94,36 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reje
 _SCAN_VALUE: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
-def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max(map(_depth, value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max(map(_depth, value), default=0)
-    return 0
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting outside strings, without recursion: checked *before* the
+    JSON parser, whose recursion (and its limit) differs between Python versions."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "}]":
+            depth -= 1
+    return deepest
 
 
 def parse_json_object(data: bytes, what: str, *, max_depth: int = MAX_JSON_DEPTH) -> dict[str, Any]:
     """Strict UTF-8 JSON object: no duplicate keys, no NaN/Infinity, bounded nesting."""
     try:
         text = data.decode("utf-8")
+        # Cheap bound first: nesting can't exceed the number of openers (the scan is for attacks).
+        if data.count(b"{") + data.count(b"[") > max_depth and _nesting(text) > max_depth:
+            raise _malformed(f"{what} is nested too deeply")
         # Fast path: one C call when the value fills the whole text (every real token).
         # Anything else - surrounding whitespace, trailing data, errors - takes decode().
         try:
@@ -118,9 +136,6 @@ def parse_json_object(data: bytes, what: str, *, max_depth: int = MAX_JSON_DEPTH
         raise _malformed(f"{what} is not valid JSON") from None
     if type(value) is not dict:
         raise _malformed(f"{what} is not a JSON object")
-    # Cheap bound first: nesting can't exceed the number of openers (strings may hold some).
-    if data.count(b"{") + data.count(b"[") > max_depth and _depth(value) > max_depth:
-        raise _malformed(f"{what} is nested too deeply")
     return value
 
 
