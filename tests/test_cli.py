@@ -3,6 +3,7 @@ fresh directory, checked by exit code and output."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -11,13 +12,16 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
 
+from authorizers import ApiKeyValidator, StaticKeyStore, parse_event
 from authorizers.cli import main
+from authorizers.testing import request_event
 
 API = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod"
 SCRIPT = shutil.which("authorizers", path=str(Path(sys.executable).parent)) or "authorizers"
@@ -426,3 +430,27 @@ def test_events_errors_exit_2(cli: InProcess) -> None:
     assert missing.returncode == 2
     assert "is missing or empty" in missing.stderr
     assert cli("events", "soap").returncode == 2
+
+
+def test_api_key_new_prints_a_key_whose_hash_a_key_store_accepts(
+    tmp_path: Path, register_secret: Callable[..., Any]
+) -> None:
+    result = run(tmp_path, "api-key", "new", "--prefix", "live_")
+    assert result.returncode == 0, result.stderr
+    issued = json.loads(result.stdout)
+    key = register_secret(issued["key"])
+    assert key.startswith("live_") and len(key) >= 40
+    assert issued["key_hash"] == hashlib.sha256(key.encode()).hexdigest()
+    validator = ApiKeyValidator(StaticKeyStore({issued["key_hash"]: {"owner": "partner-a"}}))
+    identity = validator.validate(parse_event(request_event("GET /x", headers={"x-api-key": key})))
+    assert identity.principal_id == "partner-a"
+
+
+def test_api_key_hash_reads_the_key_from_stdin_only(tmp_path: Path) -> None:
+    result = run(tmp_path, "api-key", "hash", stdin="abc123\n")
+    assert result.returncode == 0
+    assert result.stdout.strip() == hashlib.sha256(b"abc123").hexdigest()
+    empty = run(tmp_path, "api-key", "hash", stdin="")
+    assert empty.returncode == 2
+    assert "standard input" in empty.stderr
+    assert run(tmp_path, "api-key", "hash", "abc123").returncode == 2  # never as an argument

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "invoke": ("authorizers.cli.invoke", "run an authorizer handler on an event, show the outcome"),
     "mint": ("authorizers.cli.mint", "mint development tokens, write the matching JWKS"),
     "events": ("authorizers.cli.events", "print sample authorizer events of each kind"),
+    "api-key": ("authorizers.cli.api_key", "issue an API key, or hash one for a key store"),
     "layer": ("authorizers.cli.layer", "build the Lambda layer zip for a runtime and CPU"),
     "serve": ("authorizers.cli.serve", "run a SAM template's APIs and authorizers locally"),
     "demo": ("authorizers.cli.demo", "the sample authorizers over real HTTP, with a local issuer"),
