@@ -19,6 +19,7 @@ import contextlib
 import functools
 import ipaddress
 import json
+import logging
 import os
 import socket
 import threading
@@ -286,6 +287,24 @@ def _tracking_adapter_class() -> Any:
     return TrackingAdapter
 
 
+class _RedactQueries(logging.Filter):
+    """urllib3 logs each request line at DEBUG, query string included; a JWKS URL may carry a
+    credential there (``?client_secret=``), so the query is masked before any handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                arg.split("?", 1)[0] + "?[redacted]" if isinstance(arg, str) and "?" in arg else arg
+                for arg in record.args
+            )
+        return True
+
+
+@functools.cache
+def _redact_urllib3_request_lines() -> None:
+    logging.getLogger("urllib3.connectionpool").addFilter(_RedactQueries())
+
+
 class RequestsFetcher:
     """A :class:`Fetcher` on ``requests``, for functions that import it anyway.
 
@@ -307,6 +326,8 @@ class RequestsFetcher:
 
     def _session(self, url: str) -> requests.Session:
         import requests  # noqa: PLC0415 - lazy: cold start
+
+        _redact_urllib3_request_lines()
 
         session = requests.Session()
         session.trust_env = False  # no .netrc credentials; proxies and CA bundle set below
