@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import http.server
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -20,15 +21,18 @@ from authorizers.errors import InfrastructureError, ReasonCode, Unauthorized
 from authorizers.jwks.fetch import (
     DEFAULT_MAX_BYTES,
     DEFAULT_TIMEOUT,
+    Fetcher,
     FetchError,
     RequestsFetcher,
     fetch_json,
 )
+from authorizers.jwks.http_client_fetch import HttpClientFetcher
 from authorizers.jwks.sources import RemoteJwks
 from authorizers.testing.jwks_server import Fault, JwksServer
 
 DEADLINE = 0.5
 SLACK = 0.7  # thread hand-over on a loaded 2-core CI machine; far below any fault's own duration
+TIMED_OUT = "no complete response within 0.5 s|ReadTimeout|timed out"
 A = public_jwk("RSA", "a")
 B = public_jwk("P-256", "b")
 
@@ -39,13 +43,20 @@ def idp() -> Iterator[JwksServer]:
         yield server
 
 
-def timed_fetch(url: str, **options: Any) -> tuple[float, Any]:
+@pytest.fixture(params=[RequestsFetcher, HttpClientFetcher], ids=lambda cls: cls.__name__)
+def fetcher(request: pytest.FixtureRequest) -> Fetcher:
+    """Both fetchers must keep every hardening rule: each shared test runs with each."""
+    fetcher_class: type[Fetcher] = request.param
+    return fetcher_class()
+
+
+def timed_fetch(url: str, fetcher: Fetcher | None = None, **options: Any) -> tuple[float, Any]:
     """Run fetch_json; return (seconds taken, document or the FetchError raised)."""
     options.setdefault("timeout", DEADLINE)
     started = time.monotonic()
     try:
         result: Any = fetch_json(
-            url, fetcher=RequestsFetcher(), allow_http_loopback=True, **options
+            url, fetcher=fetcher or RequestsFetcher(), allow_http_loopback=True, **options
         )
     except FetchError as error:
         result = error
@@ -57,9 +68,9 @@ def test_defaults_are_within_the_documented_bounds() -> None:
     assert 150_000 <= DEFAULT_MAX_BYTES <= 1024 * 1024
 
 
-def test_fetches_jwks_and_discovery(idp: JwksServer) -> None:
-    assert timed_fetch(idp.jwks_url)[1] == jwks(A)
-    assert timed_fetch(idp.discovery_url)[1]["jwks_uri"] == idp.jwks_url
+def test_fetches_jwks_and_discovery(idp: JwksServer, fetcher: Fetcher) -> None:
+    assert timed_fetch(idp.jwks_url, fetcher)[1] == jwks(A)
+    assert timed_fetch(idp.discovery_url, fetcher)[1]["jwks_uri"] == idp.jwks_url
     assert idp.fetch_count() == 1
 
 
@@ -69,70 +80,71 @@ def test_fetches_jwks_and_discovery(idp: JwksServer) -> None:
         (Fault.http_status(500), "HTTP 500"),
         (Fault.http_status(503), "HTTP 503"),
         (Fault.http_status(404), "HTTP 404"),
-        (Fault.delay(5), "no complete response within 0.5 s"),
-        (Fault.trickle(interval=0.05), "no complete response within 0.5 s"),
+        # the total deadline or the socket timeout, whichever fires first: both fail closed
+        (Fault.delay(5), TIMED_OUT),
+        (Fault.trickle(interval=0.05), TIMED_OUT),
         (Fault.html(), "not valid JSON"),
         (Fault.truncated(), "not valid JSON"),
         (Fault.oversize(), "larger than"),
         (Fault.oversize(declare_length=False), "larger than"),
         (Fault.redirect("https://elsewhere.invalid/jwks"), "redirect refused"),
-        (Fault.drop(), "ConnectionError"),
+        (Fault.drop(), "ConnectionError|RemoteDisconnected|ConnectionResetError"),
     ],
     ids=lambda value: value.kind.value if isinstance(value, Fault) else None,
 )
 def test_every_fault_fails_closed_within_the_deadline(
-    idp: JwksServer, fault: Fault, message: str
+    idp: JwksServer, fetcher: Fetcher, fault: Fault, message: str
 ) -> None:
     idp.inject(fault)
-    elapsed, result = timed_fetch(idp.jwks_url)
+    elapsed, result = timed_fetch(idp.jwks_url, fetcher)
     assert isinstance(result, FetchError)
-    assert message in str(result)
+    assert re.search(message, str(result))
     assert elapsed < DEADLINE + SLACK
     assert idp.fetch_count() == 1  # no retry, no redirect follow-up
 
 
-def test_slow_responses_within_the_deadline_succeed(idp: JwksServer) -> None:
+def test_slow_responses_within_the_deadline_succeed(idp: JwksServer, fetcher: Fetcher) -> None:
     idp.inject(Fault.delay(0.3), times=1)
-    elapsed, result = timed_fetch(idp.jwks_url)
+    elapsed, result = timed_fetch(idp.jwks_url, fetcher)
     assert result == jwks(A) and 0.3 <= elapsed < DEADLINE
     idp.set_jwks({"keys": []})  # 12 bytes over ~0.3 s
     idp.inject(Fault.trickle(interval=0.025), times=1)
-    elapsed, result = timed_fetch(idp.jwks_url)
+    elapsed, result = timed_fetch(idp.jwks_url, fetcher)
     assert result == {"keys": []} and 0.25 <= elapsed < DEADLINE
 
 
-def test_trickle_is_bounded_as_a_whole_not_per_read(idp: JwksServer) -> None:
+def test_trickle_is_bounded_as_a_whole_not_per_read(idp: JwksServer, fetcher: Fetcher) -> None:
     # each byte arrives well within any per-read timeout; only a total deadline stops it
     idp.inject(Fault.trickle(interval=0.02))
-    elapsed, result = timed_fetch(idp.jwks_url)
-    assert isinstance(result, FetchError) and "within" in str(result)
+    elapsed, result = timed_fetch(idp.jwks_url, fetcher)
+    assert isinstance(result, FetchError) and re.search(TIMED_OUT, str(result))
     assert elapsed < DEADLINE + SLACK
 
 
-def test_abandoned_fetch_worker_is_cut_off(idp: JwksServer) -> None:
+def test_abandoned_fetch_worker_is_cut_off(idp: JwksServer, fetcher: Fetcher) -> None:
     idp.inject(Fault.trickle(interval=0.05))
-    timed_fetch(idp.jwks_url)
+    timed_fetch(idp.jwks_url, fetcher)
     deadline = time.monotonic() + 2
     while any(t.name == "authorizers-jwks-fetch" for t in threading.enumerate()):
         assert time.monotonic() < deadline, "the fetch worker outlived its deadline"
         time.sleep(0.01)
 
 
-def test_redirect_to_another_server_is_not_followed(idp: JwksServer) -> None:
+def test_redirect_to_another_server_is_not_followed(idp: JwksServer, fetcher: Fetcher) -> None:
     with JwksServer(jwks(B)) as other:
         for code in (301, 302, 307, 308):
             idp.inject(Fault.redirect(other.jwks_url, code=code), times=1)
-            result = timed_fetch(idp.jwks_url)[1]
+            result = timed_fetch(idp.jwks_url, fetcher)[1]
             assert isinstance(result, FetchError) and f"HTTP {code}" in str(result)
         assert other.fetch_count() == 0
 
 
-def test_size_cap_is_exact(idp: JwksServer) -> None:
+def test_size_cap_is_exact(idp: JwksServer, fetcher: Fetcher) -> None:
     size = len(json.dumps(jwks(A)).encode())
-    assert timed_fetch(idp.jwks_url, max_bytes=size)[1] == jwks(A)
-    assert isinstance(timed_fetch(idp.jwks_url, max_bytes=size - 1)[1], FetchError)
+    assert timed_fetch(idp.jwks_url, fetcher, max_bytes=size)[1] == jwks(A)
+    assert isinstance(timed_fetch(idp.jwks_url, fetcher, max_bytes=size - 1)[1], FetchError)
     idp.inject(Fault.oversize(size + 1, declare_length=False))
-    assert isinstance(timed_fetch(idp.jwks_url, max_bytes=size)[1], FetchError)
+    assert isinstance(timed_fetch(idp.jwks_url, fetcher, max_bytes=size)[1], FetchError)
 
 
 def test_plain_http_only_to_loopback_and_only_when_allowed(idp: JwksServer) -> None:
@@ -219,7 +231,7 @@ class _RecordingHandler(http.server.BaseHTTPRequestHandler):
 
 
 def test_compressed_responses_are_refused_and_no_credentials_are_sent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fetcher: Fetcher
 ) -> None:
     netrc = tmp_path / "netrc"
     netrc.write_text("machine 127.0.0.1 login user password hunter2hunter2\n")
@@ -229,7 +241,8 @@ def test_compressed_responses_are_refused_and_no_credentials_are_sent(
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/jwks"
-        result = timed_fetch(url)[1]
+        _RecordingHandler.seen.clear()
+        result = timed_fetch(url, fetcher)[1]
     finally:
         server.shutdown()
         server.server_close()
