@@ -6,8 +6,9 @@ Names are loaded on first use, so importing this package costs nothing until key
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from authorizers._internal.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from authorizers.jwks.cache import CacheSettings as CacheSettings
@@ -26,32 +27,22 @@ if TYPE_CHECKING:
     from authorizers.jwks.sources import StaticJwks as StaticJwks
 
 _EXPORTS = {
-    "CacheSettings": "cache",
-    "JwksCache": "cache",
-    "Fetcher": "fetch",
-    "FetchError": "fetch",
-    "RequestsFetcher": "fetch",
-    "fetch_json": "fetch",
-    "HttpClientFetcher": "http_client_fetch",
-    "PublicKey": "keys",
-    "VerificationKey": "keys",
-    "parse_jwk": "keys",
-    "parse_jwks": "keys",
-    "KeySource": "sources",
-    "RemoteJwks": "sources",
-    "StaticJwks": "sources",
+    "CacheSettings": "authorizers.jwks.cache",
+    "JwksCache": "authorizers.jwks.cache",
+    "Fetcher": "authorizers.jwks.fetch",
+    "FetchError": "authorizers.jwks.fetch",
+    "RequestsFetcher": "authorizers.jwks.fetch",
+    "fetch_json": "authorizers.jwks.fetch",
+    "HttpClientFetcher": "authorizers.jwks.http_client_fetch",
+    "PublicKey": "authorizers.jwks.keys",
+    "VerificationKey": "authorizers.jwks.keys",
+    "parse_jwk": "authorizers.jwks.keys",
+    "parse_jwks": "authorizers.jwks.keys",
+    "KeySource": "authorizers.jwks.sources",
+    "RemoteJwks": "authorizers.jwks.sources",
+    "StaticJwks": "authorizers.jwks.sources",
 }
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

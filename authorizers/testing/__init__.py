@@ -6,8 +6,7 @@ neither ``cryptography`` nor an HTTP server until a test uses them.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from authorizers._internal.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "TestIssuer": "authorizers.testing.issuer",
@@ -43,14 +42,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)  # noqa: PLE0605 - generated from the export table
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'authorizers.testing' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
