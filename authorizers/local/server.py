@@ -11,14 +11,14 @@ import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from authorizers._internal.background_server import LOOPBACK, BackgroundServer
 from authorizers.local.gateway import LocalGateway
 from authorizers.local.http import HttpRequest, HttpResponse
 
-HOST = "127.0.0.1"
+HOST = LOOPBACK
 #: API Gateway's payload limit: larger bodies are refused with 413.
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -49,35 +49,20 @@ class _Server(ThreadingHTTPServer):
                 sock.shutdown(socket.SHUT_RDWR)
 
 
-class LocalServer:
+class LocalServer(BackgroundServer):
     """Serves a :class:`LocalGateway` in a background thread; a context manager."""
 
     def __init__(self, gateway: LocalGateway, *, port: int = 0) -> None:
+        super().__init__()
         self.gateway = gateway
         self._port = port
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> LocalServer:
-        if self._server is not None:
-            raise RuntimeError("LocalServer already started")
-        server = _Server(self.gateway, self._port)
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
+    def _build(self) -> _Server:
+        return _Server(self.gateway, self._port)
 
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.close_connections()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join()
+    def _before_close(self, server: ThreadingHTTPServer) -> None:
+        if isinstance(server, _Server):
+            server.close_connections()
 
     def serve_forever(self) -> None:
         """Block until interrupted (Ctrl-C), then stop."""
@@ -89,28 +74,6 @@ class LocalServer:
                 self._thread.join(0.5)
         finally:
             self.stop()
-
-    def __enter__(self) -> LocalServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("LocalServer is not running")
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>`` (no trailing slash)."""
-        return f"http://{HOST}:{self.port}"
 
 
 class _Handler(BaseHTTPRequestHandler):

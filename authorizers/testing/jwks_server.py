@@ -26,9 +26,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import MappingProxyType, TracebackType
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
+
+from authorizers._internal.background_server import LOOPBACK, BackgroundServer
 
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 JWKS_PATH = "/.well-known/jwks.json"
@@ -101,7 +103,7 @@ class Fault:
         return cls(FaultKind.DROP)
 
 
-class JwksServer:
+class JwksServer(BackgroundServer):
     """A threaded HTTP server serving a JWK Set and a discovery document; a context manager.
 
     ``jwks``: the JWK Set to serve (default ``{"keys": []}``). ``issuer``: the discovery
@@ -123,57 +125,23 @@ class JwksServer:
         self._faults: dict[str, tuple[Fault, int | None]] = {}
         self._counts: Counter[str] = Counter()
         self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    def start(self) -> JwksServer:
-        """Bind an ephemeral port on 127.0.0.1 and serve in a background thread."""
-        if self._server is not None:
-            raise RuntimeError("JwksServer already started")
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    def _build(self) -> ThreadingHTTPServer:
+        """Bind an ephemeral port on 127.0.0.1; requests stuck in a fault end at :meth:`stop`."""
+        server = ThreadingHTTPServer((LOOPBACK, 0), _Handler)
         server.daemon_threads = True
         server.owner = self  # type: ignore[attr-defined]
         self._stopping.clear()
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
+        return server
 
     def stop(self) -> None:
-        """Stop serving and release the port; requests stuck in a fault end at once."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-
-    def __enter__(self) -> JwksServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+        self._stopping.set()  # before shutdown: faults waiting on it end at once
+        super().stop()
 
     # -- addresses --------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>`` (no trailing slash)."""
-        if self._server is None:
-            raise RuntimeError("JwksServer is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     @property
     def jwks_url(self) -> str:
