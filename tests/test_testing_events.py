@@ -299,6 +299,8 @@ def test_module_imports_only_the_standard_library() -> None:
     assert out.stdout.strip() == str(
         [
             "authorizers",
+            "authorizers._internal",
+            "authorizers._internal.lazy",  # the package's lazy re-exports (stdlib only)
             "authorizers.testing",
             "authorizers.testing._identity_sources",
             "authorizers.testing._routes",
