@@ -53,13 +53,17 @@ def _most_telling(errors: Sequence[AuthorizerError]) -> AuthorizerError:
 
 
 class _Composition(NamedValidator):
-    """What :class:`AnyOf` and :class:`AllOf` share: at least one validator, and a name."""
+    """What :class:`AnyOf` and :class:`AllOf` share: at least one validator, a name, and
+    ``per_request`` when any child is (whichever child decides, its answer must not be
+    replayed on another request)."""
 
     def __init__(self, validators: tuple[Validator, ...], name: str) -> None:
         if not validators:
             raise ConfigurationError(f"{type(self).__name__} needs at least one validator")
         super().__init__(name)
         self.validators = validators
+        # an instance attribute shadowing NamedValidator's class default
+        self.per_request = any(getattr(v, "per_request", False) for v in validators)
 
 
 class AnyOf(_Composition):

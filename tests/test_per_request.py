@@ -110,16 +110,19 @@ def test_a_replayed_signature_is_denied_on_another_route_even_from_the_cache() -
     cached Allow covers only the signed method ARN, so the replay is a cache hit and a 403."""
     clock = FakeClock(NOW)
     authorizer = Authorizer(hmac_validator(clock), result_ttl_seconds=0, observability=None)
-    cache = CacheReplay(authorizer.handler, ttl_seconds=300, identity_sources=SOURCES, clock=clock)
+    cache = CacheReplay(authorizer.handler, ttl_seconds=900, identity_sources=SOURCES, clock=clock)
     first = cache.request(signed_event("GET /orders/7"))
     assert first.decision is GatewayDecision.ALLOW
     for replayed in ("DELETE /orders/7", "POST /admin/refunds", "GET /orders/8"):
         step = cache.request(signed_event(replayed, signed_as="GET /orders/7"))
         assert step.cached, replayed
         assert step.status == 403, replayed
-    clock.advance(3600)  # long after max_skew: still only the signed method ARN
+    clock.advance(600)  # after max_skew (300 s), inside the deployed TTL
     late = cache.request(signed_event("DELETE /orders/7", signed_as="GET /orders/7"))
     assert (late.cached, late.status) == (True, 403)
+    # The signed request itself stays replayable until the entry expires: only TTL 0
+    # (which the Authorizer demands) closes that, and the query binding with it.
+    assert cache.request(signed_event("GET /orders/7")).status == 200
 
 
 def test_with_ttl_zero_a_changed_query_or_a_stale_signature_is_refused() -> None:
