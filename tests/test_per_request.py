@@ -66,6 +66,12 @@ def decide(authorizer: Authorizer, event: dict[str, Any]) -> Decision:
     return authorizer.authorize(parse_event(event))
 
 
+def statements(decision: Decision) -> list[dict[str, Any]]:
+    assert decision.response is not None
+    found: list[dict[str, Any]] = decision.response["policyDocument"]["Statement"]
+    return found
+
+
 def with_path(event: dict[str, Any], path: str) -> dict[str, Any]:
     """The event as if the client had called ``path`` (the factories refuse ``?`` in paths,
     but API Gateway puts a percent-decoded ``%3F`` into the method ARN as it is)."""
@@ -147,9 +153,8 @@ def test_a_per_request_allow_is_the_called_method_arn_only() -> None:
     )
     decision = decide(authorizer, signed_event("GET /orders/7"))
     assert decision.outcome is Outcome.ALLOW
-    statements = decision.response["policyDocument"]["Statement"]
     assert decision.request is not None
-    assert [s["Resource"] for s in statements] == [[str(decision.request.arn)]]
+    assert [s["Resource"] for s in statements(decision)] == [[str(decision.request.arn)]]
 
 
 def test_a_per_request_route_refusal_does_not_list_the_other_routes() -> None:
@@ -161,7 +166,7 @@ def test_a_per_request_route_refusal_does_not_list_the_other_routes() -> None:
     )
     decision = decide(authorizer, signed_event("DELETE /orders/7"))
     assert decision.outcome is Outcome.DENY
-    effects = {s["Effect"] for s in decision.response["policyDocument"]["Statement"]}
+    effects = {s["Effect"] for s in statements(decision)}
     assert effects == {"Deny"}
 
 
@@ -183,7 +188,7 @@ def test_method_arn_only_never_renders_a_wildcard_from_the_request(path: str) ->
     decision = decide(authorizer, called)
     assert decision.outcome is Outcome.DENY
     assert decision.reason is ReasonCode.FORBIDDEN
-    resources = [r for s in decision.response["policyDocument"]["Statement"] for r in s["Resource"]]
+    resources = [r for s in statements(decision) for r in s["Resource"]]
     assert all(r.endswith("/*") and "/files/" not in r for r in resources)
     sources = ("method.request.header.x-user", "context.resourcePath")
     cache = CacheReplay(authorizer.handler, identity_sources=sources, clock=clock)
@@ -204,6 +209,6 @@ def test_method_arn_only_still_allows_an_ordinary_path() -> None:
     event = http_v2_event("GET /files/report.pdf", headers={"x-user": "alice"})
     decision = decide(authorizer, event)
     assert decision.outcome is Outcome.ALLOW
-    assert decision.response is not None
-    (allow,) = decision.response["policyDocument"]["Statement"]
+    assert decision.request is not None
+    (allow,) = statements(decision)
     assert allow["Resource"] == [str(decision.request.arn)]
