@@ -16,7 +16,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from authorizers.arn import ApiArn
+from authorizers.arn import MAX_ARN_BYTES, ApiArn
 from authorizers.request import AuthRequest, RequestKind
 from authorizers.testing import events
 from authorizers.testing._conditions import KeyValues, request_keys, statement_applies
@@ -46,6 +46,7 @@ class GatewayDecision(StrEnum):
     IMPLICIT_DENY = "implicit_deny"
     UNAUTHORIZED = "unauthorized"
     INVALID = "invalid"
+    URI_TOO_LONG = "uri_too_long"  # method ARN over 1600 bytes: refused before authorizing
 
 
 STATUS = {
@@ -54,6 +55,7 @@ STATUS = {
     GatewayDecision.IMPLICIT_DENY: 403,
     GatewayDecision.UNAUTHORIZED: 401,
     GatewayDecision.INVALID: 500,
+    GatewayDecision.URI_TOO_LONG: 414,
 }
 
 
@@ -187,6 +189,9 @@ def simulate(
     if api is None and kind in (ApiKind.HTTP_IAM, ApiKind.HTTP_SIMPLE):
         api = DEFAULT_HTTP_API
     arn = str(request_arn(resolved, api))
+    too_long = uri_too_long(arn, kind)
+    if too_long is not None:
+        return too_long
     if isinstance(response, BaseException):
         return _raised(response, arn, kind)
     if kind is ApiKind.HTTP_SIMPLE:
@@ -232,6 +237,16 @@ def simulate(
         template_context=_strings(context),
         warnings=tuple(warnings),
     )
+
+
+def uri_too_long(arn: str, kind: ApiKind) -> Result | None:
+    """414 for a method ARN over 1600 bytes: API Gateway answers it without running the
+    authorizer or evaluating any policy (AGW/limits, contract §1)."""
+    size = len(arn.encode())
+    if size <= MAX_ARN_BYTES:
+        return None
+    reason = f"the method ARN is {size} bytes, over API Gateway's {MAX_ARN_BYTES}: 414"
+    return Result(GatewayDecision.URI_TOO_LONG, arn, kind, reasons=(reason,))
 
 
 def _payload_2(kind: ApiKind, request: str | ApiArn | AuthRequest) -> bool:
