@@ -12,7 +12,13 @@ import pytest
 from authorizers.cli import main
 from authorizers.cli.serve import rule_warnings
 from authorizers.errors import ConfigurationError
-from authorizers.local.route_check import Relation, check_routes, relation, rule_keys
+from authorizers.local.route_check import (
+    Relation,
+    check_routes,
+    relation,
+    rule_keys,
+    template_checks,
+)
 from authorizers.local.route_universe import select_authorizer
 from authorizers.local.template import load_template
 from authorizers.rules import allow_route, deny_route
@@ -23,6 +29,7 @@ COVERS, PARTIAL, NONE = Relation.COVERS, Relation.PARTIAL, Relation.NONE
 
 CONFIG = {
     "validators": [{"type": "hmac", "secrets": {"k": "s" * 32}}],
+    "result_ttl_seconds": 0,
     "routes": [
         {"allow": "GET /pets/{petId}"},
         {"allow": "ANY /admin/{proxy+}"},
@@ -214,14 +221,14 @@ def test_cli_check_with_the_functions_own_configuration_or_a_rules_file(
     rules = project / "rules.json"
     rules.write_text(json.dumps(["GET /pets/{id}", "ANY /admin/{proxy+}", "ANY /orders"]))
     assert main(["routes", template, "--check", str(rules), "-a", "Main"]) == 0
-    assert "Api.Main: rules and routes agree" in capsys.readouterr().out
+    assert "Api.Main: template and rules agree" in capsys.readouterr().out
     rules.write_text("{not json")
     assert main(["routes", template, "--check", str(rules), "-a", "Main"]) == 2
 
 
 def test_the_repository_template_and_the_zero_code_sample_agree(capsys: Any) -> None:
     assert main(["routes", str(REPO / "template.yaml"), "--check"]) == 0
-    assert "RestApi.ZeroCodeAuthorizer: rules and routes agree" in capsys.readouterr().out
+    assert "RestApi.ZeroCodeAuthorizer: template and rules agree" in capsys.readouterr().out
     config = json.loads((REPO / "samples" / "zero_code" / "config.json").read_text())
     assert_rules_cover_template(config, REPO / "template.yaml", authorizer="ZeroCodeAuthorizer")
 
@@ -243,3 +250,22 @@ def test_serve_warns_at_start_and_a_broken_configuration_does_not_stop_it(projec
     (warning,) = rule_warnings(load_template(project / "template.yaml"))
     assert warning.startswith("warning: route rules not checked:")
     assert rule_warnings(load_template(REPO / "template.yaml")) == []
+
+
+def test_the_check_compares_the_settings_that_must_match_the_template(project: Path) -> None:
+    """The document describes the deployment: a TTL it does not know defeats the Authorizer's
+    cache-safety checks, and a response format the authorizer does not expect is a 500."""
+    config = {key: value for key, value in CONFIG.items() if key != "result_ttl_seconds"}
+    config |= {"routes": [{"allow": "ANY /{proxy+}"}], "simple_responses": True}
+    (project / "auth" / "config.json").write_text(json.dumps(config))
+    (check,) = template_checks(load_template(project / "template.yaml"))
+    assert check.settings == (
+        "result_ttl_seconds is 300 (the default), but the template caches results for 0 s:"
+        " make them equal",
+        "simple_responses is true, but the template's EnableSimpleResponses is false:"
+        " every call gets 500",
+    )
+    assert not check.ok and check.problems()[-1].startswith("Api.Main: simple_responses")
+    del config["routes"]  # no rules: the settings are still compared
+    (project / "auth" / "config.json").write_text(json.dumps(config))
+    assert len(template_checks(load_template(project / "template.yaml"))[0].problems()) == 2

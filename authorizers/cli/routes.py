@@ -4,7 +4,9 @@ Without ``--check`` it writes the route-universe file (``{"version": 1, "api": .
 [...]}``) for the authorizer named by ``--authorizer`` (``-o`` a file, else stdout). With
 ``--check RULES`` it compares the rules (a zero-code configuration JSON, or a JSON list of
 route keys) with the template; ``--check`` alone checks every zero-code authorizer of the
-template against its own configuration. Exit code 1 when a check finds a problem.
+template against its own configuration (its ``routes``, and the settings that must match the
+template: ``result_ttl_seconds``, ``simple_responses``). Exit code 1 when a check finds a
+problem.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     for line in problems:
         print(line)
     if not checks:
-        print("no route rules to check (no zero-code authorizer with 'routes')")
+        print("nothing to check: no authorizer of the template runs the zero-code handler")
     elif not problems:
-        print(", ".join(check.label for check in checks) + ": rules and routes agree")
+        print(", ".join(check.label for check in checks) + ": template and rules agree")
     return EXIT_DENIED if problems else EXIT_OK

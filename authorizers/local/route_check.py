@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,12 +122,11 @@ class RouteCheck:
     partly_ruled: tuple[str, ...] = ()
     unmatched_rules: tuple[str, ...] = ()
     other_authorizer: tuple[str, ...] = ()
+    settings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return not (
-            self.unruled or self.partly_ruled or self.unmatched_rules or self.other_authorizer
-        )
+        return not self.problems()
 
     def problems(self) -> list[str]:
         """One line per finding, saying what happens in production."""
@@ -139,6 +138,7 @@ class RouteCheck:
             *(f"{self.label}: rule {r} matches no route served through this authorizer "
               "(a typo, or a removed route?)" for r in self.unmatched_rules),
             *(f"{self.label}: rule {r}: it never applies there" for r in self.other_authorizer),
+            *(f"{self.label}: {setting}" for setting in self.settings),
         ]  # fmt: skip
 
 
@@ -213,15 +213,43 @@ def zero_code_document(template: LocalTemplate, function_id: str | None) -> dict
     return parse_document(text, str(path))
 
 
+def _settings(found: AuthorizerRoutes, document: Mapping[str, Any]) -> tuple[str, ...]:
+    """Where the document's description of the deployment differs from the template's: the
+    Authorizer's cache-safety checks trust ``result_ttl_seconds``, and a simple response to an
+    authorizer expecting a policy (or the reverse) is a 500 on every call."""
+    from authorizers.authorizer import DEFAULT_RESULT_TTL_SECONDS  # noqa: PLC0415
+
+    spec, findings = found.spec, []
+    ttl = document.get("result_ttl_seconds", DEFAULT_RESULT_TTL_SECONDS)
+    if isinstance(ttl, int) and ttl != spec.ttl_seconds:
+        given = "" if "result_ttl_seconds" in document else " (the default)"
+        findings.append(
+            f"result_ttl_seconds is {ttl}{given}, but the template caches results for "
+            f"{spec.ttl_seconds} s: make them equal"
+        )
+    simple = document.get("simple_responses", False)
+    if isinstance(simple, bool) and simple != spec.simple_responses:
+        findings.append(
+            f"simple_responses is {str(simple).lower()}, but the template's "
+            f"EnableSimpleResponses is {str(spec.simple_responses).lower()}: every call gets 500"
+        )
+    return tuple(findings)
+
+
 def template_checks(template: LocalTemplate) -> list[RouteCheck]:
-    """A check per zero-code authorizer of the template whose document has route rules."""
+    """A check per zero-code authorizer of the template: its route rules (if any) and the
+    settings that must match the template."""
     from authorizers.local.route_universe import authorizers_in  # noqa: PLC0415
 
     checks = []
     for found in authorizers_in(template):
         document = zero_code_document(template, found.spec.function_id)
-        if document is not None and document.get("routes"):
-            checks.append(check_routes(found, rule_keys(document)))
+        if document is None:
+            continue
+        check = check_routes(found, rule_keys(document)) if document.get("routes") else None
+        checks.append(
+            replace(check or RouteCheck(found.label), settings=_settings(found, document))
+        )
     return checks
 
 
