@@ -27,7 +27,11 @@ if TYPE_CHECKING:
 
 @runtime_checkable
 class Validator(Protocol):
-    """Anything with a ``name`` and ``validate(request) -> Identity``."""
+    """Anything with a ``name`` and ``validate(request) -> Identity``.
+
+    Optional: a class attribute ``per_request = True`` when the verdict depends on the
+    request's method, path, query, body or a time window (read with ``getattr``; see
+    :class:`~authorizers._internal.validator_parts.NamedValidator`)."""
 
     @property
     def name(self) -> str: ...

@@ -157,6 +157,19 @@ def test_a_per_request_allow_is_the_called_method_arn_only() -> None:
     assert [s["Resource"] for s in statements(decision)] == [[str(decision.request.arn)]]
 
 
+def test_a_per_request_identity_calling_a_wildcard_path_is_refused() -> None:
+    """The signature verifies (``*`` is a legal path character), but no Resource can name
+    ``GET/files/*`` without allowing every file."""
+    authorizer = Authorizer(
+        hmac_validator(FakeClock(NOW)), result_ttl_seconds=0, observability=None
+    )
+    decision = decide(
+        authorizer, with_path(signed_event("GET /files/*", signed_as="GET /files/*"), "/files/*")
+    )
+    assert (decision.outcome, decision.reason) == (Outcome.DENY, ReasonCode.FORBIDDEN)
+    assert {s["Effect"] for s in statements(decision)} == {"Deny"}
+
+
 def test_a_per_request_route_refusal_does_not_list_the_other_routes() -> None:
     """A RouteForbidden normally answers with the identity's full policy (cache-safe for
     tokens); for a per-request identity that policy would allow other routes on a replay."""
