@@ -220,10 +220,14 @@ def test_cli_check_with_the_functions_own_configuration_or_a_rules_file(
     assert capsys.readouterr().out.splitlines() == EXPECTED_PROBLEMS
     rules = project / "rules.json"
     rules.write_text(json.dumps(["GET /pets/{id}", "ANY /admin/{proxy+}", "ANY /orders"]))
-    assert main(["routes", template, "--check", str(rules), "-a", "Main"]) == 0
+    assert main(["routes", template, "--rules", str(rules), "-a", "Main"]) == 0
     assert "Api.Main: template and rules agree" in capsys.readouterr().out
+    assert main(["routes", "--check", template, "-a", "AuthFn"]) == 1  # its own document
+    assert capsys.readouterr().out.splitlines() == EXPECTED_PROBLEMS
+    assert main(["routes", template, "--check", "-a", "Other"]) == 2  # no document, no --rules
+    assert "give --rules" in capsys.readouterr().err
     rules.write_text("{not json")
-    assert main(["routes", template, "--check", str(rules), "-a", "Main"]) == 2
+    assert main(["routes", template, "--rules", str(rules), "-a", "Main"]) == 2
 
 
 def test_the_repository_template_and_the_zero_code_sample_agree(capsys: Any) -> None:

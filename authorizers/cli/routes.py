@@ -2,7 +2,7 @@
 
 Without ``--check`` it writes the route-universe file (``{"version": 1, "api": ..., "routes":
 [...]}``) for the authorizer named by ``--authorizer`` (``-o`` a file, else stdout). With
-``--check RULES`` it compares the rules (a zero-code configuration JSON, or a JSON list of
+``--rules FILE`` it compares those rules (a zero-code configuration JSON, or a JSON list of
 route keys) with the template; ``--check`` alone checks every zero-code authorizer of the
 template against its own configuration (its ``routes``, and the settings that must match the
 template: ``result_ttl_seconds``, ``simple_responses``). Exit code 1 when a check finds a
@@ -28,11 +28,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", metavar="FILE", help="write the universe file here")
     parser.add_argument(
         "--check",
-        nargs="?",
-        const="",
-        metavar="RULES",
-        help="compare rules with the template: a configuration JSON or a JSON list of route "
-        "keys; alone, every zero-code authorizer against its own configuration",
+        action="store_true",
+        help="compare rules with the template instead: --rules, or the authorizer's own "
+        "zero-code configuration (without --authorizer: every zero-code authorizer)",
+    )
+    parser.add_argument(
+        "--rules",
+        metavar="FILE",
+        help="rules to check (implies --check): a configuration JSON or a JSON list of route keys",
     )
     parser.add_argument(
         "--parameter-overrides", nargs="+", default=[], metavar="NAME=VALUE",
@@ -50,16 +53,17 @@ def run(args: argparse.Namespace) -> int:
         template = load_template(
             args.template, parameter_overrides=parameter_overrides(args.parameter_overrides)
         )
-        if args.check == "" and args.authorizer is None and args.api is None:
+        if args.check and not (args.rules or args.authorizer or args.api):
             checks = route_check.template_checks(template)
-        elif args.check is not None:
+        elif args.check or args.rules:
             found = select_authorizer(template, args.authorizer, args.api)
+            document = route_check.zero_code_document(template, found.spec.function_id)
+            if args.rules is None and document is None:
+                raise CliError(f"{found.label} runs no zero-code configuration: give --rules")
             rules = (
-                route_check.load_rules_file(args.check)
-                if args.check
-                else route_check.rule_keys(
-                    route_check.zero_code_document(template, found.spec.function_id) or {}
-                )
+                route_check.load_rules_file(args.rules)
+                if args.rules
+                else route_check.rule_keys(document or {})
             )
             checks = [route_check.check_routes(found, rules)]
         else:
