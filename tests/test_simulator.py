@@ -598,3 +598,65 @@ def test_payload_2_iam_responses_may_nest_lists_and_maps_in_context() -> None:
         assert any("arrayKey" in reason for reason in invalid.reasons)
     bare = simulate(response, "GET /x", api_kind="http_iam")  # payload version unknown: strict
     assert bare.decision is GatewayDecision.INVALID
+
+
+# A property over random condition blocks: an unevaluable test never helps the caller.
+KNOWN_TESTS = st.sampled_from(
+    [
+        ("IpAddress", "aws:SourceIp", ["10.0.0.0/8"]),
+        ("NotIpAddress", "aws:SourceIp", "192.0.2.0/24"),
+        ("IpAddressIfExists", "aws:SourceIp", "10.1.0.0/16"),
+        ("StringEquals", "aws:UserAgent", ["curl/8", "httpie/3"]),
+        ("StringNotEquals", "aws:UserAgent", "curl/8"),
+        ("StringEqualsIfExists", "aws:Referer", "https://app/"),
+        ("StringNotEqualsIfExists", "aws:Referer", ["https://app/"]),
+    ]
+)
+UNEVALUABLE_TESTS = st.sampled_from(
+    [
+        ("DateGreaterThan", "aws:CurrentTime", "2020-01-01T00:00:00Z"),
+        ("StringLike", "aws:UserAgent", "curl*"),
+        ("StringEquals", "aws:SourceArn", "arn:aws:execute-api:*"),
+        ("Bool", "aws:SecureTransport", "true"),
+    ]
+)
+
+
+def _block(tests: list[tuple[str, str, Any]]) -> dict[str, dict[str, Any]]:
+    block: dict[str, dict[str, Any]] = {}
+    for operator, key, values in tests:
+        block.setdefault(operator, {})[key] = values
+    return block
+
+
+@given(
+    st.lists(KNOWN_TESTS, max_size=4),
+    UNEVALUABLE_TESTS,
+    st.sampled_from(["10.1.2.3", "192.0.2.9", "203.0.113.5", None]),
+    st.sampled_from(["curl/8", "wget", None]),
+    st.sampled_from(["https://app/", None]),
+)
+def test_an_unevaluable_test_never_turns_a_condition_into_an_allow(
+    known: list[tuple[str, str, Any]],
+    unknown: tuple[str, str, Any],
+    source_ip: str | None,
+    user_agent: str | None,
+    referer: str | None,
+) -> None:
+    keys = {"aws:SourceIp": source_ip, "aws:UserAgent": user_agent, "aws:Referer": referer}
+    with_unknown = _block([*known, unknown])
+
+    def decide(*statements: Any) -> GatewayDecision:
+        return simulate(policy(*statements), "GET /x", condition_keys=keys).decision
+
+    everything = statement("Allow", f"{API}/*")
+    assert decide(statement("Allow", f"{API}/*", Condition=with_unknown)) is not (
+        GatewayDecision.ALLOW
+    )
+    guarded = decide(everything, statement("Deny", f"{API}/*", Condition=with_unknown))
+    # the Deny stays out of the way exactly when one of its known tests is false
+    known_false = bool(known) and (
+        decide(everything, statement("Deny", f"{API}/*", Condition=_block(known)))
+        is GatewayDecision.ALLOW
+    )
+    assert (guarded is GatewayDecision.ALLOW) is known_false
