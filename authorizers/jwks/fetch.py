@@ -51,6 +51,22 @@ class Fetcher(Protocol):
     def fetch(self, url: str, *, timeout: float, max_bytes: int) -> bytes: ...
 
 
+class Poster(Protocol):
+    """A :class:`Fetcher` that can also POST a form (RFC 7662 introspection), under the same
+    deadline, size cap, TLS and no-redirect rules. ``headers`` may carry client credentials:
+    an implementation must never log them."""
+
+    def post(
+        self,
+        url: str,
+        *,
+        body: bytes,
+        headers: Mapping[str, str],
+        timeout: float,
+        max_bytes: int,
+    ) -> bytes: ...
+
+
 def is_loopback(host: str) -> bool:
     if host.lower() in _LOOPBACK_NAMES:
         return True
@@ -125,11 +141,41 @@ def fetch_json(
     The URL policy and size cap are enforced here as well, so an injected fetcher cannot
     weaken them.
     """
+    source = fetcher if fetcher is not None else default_fetcher()
+    return _json_from(
+        url,
+        lambda: source.fetch(url, timeout=timeout, max_bytes=max_bytes),
+        max_bytes=max_bytes,
+        allow_http_loopback=allow_http_loopback,
+    )
+
+
+def post_json(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    poster: Poster,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    allow_http_loopback: bool = False,
+) -> Mapping[str, Any]:
+    """POST a form and read a JSON object back, under the rules of :func:`fetch_json`."""
+    return _json_from(
+        url,
+        lambda: poster.post(url, body=body, headers=headers, timeout=timeout, max_bytes=max_bytes),
+        max_bytes=max_bytes,
+        allow_http_loopback=allow_http_loopback,
+    )
+
+
+def _json_from(
+    url: str, call: Callable[[], bytes], *, max_bytes: int, allow_http_loopback: bool
+) -> Mapping[str, Any]:
     check_url(url, allow_http_loopback=allow_http_loopback)
     where = describe_url(url)
-    source = fetcher if fetcher is not None else default_fetcher()
     try:
-        body = source.fetch(url, timeout=timeout, max_bytes=max_bytes)
+        body = call()
     except FetchError:
         raise
     except Exception as error:  # a custom fetcher's failure: fail closed, keep it loggable
