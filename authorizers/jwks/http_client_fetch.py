@@ -65,7 +65,7 @@ class HttpClientFetcher:
         self.verify = verify
 
     def fetch(self, url: str, *, timeout: float, max_bytes: int) -> bytes:
-        return self._exchange(url, "GET", None, {}, timeout, max_bytes)
+        return self._exchange(url, "GET", None, {}, timeout=timeout, max_bytes=max_bytes)
 
     def post(
         self,
@@ -77,7 +77,7 @@ class HttpClientFetcher:
         max_bytes: int,
     ) -> bytes:
         """POST ``body`` (an RFC 7662 introspection form), same rules as :meth:`fetch`."""
-        return self._exchange(url, "POST", body, headers, timeout, max_bytes)
+        return self._exchange(url, "POST", body, headers, timeout=timeout, max_bytes=max_bytes)
 
     def _exchange(
         self,
@@ -85,6 +85,7 @@ class HttpClientFetcher:
         method: str,
         body: bytes | None,
         headers: Mapping[str, str],
+        *,
         timeout: float,
         max_bytes: int,
     ) -> bytes:
@@ -114,7 +115,15 @@ class HttpClientFetcher:
             try:
                 connection.connect()
                 track_socket(connection.sock)
-                return self._send(connection, method, target, url, body, headers, max_bytes)
+                return self._send(
+                    connection,
+                    method,
+                    target,
+                    url=url,
+                    body=body,
+                    headers=headers,
+                    max_bytes=max_bytes,
+                )
             finally:
                 connection.close()
 
@@ -162,6 +171,7 @@ class HttpClientFetcher:
         connection: http.client.HTTPConnection,
         method: str,
         target: str,
+        *,
         url: str,
         body: bytes | None,
         headers: Mapping[str, str],

@@ -55,7 +55,8 @@ class Revocation:
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> Revocation:
         """From a stored item (``before``/``expires_at`` as numbers); ``ValueError`` if bad."""
-        return cls(_epoch(data.get("before"), "before"), _epoch(data.get("expires_at"), "expires_at"))
+        before, expires_at = data.get("before"), data.get("expires_at")
+        return cls(_epoch(before, "before"), _epoch(expires_at, "expires_at"))
 
 
 def _epoch(value: object, name: str) -> float | None:
