@@ -15,7 +15,6 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from authorizers._internal.client_auth import ClientSecretBasic, ClientSecretPost
 from authorizers.clock import FakeClock
 from authorizers.errors import (
     ConfigurationError,
@@ -25,6 +24,7 @@ from authorizers.errors import (
     Unauthorized,
 )
 from authorizers.jwks.fetch import FetchError
+from authorizers.validators.client_auth import ClientSecretBasic, ClientSecretPost
 from authorizers.validators.introspection import IntrospectionValidator
 
 ISSUER = "https://idp.example.test"

@@ -13,17 +13,17 @@ from typing import Any
 import pytest
 from servers.oidc_provider import INTROSPECTION_CLIENTS
 
-from authorizers._internal.client_auth import (
-    ClientAuth,
-    ClientSecretBasic,
-    ClientSecretPost,
-    PrivateKeyJwt,
-)
 from authorizers._internal.event_parsing import parse_event
 from authorizers.errors import AuthorizerError, InfrastructureError, ReasonCode
 from authorizers.jwks.http_client_fetch import HttpClientFetcher
 from authorizers.testing.events import http_v2_event
 from authorizers.validator import AllOf
+from authorizers.validators.client_auth import (
+    ClientAuth,
+    ClientSecretBasic,
+    ClientSecretPost,
+    PrivateKeyJwt,
+)
 from authorizers.validators.introspection import IntrospectionValidator
 from authorizers.validators.oidc import OidcValidator
 

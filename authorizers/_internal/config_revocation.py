@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from authorizers._internal.config_schema import BuildContext, ConfigFieldError, Fields, reported_at
 
 if TYPE_CHECKING:
-    from authorizers._internal.client_auth import ClientAuth
     from authorizers.revocation.base import RevocationStore
     from authorizers.revocation.check import RevocationCheck
+    from authorizers.validators.client_auth import ClientAuth
 
 REVOCATION_STORES = ("static", "dynamodb")
 CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
@@ -62,7 +62,7 @@ def build_revocation(fields: Fields) -> RevocationCheck:
 def build_client_auth(fields: Fields, context: BuildContext) -> ClientAuth:
     """``{"id", "auth", "secret"}``, or for ``private_key_jwt`` one of ``private_key_file``
     and ``private_key_secret_id`` (Secrets Manager; with ``region``/``endpoint_url``)."""
-    from authorizers._internal import client_auth  # noqa: PLC0415 - lazy
+    from authorizers.validators import client_auth  # noqa: PLC0415 - lazy
 
     with fields:
         client_id = fields.need_text("id")

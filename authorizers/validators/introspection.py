@@ -2,7 +2,7 @@
 
 Each unknown token is POSTed to the provider's introspection endpoint - from OIDC discovery
 (``introspection_endpoint``) or configured - with the client's credentials
-(:mod:`~authorizers._internal.client_auth`), under the JWKS fetcher's rules: one total
+(:mod:`~authorizers.validators.client_auth`), under the JWKS fetcher's rules: one total
 deadline, a size cap, HTTPS only, no redirects, strict JSON. Only ``"active": true`` counts,
 and the answer must then pass the same claim rules as a JWT (:class:`IssuerConfig` settings:
 issuer, audience or client ids, scopes, groups, required and exact claims, times, ``token_type``
@@ -22,7 +22,6 @@ import threading
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from authorizers._internal.client_auth import ClientAuth
 from authorizers._internal.introspection_cache import IntrospectionCache, Loaded, MissLimiter
 from authorizers._internal.jws import DEFAULT_MAX_TOKEN_BYTES
 from authorizers._internal.validator_parts import NamedValidator
@@ -44,6 +43,7 @@ from authorizers.jwks.fetch import (
 from authorizers.jwks.keys import VerificationKey
 from authorizers.request import AuthRequest, RequestKind
 from authorizers.validators.claims import IssuerConfig, IssuerRules, check_times
+from authorizers.validators.client_auth import ClientAuth
 from authorizers.validators.jwt import identity_from_claims
 from authorizers.validators.oidc import DEFAULT_RETRY_AFTER, DISCOVERY_PATH
 
