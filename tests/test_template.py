@@ -17,7 +17,14 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "template.yaml"
-PSEUDO = {"AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName", "AWS::URLSuffix"}
+PSEUDO = {
+    "AWS::Region",
+    "AWS::AccountId",
+    "AWS::Partition",
+    "AWS::StackName",
+    "AWS::URLSuffix",
+    "AWS::NoValue",
+}
 
 
 class _CfnLoader(yaml.SafeLoader):
