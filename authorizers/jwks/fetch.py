@@ -141,13 +141,21 @@ def fetch_json(
     The URL policy and size cap are enforced here as well, so an injected fetcher cannot
     weaken them.
     """
+    check_url(url, allow_http_loopback=allow_http_loopback)
+    where = describe_url(url)
     source = fetcher if fetcher is not None else default_fetcher()
-    return _json_from(
-        url,
-        lambda: source.fetch(url, timeout=timeout, max_bytes=max_bytes),
-        max_bytes=max_bytes,
-        allow_http_loopback=allow_http_loopback,
-    )
+    try:
+        body = source.fetch(url, timeout=timeout, max_bytes=max_bytes)
+    except FetchError:
+        raise
+    except Exception as error:  # a custom fetcher's failure: fail closed, keep it loggable
+        raise FetchError(f"{where}: {type(error).__name__}") from error
+    if not isinstance(body, bytes | bytearray) or len(body) > max_bytes:
+        raise FetchError(f"{where}: response missing or larger than {max_bytes} bytes")
+    try:
+        return parse_json_object(bytes(body))
+    except FetchError as error:
+        raise FetchError(f"{where}: {error}") from None
 
 
 def post_json(
@@ -160,32 +168,26 @@ def post_json(
     max_bytes: int = DEFAULT_MAX_BYTES,
     allow_http_loopback: bool = False,
 ) -> Mapping[str, Any]:
-    """POST a form and read a JSON object back, under the rules of :func:`fetch_json`."""
-    return _json_from(
+    """POST a form and read a JSON object back, under every rule of :func:`fetch_json`."""
+    return fetch_json(
         url,
-        lambda: poster.post(url, body=body, headers=headers, timeout=timeout, max_bytes=max_bytes),
+        fetcher=_Posting(poster, body, headers),
+        timeout=timeout,
         max_bytes=max_bytes,
         allow_http_loopback=allow_http_loopback,
     )
 
 
-def _json_from(
-    url: str, call: Callable[[], bytes], *, max_bytes: int, allow_http_loopback: bool
-) -> Mapping[str, Any]:
-    check_url(url, allow_http_loopback=allow_http_loopback)
-    where = describe_url(url)
-    try:
-        body = call()
-    except FetchError:
-        raise
-    except Exception as error:  # a custom fetcher's failure: fail closed, keep it loggable
-        raise FetchError(f"{where}: {type(error).__name__}") from error
-    if not isinstance(body, bytes | bytearray) or len(body) > max_bytes:
-        raise FetchError(f"{where}: response missing or larger than {max_bytes} bytes")
-    try:
-        return parse_json_object(bytes(body))
-    except FetchError as error:
-        raise FetchError(f"{where}: {error}") from None
+class _Posting:
+    """One POST seen as a :class:`Fetcher`, so :func:`fetch_json` applies its rules to it."""
+
+    def __init__(self, poster: Poster, body: bytes, headers: Mapping[str, str]) -> None:
+        self._poster, self._body, self._headers = poster, body, headers
+
+    def fetch(self, url: str, *, timeout: float, max_bytes: int) -> bytes:
+        return self._poster.post(
+            url, body=self._body, headers=self._headers, timeout=timeout, max_bytes=max_bytes
+        )
 
 
 #: What every fetcher sends: JSON wanted, no compression (a size cap on a compressed body

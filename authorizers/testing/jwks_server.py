@@ -229,6 +229,12 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self._answer(owner, body, fault)
 
+    def do_POST(self) -> None:
+        """A POST (an introspection client's) gets the answer and fault a GET would."""
+        length = self.headers.get("Content-Length") or "0"
+        self.rfile.read(min(int(length), 1 << 20) if length.isdigit() else 0)
+        self.do_GET()
+
     def _answer(self, owner: JwksServer, body: bytes | None, fault: Fault | None) -> None:
         stopping = owner._stopping
         kind = fault.kind if fault is not None else None
