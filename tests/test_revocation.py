@@ -170,3 +170,37 @@ def test_static_list_rejects_bad_entries_at_cold_start() -> None:
         StaticRevocations(jtis=[""])
     with pytest.raises(ConfigurationError):
         StaticRevocations(subjects={"alice": float("inf")})
+
+
+def test_the_remembered_verdict_ends_with_its_earliest_answer(clock: FakeClock) -> None:
+    store = CountingStore()
+    check = RevocationCheck(store, ttl=10, monotonic=clock)
+    claims = {"sub": "alice", "jti": "j1"}
+    check({}, claims)
+    clock.advance(5)
+    check({}, {"sub": "alice", "jti": "j2"})  # refreshes nothing: sub#alice is 5 s old
+    store.entries["jti#j1"] = Revocation()
+    check({}, claims)  # remembered: both answers are younger than 10 s
+    clock.advance(5)
+    with pytest.raises(Unauthorized):
+        check({}, claims)
+    assert store.asked.count("jti#j1") == 2
+
+
+def test_invalidate_forgets_remembered_verdicts(clock: FakeClock) -> None:
+    store = CountingStore()
+    check = RevocationCheck(store, monotonic=clock)
+    claims = {"sub": "alice"}
+    check({}, claims)
+    store.entries["sub#alice"] = Revocation()
+    check({}, claims)
+    check.invalidate()
+    with pytest.raises(Unauthorized):
+        check({}, claims)
+
+
+def test_remembered_verdicts_are_bounded(clock: FakeClock) -> None:
+    check = RevocationCheck(CountingStore(), maxsize=16, monotonic=clock)
+    for n in range(100):
+        check({}, {"sub": f"user-{n}"})
+    assert len(check._memo) == 16

@@ -6,10 +6,12 @@ hits included, so a revocation is never skipped by the validator's own token cac
 
 Answers are cached per entry key for ``ttl`` seconds (default 10): a revocation takes effect
 within that time, and a warm function reads the store once per key per ``ttl`` rather than
-once per request. The cache holds at most ``maxsize`` keys (oldest evicted first): a flood of
-distinct tokens cannot grow memory. A store that cannot answer is an
-``InfrastructureError`` (500, or a Deny with ``on_infrastructure_error="deny"``), never "not
-revoked", and failures are not cached.
+once per request. A validator's cache hit hands the same claims object back, so the verdict
+for that object is remembered too (until the earliest of its answers expires): one dict
+lookup per request. Both caches are bounded (oldest evicted first): a flood of distinct
+tokens cannot grow memory. A store that cannot answer is an ``InfrastructureError`` (500, or
+a Deny with ``on_infrastructure_error="deny"``), never "not revoked", and failures are not
+cached.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from authorizers.revocation.base import MAX_VALUE_CHARS, Revocation, RevocationS
 
 DEFAULT_TTL = 10.0
 DEFAULT_MAXSIZE = 10_000
+#: Claims objects whose "not revoked" verdict is remembered (a JwtValidator caches 512 tokens).
+MEMO_SIZE = 1024
 _PREFIXES = (("jti", "jti#"), ("origin_jti", "origin_jti#"))
 
 
@@ -51,6 +55,9 @@ class RevocationCheck:
         self._maxsize = maxsize
         #: key -> (entry or None, monotonic deadline); plain dict reads are atomic
         self._cache: dict[str, tuple[Revocation | None, float]] | None = {} if cached else None
+        #: id(claims) -> (claims, deadline): the verdict "not revoked" for one claims object
+        self._memo: dict[int, tuple[Mapping[str, Any], float]] = {}
+        self._memo_size = min(maxsize, MEMO_SIZE)
         self._monotonic = monotonic
         self._lock = threading.Lock()
 
@@ -61,7 +68,30 @@ class RevocationCheck:
         key: VerificationKey | None = None,
     ) -> None:
         cache = self._cache
-        now = self._monotonic() if cache is not None else 0.0
+        if cache is None:
+            self._check(claims, cache, 0.0)
+            return
+        now = self._monotonic()
+        # A validator's cache hit passes the same claims object again: one lookup answers it.
+        memo = self._memo.get(id(claims))
+        if memo is not None and memo[0] is claims and now < memo[1]:
+            return
+        deadline = self._check(claims, cache, now)
+        with self._lock:
+            memos = self._memo
+            memos.pop(id(claims), None)
+            memos[id(claims)] = (claims, deadline)  # holds claims: its id cannot be reused
+            if len(memos) > self._memo_size:
+                del memos[next(iter(memos))]
+
+    def _check(
+        self,
+        claims: Mapping[str, Any],
+        cache: dict[str, tuple[Revocation | None, float]] | None,
+        now: float,
+    ) -> float:
+        """Refuse a revoked token; else the time until which the answers used stay valid."""
+        deadline = now + self._ttl
         missing: list[str] | None = None
         for claim, prefix in self._fields:
             value = claims.get(claim)
@@ -73,10 +103,13 @@ class RevocationCheck:
             hit = cache.get(entry_key) if cache is not None else None
             if hit is None or hit[1] <= now:
                 missing = [entry_key] if missing is None else [*missing, entry_key]
-            elif hit[0] is not None and hit[0].revokes(entry_key, claims.get("iat")):
+                continue
+            if hit[0] is not None and hit[0].revokes(entry_key, claims.get("iat")):
                 raise _revoked()
+            deadline = min(deadline, hit[1])
         if missing is not None:
             self._ask(missing, claims, now)
+        return deadline
 
     def _ask(self, keys: list[str], claims: Mapping[str, Any], now: float) -> None:
         found = self.store.find(keys)  # raises InfrastructureError: nothing is cached then
@@ -95,8 +128,9 @@ class RevocationCheck:
 
     def invalidate(self) -> None:
         """Forget every cached answer (e.g. right after adding an entry in-process)."""
-        if self._cache is not None:
-            with self._lock:
+        with self._lock:
+            self._memo.clear()
+            if self._cache is not None:
                 self._cache.clear()
 
 
