@@ -259,3 +259,24 @@ def test_overlong_tokens_are_refused_without_a_request(clock: FakeClock) -> None
     provider = Provider()
     assert refused(make(provider, clock), "a" * 20_000) is ReasonCode.MALFORMED_TOKEN
     assert provider.asked == []
+
+
+def test_tokens_are_hashed_and_never_logged(
+    clock: FakeClock,
+    register_secret: Callable[..., Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("DEBUG")
+    good, bad = register_secret("opaque-good-token-value"), register_secret("opaque-bad-value")
+    provider = Provider(lambda token: active() if token == good else {"active": False})
+    validator = make(provider, clock, negative_cache_ttl=10)
+    validator.introspect(good)
+    with pytest.raises(Unauthorized) as raised:
+        validator.introspect(bad)
+    provider.down = True
+    with pytest.raises(InfrastructureError) as outage:
+        validator.introspect("opaque-third-value")
+    for error in (raised.value, outage.value):
+        assert "opaque" not in str(error)
+    keys = [*validator.cache._active.keys(), *validator.cache._refused.keys()]  # type: ignore[union-attr]
+    assert len(keys) == 2 and all(isinstance(k, bytes) and len(k) == 32 for k in keys)
