@@ -17,6 +17,7 @@ whether the provider still considers it active.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 from typing import Any, Protocol
@@ -106,17 +107,15 @@ class IntrospectionValidator(NamedValidator):
         **claim_settings: Any,
     ) -> None:
         super().__init__(name)
-        config = IssuerConfig(issuer, keys=_NoKeys(), **claim_settings)
+        keys = _NoKeys()
+        config = IssuerConfig(issuer, keys=keys, **claim_settings)  # JwtValidator's own checks
         if config.checks:
             raise ConfigurationError(f"{name}: custom checks apply to JWTs, not introspection")
-        self._rules = IssuerRules.compile(config, config.keys or _NoKeys())
+        self._rules = IssuerRules.compile(config, keys)
         self._client_rules = (
-            IssuerRules.compile(
-                IssuerConfig(issuer, keys=_NoKeys(), **claim_settings, principal_claim="client_id"),
-                _NoKeys(),
-            )
-            if "principal_claim" not in claim_settings
-            else None
+            None
+            if "principal_claim" in claim_settings
+            else dataclasses.replace(self._rules, principal_claim="client_id")
         )
         self.issuer = issuer
         self.client = client
