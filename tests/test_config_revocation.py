@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import create_key_table, doc_example, served
+from helpers import create_key_table, doc_example, served, unreachable_aws
 from servers.moto import MotoServer
 
 from authorizers.cli import main
@@ -18,6 +18,8 @@ from authorizers.testing import (
     TestIssuer,
     assert_allows,
     assert_unauthorized,
+    call_handler,
+    simulate,
     token_event,
 )
 
@@ -195,3 +197,51 @@ def test_the_dynamodb_revocation_store_builds_without_calling_aws() -> None:
     entry = {**JWT_ISSUER, "revocation": {"store": {"type": "dynamodb", "table": "t"}}}
     authorizer = build_authorizer(one({"type": "jwt", "issuers": [entry]}))
     assert json.dumps(str(authorizer))  # built; nothing was fetched or read
+
+
+@pytest.mark.parametrize(("choice", "status"), [("raise", 500), ("deny", 403)])
+def test_a_store_that_cannot_answer_fails_closed_as_configured(
+    login_issuer: TestIssuer,
+    login_jwks: JwksServer,
+    monkeypatch: pytest.MonkeyPatch,
+    choice: str,
+    status: int,
+) -> None:
+    settings = unreachable_aws(monkeypatch)
+    store = {"type": "dynamodb", "table": "t", "endpoint_url": settings.endpoint_url}
+    entry = served(
+        {
+            "issuer": login_issuer.issuer,
+            "audience": login_issuer.audience,
+            "revocation": {"store": {**store, "region": "us-east-1"}},
+        },
+        login_jwks.jwks_url,
+    )
+    document = {
+        "validators": [{"type": "jwt", "issuers": [entry]}],
+        "on_infrastructure_error": choice,
+    }
+    event = bearer(login_issuer.mint())
+    authorizer = build_authorizer(document)
+    assert simulate(call_handler(authorizer.handler, event), event).status == status
+
+
+@pytest.mark.parametrize(("choice", "status"), [("raise", 500), ("deny", 403)])
+def test_a_provider_that_cannot_answer_fails_closed_as_configured(
+    monkeypatch: pytest.MonkeyPatch, choice: str, status: int
+) -> None:
+    closed = unreachable_aws(monkeypatch).endpoint_url  # a loopback port nothing listens on
+    document = {
+        "validators": [
+            {
+                **INTROSPECTION,
+                "issuer": closed,
+                "endpoint": f"{closed}/introspect",
+                "allow_http_loopback": True,
+            }
+        ],
+        "on_infrastructure_error": choice,
+    }
+    event = bearer("an-opaque-token")
+    authorizer = build_authorizer(document)
+    assert simulate(call_handler(authorizer.handler, event), event).status == status
