@@ -31,7 +31,6 @@ from authorizers.credentials import bearer_token
 from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode, Unauthorized
 from authorizers.identity import Identity
 from authorizers.jwks.fetch import (
-    DEFAULT_MAX_BYTES,
     DEFAULT_TIMEOUT,
     Fetcher,
     FetchError,
@@ -51,6 +50,9 @@ from authorizers.validators.oidc import DEFAULT_RETRY_AFTER, DISCOVERY_PATH
 DEFAULT_CACHE_TTL = 60.0
 DEFAULT_NEGATIVE_TTL = 10.0
 DEFAULT_MISSES_PER_SECOND = 20.0
+#: An introspection answer is a few hundred bytes; 64 KiB bounds what a cached answer can
+#: cost (x ``cache_size``) even if the provider misbehaves.
+DEFAULT_MAX_ANSWER_BYTES = 64 * 1024
 
 
 class HttpClient(Fetcher, Poster, Protocol):
@@ -98,7 +100,7 @@ class IntrospectionValidator(NamedValidator):
         misses_per_second: float | None = DEFAULT_MISSES_PER_SECOND,
         fetcher: HttpClient | None = None,
         timeout: float = DEFAULT_TIMEOUT,
-        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
         allow_http_loopback: bool = False,
         retry_after: float = DEFAULT_RETRY_AFTER,
