@@ -221,6 +221,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: tests read counters, not access logs."""
 
+    def do_POST(self) -> None:
+        """A POST (an introspection client's) gets the answer and fault a GET would."""
+        length = self.headers.get("Content-Length") or "0"
+        self.rfile.read(min(int(length), 1 << 20) if length.isdigit() else 0)
+        self.do_GET()
+
     def do_GET(self) -> None:
         owner: JwksServer = self.server.owner  # type: ignore[attr-defined]
         self.close_connection = True
@@ -228,12 +234,6 @@ class _Handler(BaseHTTPRequestHandler):
         # the client may give up (deadline, size cap): exactly what tests provoke
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self._answer(owner, body, fault)
-
-    def do_POST(self) -> None:
-        """A POST (an introspection client's) gets the answer and fault a GET would."""
-        length = self.headers.get("Content-Length") or "0"
-        self.rfile.read(min(int(length), 1 << 20) if length.isdigit() else 0)
-        self.do_GET()
 
     def _answer(self, owner: JwksServer, body: bytes | None, fault: Fault | None) -> None:
         stopping = owner._stopping
