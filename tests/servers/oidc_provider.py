@@ -189,20 +189,6 @@ class OidcProvider:
         )
         return self._issued(response.json(), "access_token")
 
-    def opaque_token(self, scope: str = "api:read") -> str:
-        """A client-credentials access token of client ``m2m`` the provider keeps opaque."""
-        return self.token(scope, resource=OPAQUE_AUDIENCE)
-
-    def revoke(self, token: str, client_id: str = "m2m") -> None:
-        """RFC 7009 revocation at the provider, by the client the token was issued to."""
-        response = self._http.post(
-            self.discovery()["revocation_endpoint"],
-            auth=(client_id, CLIENT_SECRET),
-            data={"token": token, "token_type_hint": "access_token"},
-            timeout=10,
-        )
-        response.raise_for_status()
-
     def id_token(
         self, alg: str = "RS256", login: str = "alice", scope: str = "openid email"
     ) -> str:
@@ -248,6 +234,20 @@ class OidcProvider:
             timeout=10,
         )
         return self._issued(response.json(), "id_token")
+
+    def opaque_token(self, scope: str = "api:read") -> str:
+        """A client-credentials access token of client ``m2m`` the provider keeps opaque."""
+        return self.token(scope, resource=OPAQUE_AUDIENCE)
+
+    def revoke(self, token: str, client_id: str = "m2m") -> None:
+        """RFC 7009 revocation at the provider, by the client the token was issued to."""
+        response = self._http.post(
+            self.discovery()["revocation_endpoint"],
+            auth=(client_id, CLIENT_SECRET),
+            data={"token": token, "token_type_hint": "access_token"},
+            timeout=10,
+        )
+        response.raise_for_status()
 
     def _follow(self, http: requests.Session, response: requests.Response, login: str) -> str:
         """Walk the login and consent interactions; return the final redirect to the client."""
