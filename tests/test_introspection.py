@@ -280,3 +280,14 @@ def test_tokens_are_hashed_and_never_logged(
         assert "opaque" not in str(error)
     keys = [*validator.cache._active.keys(), *validator.cache._refused.keys()]  # type: ignore[union-attr]
     assert len(keys) == 2 and all(isinstance(k, bytes) and len(k) == 32 for k in keys)
+
+
+def test_active_answers_are_bounded(clock: FakeClock) -> None:
+    provider = Provider()
+    validator = make(provider, clock, cache_size=4)
+    for n in range(20):
+        validator.introspect(f"token-{n}")
+    assert validator.cache._active is not None and len(validator.cache._active) == 4
+    validator.introspect("token-19")  # among the newest: still cached
+    validator.introspect("token-0")  # evicted long ago: asked again
+    assert provider.asked.count("token-19") == 1 and provider.asked.count("token-0") == 2

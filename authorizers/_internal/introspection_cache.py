@@ -1,10 +1,11 @@
 """What :class:`~authorizers.validators.introspection.IntrospectionValidator` remembers.
 
 - An *active* answer until ``min(exp, ttl)``: never past the token's ``exp``, so a cached
-  answer cannot outlive the token.
+  answer cannot outlive the token. At most ``maxsize`` of them, oldest evicted first, in a
+  plain dict read without a lock (a hit costs about what a JWT cache hit does).
 - A *refusal* (inactive, wrong audience, missing scope) for a short ``negative_ttl``, in a
-  bounded cache, so one bad token repeated cannot hammer the provider; failures of the provider
-  are never cached.
+  bounded ``TTLCache``, so one bad token repeated cannot hammer the provider; failures of
+  the provider are never cached.
 - One request to the provider per token at a time (single flight): concurrent callers of
   the same unknown token wait for the first one's answer.
 - A token bucket on misses: a flood of *distinct* random tokens gets at most
@@ -98,20 +99,24 @@ class IntrospectionCache:
     ) -> None:
         if ttl < 0 or negative_ttl < 0 or maxsize < 1 or negative_maxsize < 1:
             raise ConfigurationError("introspection cache: TTLs >= 0 and sizes >= 1")
-        self._active: TTLCache[bytes, Loaded] | None = (
-            TTLCache(maxsize, ttl, timer=monotonic) if ttl else None
-        )
+        #: key -> (identity, exp on the wall clock, monotonic deadline); a plain dict, read
+        #: without the lock on the hot path (a TTLCache lookup costs several µs)
+        self._active: dict[bytes, tuple[Identity, float, float]] | None = {} if ttl else None
+        self._ttl, self._maxsize = ttl, maxsize
         self._refused: TTLCache[bytes, _Refusal] | None = (
             TTLCache(negative_maxsize, negative_ttl, timer=monotonic) if negative_ttl else None
         )
         self._limiter = limiter
-        self._clock = clock
+        self._clock, self._monotonic = clock, monotonic
         self._wait = wait
         self._flights: dict[bytes, _Flight] = {}
         self._lock = threading.Lock()
 
     def get(self, key: bytes, load: Callable[[], Loaded]) -> Identity:
         """The cached answer for ``key``, or ``load()``'s (once, however many callers ask)."""
+        fast = self._active_answer(key)
+        if fast is not None:
+            return fast
         with self._lock:
             answer = self._cached(key)
             if answer is None:
@@ -135,14 +140,26 @@ class IntrospectionCache:
             raise _unavailable("introspection failed for a concurrent request")
         return flight.outcome
 
+    def _active_answer(self, key: bytes) -> Identity | None:
+        """The hot path: an active answer still within its TTL and the token's ``exp``."""
+        active = self._active
+        hit = active.get(key) if active is not None else None
+        if hit is None or self._monotonic() >= hit[2] or self._clock() >= hit[1]:
+            return None
+        return hit[0]
+
     def _cached(self, key: bytes) -> Identity | _Refusal | None:
-        if self._active is not None:
-            hit = self._active.get(key)
+        active = self._active
+        if active is not None:
+            hit = active.get(key)
             if hit is not None:
-                if self._clock() < hit[1]:
+                if self._monotonic() >= hit[2]:
+                    active.pop(key, None)  # past the TTL: ask the provider again
+                elif self._clock() < hit[1]:
                     return hit[0]
-                del self._active[key]  # the token expired: never answer past exp
-                return _Refusal(Unauthorized, ReasonCode.EXPIRED, "token has expired")
+                else:
+                    active.pop(key, None)  # the token expired: never answer past exp
+                    return _Refusal(Unauthorized, ReasonCode.EXPIRED, "token has expired")
         if self._refused is not None:
             return self._refused.get(key)
         return None
@@ -156,8 +173,12 @@ class IntrospectionCache:
             outcome = _Refusal(type(refused), refused.reason, refused.detail)
         finally:
             with self._lock:
-                if isinstance(outcome, Identity) and self._active is not None:
-                    self._active[key] = (outcome, exp)
+                active = self._active
+                if isinstance(outcome, Identity) and active is not None:
+                    active.pop(key, None)  # re-insert: the dict's order is its age
+                    active[key] = (outcome, exp, self._monotonic() + self._ttl)
+                    if len(active) > self._maxsize:
+                        del active[next(iter(active))]
                 elif isinstance(outcome, _Refusal) and self._refused is not None:
                     self._refused[key] = outcome
                 flight.outcome = outcome
