@@ -23,16 +23,20 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
+from authorizers._internal.iam_glob import glob_set
+from authorizers._internal.policy import RouteTable
 from authorizers._internal.route_patterns import (
     ANY_VERB,
+    HTTP_DEFAULT,
     VERBS,
-    RouteTable,
+    RoutePatterns,
     compile_route,
-    iam_regex,
     path_language,
 )
+from authorizers._internal.selection import DEFAULT_ROUTE, Router
 from authorizers.errors import ConfigurationError, Forbidden, ReasonCode
 from authorizers.grants import Grants
+from authorizers.request import RequestKind
 from authorizers.requirements import (
     AUTHENTICATED,
     Check,
@@ -52,6 +56,7 @@ from authorizers.requirements import (
 if TYPE_CHECKING:
     from authorizers.identity import Identity
     from authorizers.request import AuthRequest
+    from authorizers.universe import RouteUniverse
 
 __all__ = [
     "AUTHENTICATED",
@@ -169,58 +174,77 @@ def _relative(request: AuthRequest) -> str:
 def _sealed(grants: Grants, request: AuthRequest) -> Grants:
     """The grants of a refusal, made to deny the refused request itself.
 
-    Nothing is precomputed for an undeclared route, yet an allowed pattern may match it
-    (``GET/pets/*`` matches ``GET/pets/a/b``); for a declared one this is a second line of
-    defence. Either way a refusal must never go out as a policy that allows the request.
+    The called route may be one no rule lists (nothing was compiled for it), yet an allowed
+    pattern may match it; for a listed one this is a second line of defence. Either way a
+    refusal must never go out as a policy that allows the request. Linear time in the ARN
+    whatever the patterns (:mod:`authorizers._internal.iam_glob`).
     """
     called = _relative(request)
-
-    def matched(patterns: tuple[str, ...]) -> bool:
-        return any(iam_regex(pattern).fullmatch(called) for pattern in patterns)
-
-    if matched(grants.allow) and not matched(grants.deny):
+    if glob_set(grants.allow).matches(called) and not glob_set(grants.deny).matches(called):
         return Grants(grants.allow, (*grants.deny, called))
     return grants
+
+
+_KIND_API = {
+    RequestKind.REST_TOKEN: "rest",
+    RequestKind.REST_REQUEST: "rest",
+    RequestKind.HTTP_V1: "http",
+    RequestKind.HTTP_V2: "http",
+    RequestKind.WEBSOCKET: "websocket",
+}
 
 
 class AccessRules:
     """A declarative route table; see the module docstring for the policy it produces.
 
     A route is callable iff one of its allow rules is met and none of its deny rules applies.
-    A request is decided by the most specific declared route that matches its method ARN
-    (literal segments before ``{param}`` before ``{proxy+}``, a verb before ``ANY``), as API
-    Gateway routes it; an undeclared route is refused, so list every route of the API.
-    Refusals raise :class:`RouteForbidden` (a 403 whose policy still lists the identity's
-    other routes) with ``insufficient_scope``, ``insufficient_group`` or ``forbidden``.
+    A request is decided by the route API Gateway selects for it (the event's ``routeKey`` or
+    REST ``resource`` when it has one; otherwise :mod:`authorizers._internal.selection`); a
+    route no rule lists is refused. ``universe`` (a
+    :class:`~authorizers.universe.RouteUniverse`) declares every route the API serves: the
+    policy then refuses the unlisted ones exactly and is compacted; without it each Allow
+    is kept to its own route's paths. Refusals raise :class:`RouteForbidden` (a 403 whose
+    policy still lists the identity's other routes) with ``insufficient_scope``,
+    ``insufficient_group`` or ``forbidden``.
     """
 
     scope = GrantScope.ROUTE_TABLE
 
-    def __init__(self, *rules: RouteRule) -> None:
+    def __init__(self, *rules: RouteRule, universe: RouteUniverse | None = None) -> None:
         if not rules:
             raise ConfigurationError("AccessRules needs rules (use rules=None to allow all)")
         grouped: dict[tuple[str, str], list[RouteRule]] = {}
+        names: dict[tuple[str, str], str] = {}
         for rule in rules:
-            grouped.setdefault((rule.verb, path_language(rule.path)), []).append(rule)
+            key = (rule.verb, path_language(rule.path))
+            grouped.setdefault(key, []).append(rule)
+            names.setdefault(key, f"{rule.verb} {rule.path}")
+        if universe is not None:
+            _check_universe(grouped, names, universe)
+            for verb, path in universe.routes:
+                if path.startswith("$") or universe.api != "websocket":
+                    key = ("*" if verb == "ANY" else verb, path_language(path))
+                    grouped.setdefault(key, [])
+                    names.setdefault(key, f"{verb} {path}")
         taken: dict[str, set[str]] = {}
         for verb, path in grouped:
             taken.setdefault(path, set()).add(verb)
-        compiled = sorted(
-            (
-                (
-                    compile_route(verb, path, taken[path]),
-                    _Route(
-                        f"{verb} {same[0].path}",
-                        tuple(rule.requirement for rule in same if rule.allow),
-                        tuple(rule.requirement for rule in same if not rule.allow),
-                    ),
-                )
-                for (verb, path), same in grouped.items()
-            ),
-            key=lambda pair: pair[0].precedence,
+        keys = list(grouped)
+        self._universe = universe
+        self._table = RouteTable(
+            [_compile(verb, path, taken[path], universe) for verb, path in keys],
+            complete=universe is not None,
         )
-        self._table = RouteTable([patterns for patterns, _ in compiled])
-        self._routes = tuple(route for _, route in compiled)
+        self._routes = tuple(
+            _Route(
+                names[key],
+                tuple(rule.requirement for rule in grouped[key] if rule.allow),
+                tuple(rule.requirement for rule in grouped[key] if not rule.allow),
+            )
+            for key in keys
+        )
+        self._selection = [(_verb_of(names[key]), _path_of(names[key])) for key in keys]
+        self._routers: dict[str, Router] = {}
         checks: dict[int, tuple[Check, int, int]] = {}  # by identity of the requirement
         for index, route in enumerate(self._routes):
             for effect, requirements in enumerate((route.allow_rules, route.deny_rules)):
@@ -229,7 +253,17 @@ class AccessRules:
                     masks[effect] |= 1 << index
                     checks[id(requirement)] = (unmet, masks[0], masks[1])
         self._checks = tuple(checks.values())
-        self._grants_by_mask: dict[int, Grants] = {}
+        self._grants_by_mask: dict[tuple[int, str], Grants] = {}
+
+    @property
+    def largest_policy_bytes(self) -> int:
+        """An upper bound of the policy statements any identity can get (full ARNs)."""
+        return self._table.largest_policy_bytes()
+
+    @property
+    def api(self) -> str | None:
+        """The API kind the universe declares, or None."""
+        return None if self._universe is None else self._universe.api
 
     def grants(self, identity: Identity, request: AuthRequest) -> Grants:
         allowed = denied = 0
@@ -238,9 +272,10 @@ class AccessRules:
                 allowed |= allow_mask
                 denied |= deny_mask
         mask = allowed & ~denied
-        grants = self._grants_by_mask.get(mask) or self._build_grants(mask)
-        called = self._table.route_index(_relative(request))
-        if called is None:
+        api = self.api or _KIND_API[request.kind]
+        grants = self._grants_by_mask.get((mask, api)) or self._build_grants(mask, api)
+        called = self._select(request, api)
+        if called is None or not (self._routes[called].allow_rules or self._routes[called].deny_rules):
             raise RouteForbidden(
                 ReasonCode.FORBIDDEN, "no rule for this route", _sealed(grants, request)
             )
@@ -250,12 +285,58 @@ class AccessRules:
             raise RouteForbidden(reason, route.name, _sealed(grants, request))
         return grants
 
-    def _build_grants(self, mask: int) -> Grants:
-        grants = Grants(*self._table.policy(mask))
+    def _select(self, request: AuthRequest, api: str) -> int | None:
+        """The route API Gateway selected: the event says so when it can, else selection."""
+        router = self._routers.get(api)
+        if router is None:
+            router = self._routers[api] = Router(self._selection, api)
+        arn = request.arn
+        if api == "websocket" or arn.verb is None:
+            return router.by_key(arn.resource)
+        if request.route_key and api == "http":
+            return router.by_key(request.route_key)
+        if request.resource and request.kind is RequestKind.REST_REQUEST:
+            found = router.by_key(f"{arn.verb} {request.resource}")
+            return found if found is not None else router.by_key(f"ANY {request.resource}")
+        return router.select(arn.verb, "/" + arn.resource)
+
+    def _build_grants(self, mask: int, api: str) -> Grants:
+        grants = Grants(*self._table.policy(mask, api))
         if len(self._grants_by_mask) >= _GRANTS_CACHE_LIMIT:
             self._grants_by_mask.clear()
-        self._grants_by_mask[mask] = grants
+        self._grants_by_mask[(mask, api)] = grants
         return grants
+
+
+def _verb_of(name: str) -> str:
+    verb, _, _ = name.partition(" ")
+    return "ANY" if verb in ("*", "ANY") else verb
+
+
+def _path_of(name: str) -> str:
+    return name.partition(" ")[2]
+
+
+def _compile(
+    verb: str, path: str, taken: set[str], universe: RouteUniverse | None
+) -> RoutePatterns:
+    if path == DEFAULT_ROUTE and universe is not None and universe.api == "http":
+        return HTTP_DEFAULT
+    return compile_route(verb, path, taken)
+
+
+def _check_universe(
+    grouped: dict[tuple[str, str], list[RouteRule]],
+    names: dict[tuple[str, str], str],
+    universe: RouteUniverse,
+) -> None:
+    """A rule for a route the API does not serve is a mistake (a typo, a stale rule)."""
+    served = {("*" if v == "ANY" else v, path_language(p)) for v, p in universe.routes}
+    missing = [names[key] for key in grouped if key not in served]
+    if missing:
+        raise ConfigurationError(
+            f"rules for routes the API does not serve (not in the route universe): {missing}"
+        )
 
 
 class AllRoutes:

@@ -1,0 +1,219 @@
+"""The policy compiler: the Allow and Deny patterns that grant exactly a set of routes.
+
+API Gateway caches one policy per credential and replays it on every route of the API, so
+the patterns must be right for every request that reaches any route the API serves, under
+API Gateway's route selection. IAM's ``*`` also matches ``/``, so each Allow pattern can
+reach requests of other routes; the compiler works out which (exactly, with the languages of
+:mod:`authorizers._internal.route_patterns`) and denies them:
+
+- a refused route that takes requests from an allowed route's own range (``/pets/mine`` in
+  ``/pets/{id}``, by precedence) is denied with its own patterns;
+- requests an Allow pattern matches beyond its route (``GET/pets/?*`` matches
+  ``GET/pets/1/x``) are denied with the route's *excess* patterns (``GET/pets/*/*``), or with
+  the refused routes' own patterns when those hit fewer allowed routes.
+
+Without a complete universe the routes the API really serves are unknown: a catch-all
+"unknown routes" entry stands for them, refused, so every Allow pattern comes with its full
+excess. With a complete universe the policy is compacted: ``*`` for an identity allowed
+everything, ``*`` plus a few Denies, or merged prefixes (``GET/pets*``) where they reach no
+refused route. Some tables have no exact policy (IAM has no "except"); the policy then errs
+towards 403, never towards an Allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from functools import cache
+
+from authorizers._internal.route_patterns import (
+    UNKNOWN_ROUTES,
+    RoutePatterns,
+    _Language,
+    glob_language,
+)
+
+#: Bytes of ``arn:<partition>:execute-api:<region>:<account>:<api-id>/<stage>/`` at most
+#: (stage names are up to 128 characters), for the build-time size bound.
+ARN_PREFIX_BYTES = 220
+_STATEMENT_BYTES = 100  # {"Action": "execute-api:Invoke", "Effect": ..., "Resource": []}
+_PER_RESOURCE_BYTES = 4  # quotes, comma, space
+
+
+def _count(mask: int) -> int:
+    return bin(mask).count("1")
+
+
+def _bits(mask: int) -> Iterator[int]:
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
+def policy_bytes(allow: Sequence[str], deny: Sequence[str]) -> int:
+    """An upper bound of the JSON bytes the statements take, with full ARNs."""
+    per = ARN_PREFIX_BYTES + _PER_RESOURCE_BYTES
+    return 2 * _STATEMENT_BYTES + sum(per + len(p.encode()) * 2 for p in (*allow, *deny))
+
+
+class RouteTable:
+    """The routes of a table (rules and universe), and the policy for a set of them.
+
+    ``complete``: the table lists every route the API serves. Otherwise the last entry is
+    :data:`UNKNOWN_ROUTES`. Overlaps are worked out per route on first use and kept.
+    """
+
+    def __init__(self, routes: Sequence[RoutePatterns], *, complete: bool) -> None:
+        self.complete = complete
+        self._routes = tuple(routes) if complete else (*routes, UNKNOWN_ROUTES)
+        self.real = (1 << len(routes)) - 1  # the routes an identity can be allowed
+        self._all = (1 << len(self._routes)) - 1
+        self._languages: dict[str, _Language] = {}
+        self._receives = [tuple(map(self._language, r.languages)) for r in self._routes]
+        self._hits = cache(self._hits_of)
+        self._reach = cache(self._reach_of)
+        self._direct = cache(self._direct_of)
+        self._own = cache(self._own_of)
+        self._excess = cache(self._excess_of)
+
+    def _language(self, text: str) -> _Language:
+        known = self._languages.get(text)
+        if known is None:
+            known = self._languages[text] = _Language(text)
+        return known
+
+    def _hits_of(self, patterns: tuple[str, ...]) -> int:
+        """The routes that some request matched by one of ``patterns`` may be routed to."""
+        languages = [self._language(glob_language(pattern)) for pattern in patterns]
+        return sum(
+            1 << i
+            for i, receives in enumerate(self._receives)
+            if any(language.meets(other) for language in languages for other in receives)
+        )
+
+    def _reach_of(self, a: int) -> int:
+        """The other routes that requests matched by route a's Allow pattern may reach."""
+        return self._hits((self._routes[a].pattern,)) & ~(1 << a)
+
+    def _before(self, f: int, a: int, api: str | None) -> bool:
+        """Does f win over a for a request both could take? (Unknown API kind: either.)"""
+        route, other = self._routes[f], self._routes[a]
+        rest = route.rest_rank < other.rest_rank
+        http = route.http_rank < other.http_rank
+        return rest if api == "rest" else http if api == "http" else rest or http
+
+    def _direct_of(self, a: int, api: str | None) -> int:
+        """The routes taking requests from a's own range (``/pets/mine`` in ``/pets/{id}``):
+        only their own patterns can deny them. A subset of a's reach."""
+        span = self._language(self._routes[a].span)
+        return sum(
+            1 << f
+            for f in _bits(self._reach(a))
+            if self._before(f, a, api) and any(map(span.meets, self._receives[f]))
+        )
+
+    def _own_of(self, f: int) -> tuple[tuple[str, ...], int]:
+        """Route f's own Deny patterns, and the other routes they hit."""
+        denials = self._routes[f].denials
+        return denials, (self._hits(denials) & ~(1 << f)) if denials else 0
+
+    def _excess_of(self, a: int) -> tuple[tuple[str, int], ...]:
+        """Each pattern for what a's Allow pattern matches beyond a, and the routes it hits."""
+        return tuple((x, self._hits((x,))) for x in self._routes[a].excess)
+
+    def policy(self, mask: int, api: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Allow and Deny patterns granting exactly the routes in ``mask`` (see the module
+        docstring); ``api`` is the API kind (``rest``, ``http``, ``websocket``, or None)."""
+        mask &= self.real
+        if self.complete and mask == self._all:
+            return ("*",), ()
+        allow, covered = self._merged(mask)
+        deny, collateral = self._denials(mask & ~covered, mask, api)
+        if self.complete:
+            everything = self._all_but(mask)
+            if everything is not None:
+                wide_deny, wide_collateral = everything
+                smaller = policy_bytes(("*",), wide_deny) < policy_bytes(allow, deny)
+                if smaller and wide_collateral & ~collateral == 0:
+                    return ("*",), wide_deny
+        return allow, deny
+
+    def _denials(self, allowed: int, mask: int, api: str | None) -> tuple[tuple[str, ...], int]:
+        """The Denies for the Allow patterns of ``allowed``, and the allowed routes they hit."""
+        deny: dict[str, None] = {}
+        collateral = 0
+        refused = self._all & ~mask
+        for a in _bits(allowed):
+            for f in _bits(self._reach(a) & refused):
+                chosen, hits = self._own(f)
+                if not self._direct(a, api) >> f & 1:
+                    excess = [(x, h) for x, h in self._excess(a) if h >> f & 1]
+                    if not excess:
+                        continue  # a's pattern reaches f only where a itself wins
+                    excess_hits = 0
+                    for _, h in excess:
+                        excess_hits |= h
+                    if not chosen or _count(excess_hits & mask) < _count(hits & mask):
+                        chosen, hits = tuple(x for x, _ in excess), excess_hits
+                deny.update(dict.fromkeys(chosen))
+                collateral |= hits & mask
+        return tuple(deny), collateral
+
+    def _all_but(self, mask: int) -> tuple[tuple[str, ...], int] | None:
+        """``*`` with every refused route denied by its own patterns: the Denies and the
+        allowed routes they hit; None when a refused route has no own patterns."""
+        deny: dict[str, None] = {}
+        collateral = 0
+        for f in _bits(self._all & ~mask):
+            denials, hits = self._own(f)
+            if not denials:
+                return None
+            deny.update(dict.fromkeys(denials))
+            collateral |= hits & mask
+        return tuple(deny), collateral
+
+    def _merged(self, mask: int) -> tuple[tuple[str, ...], int]:
+        """The Allow patterns: one per allowed route, except where a literal prefix
+        (``GET/pets*``, ``*/pets*``) covers several and reaches no refused route."""
+        own = {i: self._routes[i].pattern for i in _bits(mask)}
+        if not self.complete:
+            return tuple(dict.fromkeys(own.values())), 0
+        candidates = sorted({p for pattern in own.values() for p in _prefixes(pattern)}, key=len)
+        chosen: list[str] = []
+        covered = 0
+        for prefix in candidates:
+            if any(prefix.startswith(c[:-1]) for c in chosen):
+                continue
+            inside = sum(1 << i for i, p in own.items() if _covers(prefix, p))
+            if _count(inside & ~covered) < 2 or self._hits((prefix,)) & ~mask:
+                continue
+            chosen.append(prefix)
+            covered |= inside
+        rest = (p for i, p in own.items() if not covered >> i & 1)
+        return tuple(dict.fromkeys((*chosen, *rest))), covered
+
+    def largest_policy_bytes(self) -> int:
+        """An upper bound of the policy statements' bytes for any identity."""
+        allow = [r.pattern for r in self._routes[: _count(self.real)]]
+        deny = [p for r in self._routes for p in (*r.denials, *r.excess)]
+        return policy_bytes(allow, deny)
+
+
+def _prefixes(pattern: str) -> Iterator[str]:
+    """``GET/pets/?*/photos`` -> ``GET/pets*``, ``*/pets*``: literal path prefixes."""
+    verb, _, path = pattern.partition("/")
+    head: list[str] = []
+    for segment in path.split("/")[:-1]:
+        if "*" in segment or "?" in segment:
+            return
+        head.append(segment)
+        yield f"{verb}/{'/'.join(head)}*"
+        yield f"*/{'/'.join(head)}*"
+
+
+def _covers(prefix: str, pattern: str) -> bool:
+    """Does ``prefix`` (``GET/pets*``) match everything ``pattern`` does (textually)?"""
+    verb, _, path = prefix[:-1].partition("/")
+    own_verb, _, own_path = pattern.partition("/")
+    same_verb = verb == "*" or verb == own_verb
+    return same_verb and (own_path == path or own_path.startswith(path + "/"))
