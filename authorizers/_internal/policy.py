@@ -10,7 +10,8 @@ reach requests of other routes; the compiler works out which (exactly, with the 
   ``/pets/{id}``, by precedence) is denied with its own patterns;
 - requests an Allow pattern matches beyond its route (``GET/pets/?*`` matches
   ``GET/pets/1/x``) are denied with the route's *excess* patterns (``GET/pets/*/*``), or with
-  the refused routes' own patterns when those hit fewer allowed routes.
+  the refused routes' own patterns when those hit fewer allowed routes (a tie takes the
+  excess: one set of patterns for every refused route it reaches).
 
 Without a complete universe the routes the API really serves are unknown: a catch-all
 "unknown routes" entry stands for them, refused, so every Allow pattern comes with its full
@@ -93,7 +94,7 @@ class RouteTable:
 
     def _reach_of(self, a: int) -> int:
         """The other routes that requests matched by route a's Allow pattern may reach."""
-        return self._hits((self._routes[a].pattern,)) & ~(1 << a)
+        return self._hits(self._routes[a].allows) & ~(1 << a)
 
     def _before(self, f: int, a: int, api: str | None) -> bool:
         """Does f win over a for a request both could take? (Unknown API kind: either.)"""
@@ -153,7 +154,7 @@ class RouteTable:
                     excess_hits = 0
                     for _, h in excess:
                         excess_hits |= h
-                    if not chosen or _count(excess_hits & mask) < _count(hits & mask):
+                    if not chosen or _count(excess_hits & mask) <= _count(hits & mask):
                         chosen, hits = tuple(x for x, _ in excess), excess_hits
                 deny.update(dict.fromkeys(chosen))
                 collateral |= hits & mask
@@ -175,26 +176,30 @@ class RouteTable:
     def _merged(self, mask: int) -> tuple[tuple[str, ...], int]:
         """The Allow patterns: one per allowed route, except where a literal prefix
         (``GET/pets*``, ``*/pets*``) covers several and reaches no refused route."""
-        own = {i: self._routes[i].pattern for i in _bits(mask)}
+        own = {i: self._routes[i].allows for i in _bits(mask)}
         if not self.complete:
-            return tuple(dict.fromkeys(own.values())), 0
-        candidates = sorted({p for pattern in own.values() for p in _prefixes(pattern)}, key=len)
+            return tuple(dict.fromkeys(p for allows in own.values() for p in allows)), 0
+        candidates = sorted(
+            {p for allows in own.values() for a in allows for p in _prefixes(a)}, key=len
+        )
         chosen: list[str] = []
         covered = 0
         for prefix in candidates:
             if any(prefix.startswith(c[:-1]) for c in chosen):
                 continue
-            inside = sum(1 << i for i, p in own.items() if _covers(prefix, p))
+            inside = sum(
+                1 << i for i, allows in own.items() if all(_covers(prefix, p) for p in allows)
+            )
             if _count(inside & ~covered) < 2 or self._hits((prefix,)) & ~mask:
                 continue
             chosen.append(prefix)
             covered |= inside
-        rest = (p for i, p in own.items() if not covered >> i & 1)
+        rest = (p for i, allows in own.items() if not covered >> i & 1 for p in allows)
         return tuple(dict.fromkeys((*chosen, *rest))), covered
 
     def largest_policy_bytes(self) -> int:
         """An upper bound of the policy statements' bytes for any identity."""
-        allow = [r.pattern for r in self._routes[: _count(self.real)]]
+        allow = [p for r in self._routes[: _count(self.real)] for p in r.allows]
         deny = [p for r in self._routes for p in (*r.denials, *r.excess)]
         return policy_bytes(allow, deny)
 

@@ -141,30 +141,43 @@ class RoutePatterns:
     alone would also match the empty string (``GET/*`` would match ``GET/``, the root).
     """
 
-    pattern: str  # its Allow pattern, relative to the stage: "GET/pets/?*"
-    span: str  # the requests its pattern stands for, each "*" one segment (ANY: every verb)
+    allows: tuple[str, ...]  # its Allow patterns, relative to the stage: ("GET/pets/?*",)
+    span: str  # the requests its patterns stand for, each "*" one segment (ANY: every verb)
     languages: tuple[str, ...]  # what it receives (ANY: per verb it does not leave to others)
     denials: tuple[str, ...]  # the Deny patterns covering exactly its verbs
-    excess: tuple[str, ...]  # what ``pattern`` matches beyond the route, as Deny patterns
+    excess: tuple[str, ...]  # what ``allows`` match beyond the route, as Deny patterns
     rest_rank: tuple[tuple[int, ...], int]  # lower wins (authorizers._internal.selection)
     http_rank: tuple[int, int, tuple[int, ...]]
+
+    @property
+    def pattern(self) -> str:
+        return self.allows[0]
 
 
 _LAST = (9,)
 #: Every request of an API whose other routes are unknown: refused, lowest precedence, and
 #: never denied as a whole (``*``): only what an Allow pattern matches beyond its own route.
-UNKNOWN_ROUTES = RoutePatterns("*", "\x04", ("\x04",), (), (), (_LAST, 9), (9, 9, _LAST))
+UNKNOWN_ROUTES = RoutePatterns(("*",), "\x04", ("\x04",), (), (), (_LAST, 9), (9, 9, _LAST))
 #: An HTTP API's ``$default`` route: every request no other route takes.
 HTTP_DEFAULT = RoutePatterns(
-    "*", "\x01\x02/\x04", ("\x01\x02/\x04",), ("*",), (), (_LAST, 8), (8, 8, _LAST)
+    ("*",), "\x01\x02/\x04", ("\x01\x02/\x04",), ("*",), (), (_LAST, 8), (8, 8, _LAST)
 )
+
+
+def _excess(parts: list[tuple[str, bool]]) -> list[str]:
+    """Beyond the route, a one-segment wildcard also matches text with "/" in it."""
+    return [
+        "".join("*/*" if i == k else text for i, (text, _) in enumerate(parts))
+        for k, (_, one_segment) in enumerate(parts)
+        if one_segment
+    ]
 
 
 def compile_route(verb: str, path: str, taken: set[str]) -> RoutePatterns:
     """``path`` is a :func:`path_language`; ``taken``: verbs with their own route on this
     path (they win over ANY there)."""
     if path.startswith("$"):  # WebSocket: no verb in the ARN, a literal route key
-        return RoutePatterns(path, path, (path,), (path,), (), ((0,), 0), (0, 0, (0,)))
+        return RoutePatterns((path,), path, (path,), (path,), (), ((0,), 0), (0, 0, (0,)))
     any_verb = verb == ANY_VERB
     kinds = tuple(_PRECEDENCE.get(s, 0) for s in path.split("/")[1:])
     # "*/pets" would also deny "GET/pets" when GET has a route of its own: spell out
@@ -173,23 +186,25 @@ def compile_route(verb: str, path: str, taken: set[str]) -> RoutePatterns:
     span = (_ONE_SEGMENT if any_verb else verb) + path
     alone = any_verb and len(taken) == 1  # every verb: the span, in one automaton run
     languages = (span,) if alone else tuple(v + path for v in verbs)
-    parts: list[tuple[str, bool]] = [(verb, any_verb)]  # (text, a one-segment wildcard)
+    tail: list[tuple[str, bool]] = []  # (text, a one-segment wildcard)
     for segment in path.split("/")[1:]:
         wild = segment in _PRECEDENCE
-        parts += [("/", False), ("?*" if wild else segment, segment == _ONE_SEGMENT)]
-    pattern = "".join(text for text, _ in parts)
-    # Beyond the route, a one-segment wildcard also matches text with "/" in it:
-    excess = tuple(
-        "".join("*/*" if i == k else text for i, (text, _) in enumerate(parts))
-        for k, (_, one_segment) in enumerate(parts)
-        if one_segment
-    )
+        tail += [("/", False), ("?*" if wild else segment, segment == _ONE_SEGMENT)]
+    rest = "".join(text for text, _ in tail)
+    denials = tuple(v + rest for v in verbs)
+    allows: tuple[str, ...] = (verb + rest,)
+    excess = _excess([(verb, any_verb), *tail])
+    own = _Language(span)
+    if any_verb and own.meets(_Language(glob_language(excess[0]))):
+        # "*/?*": a verb-spanning match of "*" is also a match of the route itself, so no
+        # Deny can take one without the other; one Allow per verb has no such excess.
+        allows, excess = denials, [x for v in verbs for x in _excess([(v, False), *tail])]
     return RoutePatterns(
-        pattern,
+        allows,
         span,
         languages,
-        tuple(v + pattern[len(verb) :] for v in verbs),
-        excess,
+        denials,
+        tuple(excess),
         (kinds, int(any_verb)),
         (int(any_verb), int(2 in kinds), kinds),
     )
