@@ -98,6 +98,20 @@ def _where(error: BaseException) -> str:
     return f"{type(error).__name__} at {filename}:{traceback.tb_lineno}"
 
 
+def _check_policy_size(rules: Rules) -> None:
+    """Refuse rules whose largest policy can exceed what API Gateway accepts: a size error
+    would otherwise be a 500 on every call of the broadest identities."""
+    largest = getattr(rules, "largest_policy_bytes", None)
+    limit = getattr(rules, "response_limit", None)
+    if isinstance(largest, int) and isinstance(limit, int) and largest > limit:
+        raise ConfigurationError(
+            f"the broadest identity's policy can take {largest} bytes, over API Gateway's "
+            f"{limit}: declare the complete route universe (AccessRules(..., universe=...)) so "
+            "the policy is compacted, or answer per route (MethodArnOnly) with a per-route "
+            "cache key (cache_per_route=True) or a result TTL of 0"
+        )
+
+
 class Authorizer:
     """Decide one API Gateway authorizer call: ``authorize(request)`` or ``handler(event, _)``.
 
@@ -142,6 +156,7 @@ class Authorizer:
                 "0 (result_ttl_seconds=0) or a per-route cache key (cache_per_route=True)"
                 + ("" if scope is GrantScope.THIS_REQUEST else ", or use IAM responses")
             )
+        _check_policy_size(self._rules)
         self._validator = validator
         self._simple = simple_responses
         self._deny_on_fault = on_infrastructure_error == "deny"

@@ -37,6 +37,7 @@ from authorizers._internal.selection import DEFAULT_ROUTE, Router
 from authorizers.errors import ConfigurationError, Forbidden, ReasonCode
 from authorizers.grants import Grants
 from authorizers.request import RequestKind
+from authorizers.responses import response_limit
 from authorizers.requirements import (
     AUTHENTICATED,
     Check,
@@ -259,6 +260,16 @@ class AccessRules:
     def largest_policy_bytes(self) -> int:
         """An upper bound of the policy statements any identity can get (full ARNs)."""
         return self._table.largest_policy_bytes()
+
+    @property
+    def response_limit(self) -> int:
+        """The response size API Gateway accepts for this API kind (WebSocket when every
+        route is a route key and no universe says otherwise)."""
+        api = self.api
+        if api is None and all(path.startswith("$") for _, path in self._selection):
+            api = "websocket"
+        kind = RequestKind.WEBSOCKET if api == "websocket" else RequestKind.REST_REQUEST
+        return response_limit(kind)
 
     @property
     def api(self) -> str | None:
