@@ -304,12 +304,16 @@ class AccessRules:
         arn = request.arn
         if api == "websocket" or arn.verb is None:
             return router.by_key(arn.resource)
+        path = "/" + arn.resource
+        template = request.resource
         if request.route_key and api == "http":
-            return router.by_key(request.route_key)
-        if request.resource and request.kind is RequestKind.REST_REQUEST:
-            found = router.by_key(f"{arn.verb} {request.resource}")
-            return found if found is not None else router.by_key(f"ANY {request.resource}")
-        return router.select(arn.verb, "/" + arn.resource)
+            template = request.route_key.partition(" ")[2]
+            if request.route_key.startswith("$"):
+                return router.by_key(request.route_key)
+        if template and template != path:  # a template: the route API Gateway selected
+            found = router.by_key(f"{arn.verb} {template}")
+            return found if found is not None else router.by_key(f"ANY {template}")
+        return router.select(arn.verb, path)  # TOKEN events, and literal routes
 
     def _build_grants(self, mask: int, api: str) -> Grants:
         grants = Grants(*self._table.policy(mask, api))
