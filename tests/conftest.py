@@ -75,6 +75,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.fuzz)
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Counts the property tests kept (e.g. the policy compiler's under-grants)."""
+    from tests.helpers import PROPERTY_STATS  # noqa: PLC0415
+
+    for topic, counts in PROPERTY_STATS.items():
+        shown = ", ".join(f"{what}: {count}" for what, count in sorted(counts.items()))
+        terminalreporter.write_line(f"{topic}: {shown}")
+
+
 @pytest.fixture(scope="session")
 def register_secret(pytestconfig: pytest.Config) -> Callable[..., str | bytes]:
     """``register_secret(value, kind=None) -> value``; usable from fixtures of any scope."""

@@ -83,7 +83,7 @@ class Router:
         self._root = _Node()
         for index, (verb, path) in enumerate(self.routes):
             self._keys.setdefault(route_key(verb, path), index)
-            if path.startswith("$"):
+            if not path.startswith("/"):
                 continue
             node = self._root
             for kind, literal in segment_kinds(path):
@@ -162,7 +162,7 @@ class Router:
 
 def route_key(verb: str, path: str) -> str:
     """The canonical key of a route: ``GET /pets/{}``, ``ANY /{+}``, ``$connect``."""
-    if path.startswith("$"):
+    if not path.startswith("/"):  # a route key: "$connect", "sendMessage"
         return path
     canonical = _PLACEHOLDER.sub(lambda m: "{+}" if m[1] else "{}", path.rstrip("/") or "/")
     return f"{ANY if verb in ('*', ANY) else verb} {canonical}"
