@@ -83,13 +83,15 @@ class RouteTable:
             known = self._languages[text] = _Language(text)
         return known
 
-    def _hits_of(self, patterns: tuple[str, ...]) -> int:
-        """The routes that some request matched by one of ``patterns`` may be routed to."""
+    def _hits_of(self, patterns: tuple[str, ...], among: int | None = None) -> int:
+        """The routes (of ``among``, default all) that some request matched by one of
+        ``patterns`` may be routed to."""
         languages = [self._language(glob_language(pattern)) for pattern in patterns]
+        indexes = range(len(self._routes)) if among is None else _bits(among)
         return sum(
             1 << i
-            for i, receives in enumerate(self._receives)
-            if any(language.meets(other) for language in languages for other in receives)
+            for i in indexes
+            if any(language.meets(other) for language in languages for other in self._receives[i])
         )
 
     def _reach_of(self, a: int) -> int:
@@ -144,8 +146,13 @@ class RouteTable:
         deny: dict[str, None] = {}
         collateral = 0
         refused = self._all & ~mask
+        few = _count(refused) * 8 < len(self._routes)  # cheaper than every route's reach
         for a in _bits(allowed):
-            for f in _bits(self._reach(a) & refused):
+            if few:
+                reached = self._hits_of(self._routes[a].allows, refused) & ~(1 << a)
+            else:
+                reached = self._reach(a) & refused
+            for f in _bits(reached):
                 chosen, hits = self._own(f)
                 if not self._direct(a, api) >> f & 1:
                     excess = [(x, h) for x, h in self._excess(a) if h >> f & 1]
@@ -179,21 +186,20 @@ class RouteTable:
         own = {i: self._routes[i].allows for i in _bits(mask)}
         if not self.complete:
             return tuple(dict.fromkeys(p for allows in own.values() for p in allows)), 0
-        candidates = sorted(
-            {p for allows in own.values() for a in allows for p in _prefixes(a)}, key=len
-        )
+        inside: dict[str, int] = {}  # prefix -> the allowed routes it covers entirely
+        for i, allows in own.items():
+            shared = set.intersection(*(set(_prefixes(p)) for p in allows))
+            for prefix in shared:
+                inside[prefix] = inside.get(prefix, 0) | 1 << i
         chosen: list[str] = []
         covered = 0
-        for prefix in candidates:
-            if any(prefix.startswith(c[:-1]) for c in chosen):
+        for prefix in sorted(inside, key=len):
+            if _count(inside[prefix] & ~covered) < 2:
                 continue
-            inside = sum(
-                1 << i for i, allows in own.items() if all(_covers(prefix, p) for p in allows)
-            )
-            if _count(inside & ~covered) < 2 or self._hits((prefix,)) & ~mask:
+            if self._hits_of((prefix,), self._all & ~mask):
                 continue
             chosen.append(prefix)
-            covered |= inside
+            covered |= inside[prefix]
         rest = (p for i, allows in own.items() if not covered >> i & 1 for p in allows)
         return tuple(dict.fromkeys((*chosen, *rest))), covered
 
@@ -205,20 +211,13 @@ class RouteTable:
 
 
 def _prefixes(pattern: str) -> Iterator[str]:
-    """``GET/pets/?*/photos`` -> ``GET/pets*``, ``*/pets*``: literal path prefixes."""
+    """``GET/pets/?*/photos`` -> ``GET/pets*``, ``*/pets*``: the literal path prefixes, each of
+    which matches everything the pattern does."""
     verb, _, path = pattern.partition("/")
     head: list[str] = []
-    for segment in path.split("/")[:-1]:
+    for segment in path.split("/"):
         if "*" in segment or "?" in segment:
             return
         head.append(segment)
         yield f"{verb}/{'/'.join(head)}*"
         yield f"*/{'/'.join(head)}*"
-
-
-def _covers(prefix: str, pattern: str) -> bool:
-    """Does ``prefix`` (``GET/pets*``) match everything ``pattern`` does (textually)?"""
-    verb, _, path = prefix[:-1].partition("/")
-    own_verb, _, own_path = pattern.partition("/")
-    same_verb = verb == "*" or verb == own_verb
-    return same_verb and (own_path == path or own_path.startswith(path + "/"))
