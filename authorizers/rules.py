@@ -37,7 +37,6 @@ from authorizers._internal.selection import DEFAULT_ROUTE, Router
 from authorizers.errors import ConfigurationError, Forbidden, ReasonCode
 from authorizers.grants import Grants
 from authorizers.request import RequestKind
-from authorizers.responses import response_limit
 from authorizers.requirements import (
     AUTHENTICATED,
     Check,
@@ -53,6 +52,7 @@ from authorizers.requirements import (
     scopes_all,
     scopes_any,
 )
+from authorizers.responses import response_limit
 
 if TYPE_CHECKING:
     from authorizers.identity import Identity
@@ -286,7 +286,9 @@ class AccessRules:
         api = self.api or _KIND_API[request.kind]
         grants = self._grants_by_mask.get((mask, api)) or self._build_grants(mask, api)
         called = self._select(request, api)
-        if called is None or not (self._routes[called].allow_rules or self._routes[called].deny_rules):
+        if called is None or not (
+            self._routes[called].allow_rules or self._routes[called].deny_rules
+        ):
             raise RouteForbidden(
                 ReasonCode.FORBIDDEN, "no rule for this route", _sealed(grants, request)
             )

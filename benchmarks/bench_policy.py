@@ -117,9 +117,7 @@ def policy_sizes() -> list[tuple[str, int]]:
     request = _request("GET /resource1")
     exact = AccessRules(*table, universe=universe_of(table)).grants(BROADEST, request)
     kept = AccessRules(*table).grants(BROADEST, request)
-    one_each = [
-        rule for rule in table if rule.requirement.unmet(BROADEST, request) is None
-    ]
+    one_each = [rule for rule in table if rule.requirement.unmet(BROADEST, request) is None]
     naive = type(exact)(tuple(_naive_pattern(rule) for rule in one_each))
     return [
         (name, len(json.dumps(policy_response(request, "broad", grants)).encode()))

@@ -129,8 +129,10 @@ def test_the_simulator_matches_pathological_patterns_in_linear_time() -> None:
     assert not resource_matches(pattern, arn)
     assert resource_matches(pattern[:-1] + "*", arn)
     statement = {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [pattern]}
-    policy = {"principalId": "u", "policyDocument": {"Version": "2012-10-17",
-                                                     "Statement": [statement]}}
+    policy = {
+        "principalId": "u",
+        "policyDocument": {"Version": "2012-10-17", "Statement": [statement]},
+    }
     assert simulate(policy, arn).decision is GatewayDecision.IMPLICIT_DENY
 
 
@@ -145,8 +147,11 @@ def test_a_broad_rest_identity_gets_a_policy_not_a_500() -> None:
     """~150 allowed routes used to exceed the project's own 8 KB and fail every call."""
     rules = AccessRules(*_broad_table(150))
     authorizer = Authorizer(_Accept(), rules=rules, observability=None)
-    event = {"type": "TOKEN", "authorizationToken": "t", "methodArn": str(
-        request_arn("GET /resource-number-3/7/details"))}
+    event = {
+        "type": "TOKEN",
+        "authorizationToken": "t",
+        "methodArn": str(request_arn("GET /resource-number-3/7/details")),
+    }
     answer = authorizer.handler(event)
     assert len(json.dumps(answer).encode()) > 8 * 1024  # REST accepts it (no 8 KB quota)
     assert simulate(answer, rest("GET /resource-number-149/1/details")).decision is ALLOW

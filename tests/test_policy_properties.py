@@ -45,7 +45,7 @@ VERBS = ("GET", "POST", "ANY")
 def template_matches(template: str, path: str) -> bool:
     """Does the route template take this concrete path? (Plain segment comparison.)"""
     want = [s for s in template.split("/") if s]
-    got = [s for s in path.split("/")[1:]] if path != "/" else []
+    got = path.split("/")[1:] if path != "/" else []
     for i, segment in enumerate(want):
         if segment.endswith("+}"):
             return len(got) > i and "/".join(got[i:]) != ""
@@ -61,9 +61,7 @@ def template_matches(template: str, path: str) -> bool:
 
 def kinds(template: str) -> tuple[int, ...]:
     return tuple(
-        2 if s.endswith("+}") else 1 if s.startswith("{") else 0
-        for s in template.split("/")
-        if s
+        2 if s.endswith("+}") else 1 if s.startswith("{") else 0 for s in template.split("/") if s
     )
 
 
@@ -172,7 +170,10 @@ def allowed_routes(rules: list[Any], scopes: set[str]) -> set[tuple[str, str]]:
         verb = "ANY" if rule.verb == "*" else rule.verb
         holds = rule.requirement.unmet(identity, anywhere) is None
         allow, deny = met.setdefault((verb, rule.path), [False, False])
-        met[(verb, rule.path)] = [allow or (rule.allow and holds), deny or (not rule.allow and holds)]
+        met[(verb, rule.path)] = [
+            allow or (rule.allow and holds),
+            deny or (not rule.allow and holds),
+        ]
     return {route for route, (allow, deny) in met.items() if allow and not deny}
 
 
@@ -201,19 +202,21 @@ def test_policies_never_over_grant_fresh_or_cached(scenario: dict[str, Any], dat
         requests.append((data.draw(st.sampled_from(["GET", "POST"])), path))
 
     stats = PROPERTY_STATS.setdefault("policy compiler", {})
+
+    def count(what: str) -> None:
+        stats[what] = stats.get(what, 0) + 1
+
+    mode = "universe" if complete else "no universe"
     routed = []
     for method, path in requests:
         index = select(served, method, path, api)
         if index is None:
             continue  # API Gateway answers without calling the authorizer
         route = served[index]
-        if not complete and route not in declared:
-            if any(template_matches(t, path) for _, t in declared):
-                stats["unlisted route shadowing a listed one (limit without universe)"] = (
-                    stats.get("unlisted route shadowing a listed one (limit without universe)", 0)
-                    + 1
-                )
-                continue
+        shadowing = any(template_matches(t, path) for _, t in declared)
+        if not complete and route not in declared and shadowing:
+            count("unlisted route shadowing a listed one (limit without universe)")
+            continue
         kind = RequestKind.REST_TOKEN if api == "rest" else RequestKind.HTTP_V2
         key = f"{route[0]} {route[1]}" if api == "http" else None
         request = AuthRequest(kind, request_arn(f"{method} {path}", base), route_key=key)
@@ -223,16 +226,14 @@ def test_policies_never_over_grant_fresh_or_cached(scenario: dict[str, Any], dat
             grants = refused.grants
         routed.append((request, route in entitled, policy_response(request, "u", grants)))
 
-    mode = "universe" if complete else "no universe"
     for request, may, fresh in routed:
         arn = str(request.arn)
         assert may or not gateway_allows(fresh, arn), f"fresh over-grant {arn}: {fresh}"
-        stats[f"checked ({mode})"] = stats.get(f"checked ({mode})", 0) + 1
+        count(f"checked ({mode})")
         if may and not gateway_allows(fresh, arn):
-            stats[f"under-grants, fresh ({mode})"] = stats.get(f"under-grants, fresh ({mode})", 0) + 1
+            count(f"under-grants, fresh ({mode})")
         for _, _, earlier in routed:
             allows = gateway_allows(earlier, arn)
             assert may or not allows, f"cached over-grant {arn}: {earlier}"
             if may and not allows:
-                name = f"under-grants, cached ({mode})"
-                stats[name] = stats.get(name, 0) + 1
+                count(f"under-grants, cached ({mode})")

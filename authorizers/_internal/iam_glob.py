@@ -66,7 +66,9 @@ class GlobSet:
     def matching(self, text: str) -> tuple[str, ...]:
         """The patterns that match the whole of ``text``, in order."""
         states = self._run(text)
-        return tuple(p for p, accept in zip(self.patterns, self._accepts) if states & accept)
+        return tuple(
+            p for p, accept in zip(self.patterns, self._accepts, strict=True) if states & accept
+        )
 
 
 @lru_cache(maxsize=1024)

@@ -132,9 +132,9 @@ class Router:
         child = node.literal.get(segment)
         if child is not None and (found := self._resource(child, segments, depth + 1)):
             return found
-        if node.param is not None and segment:
-            if found := self._resource(node.param, segments, depth + 1):
-                return found
+        param = node.param if segment else None
+        if param is not None and (found := self._resource(param, segments, depth + 1)):
+            return found
         return node.greedy or None
 
     def _http(self, verb: str, segments: list[str]) -> int | None:
