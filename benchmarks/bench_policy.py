@@ -158,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
     args = parser.parse_args(argv)
     rounds, repeat = (1, 2) if args.quick else (args.rounds, 20)
-    print(f"Python {sys.version.split()[0]}: {rounds} interleaved rounds\n")
+    print(f"## Policy compiler\n\nPython {sys.version.split()[0]}: {rounds} interleaved rounds\n")
     print(ratio_table(run(rounds=rounds, repeat=repeat), ratio=f"{TIMES} raw verify"))
     print()
     sizes = policy_sizes()
