@@ -44,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "deny_route": "authorizers.rules",
     "MethodArnOnly": "authorizers.rules",
     "AllRoutes": "authorizers.rules",
+    "RouteUniverse": "authorizers.universe",
     "Requirement": "authorizers.requirements",
     "AUTHENTICATED": "authorizers.requirements",
     "scopes_any": "authorizers.requirements",
@@ -136,6 +137,7 @@ __all__ = [
     "RequestValidator",
     "Requirement",
     "RouteRule",
+    "RouteUniverse",
     "SecretsManagerKeyStore",
     "SsmKeyStore",
     "StaticJwks",
@@ -230,6 +232,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; nothing is imported at run time
     from authorizers.rules import RouteRule as RouteRule
     from authorizers.rules import allow_route as allow_route
     from authorizers.rules import deny_route as deny_route
+    from authorizers.universe import RouteUniverse as RouteUniverse
     from authorizers.validator import AllOf as AllOf
     from authorizers.validator import AnyOf as AnyOf
     from authorizers.validator import Validator as Validator

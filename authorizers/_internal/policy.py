@@ -206,6 +206,8 @@ class RouteTable:
     def largest_policy_bytes(self) -> int:
         """An upper bound of the policy statements' bytes for any identity."""
         allow = [p for r in self._routes[: _count(self.real)] for p in r.allows]
+        if not any("*" in p or "?" in p for p in allow):
+            return policy_bytes(allow, ())  # literal patterns (route keys) reach nothing else
         deny = [p for r in self._routes for p in (*r.denials, *r.excess)]
         return policy_bytes(allow, deny)
 
