@@ -33,7 +33,7 @@ from authorizers._internal.route_patterns import (
     compile_route,
     path_language,
 )
-from authorizers._internal.selection import DEFAULT_ROUTE, Router
+from authorizers._internal.selection import API_OF_KIND, DEFAULT_ROUTE, Router, selected_route
 from authorizers.errors import ConfigurationError, Forbidden, ReasonCode
 from authorizers.grants import Grants
 from authorizers.request import RequestKind
@@ -186,15 +186,6 @@ def _sealed(grants: Grants, request: AuthRequest) -> Grants:
     return grants
 
 
-_KIND_API = {
-    RequestKind.REST_TOKEN: "rest",
-    RequestKind.REST_REQUEST: "rest",
-    RequestKind.HTTP_V1: "http",
-    RequestKind.HTTP_V2: "http",
-    RequestKind.WEBSOCKET: "websocket",
-}
-
-
 class AccessRules:
     """A declarative route table; see the module docstring for the policy it produces.
 
@@ -221,7 +212,7 @@ class AccessRules:
             grouped.setdefault(key, []).append(rule)
             names.setdefault(key, f"{rule.verb} {rule.path}")
         if universe is not None:
-            _check_universe(grouped, names, universe)
+            universe.check_listed(names[key] for key in grouped)
             for verb, path in universe.routes:
                 if path.startswith("$") or universe.api != "websocket":
                     key = ("*" if verb == "ANY" else verb, path_language(path))
@@ -244,7 +235,7 @@ class AccessRules:
             )
             for key in keys
         )
-        self._selection = [(_verb_of(names[key]), _path_of(names[key])) for key in keys]
+        self._selection = [_verb_and_path(names[key]) for key in keys]
         self._routers: dict[str, Router] = {}
         checks: dict[int, tuple[Check, int, int]] = {}  # by identity of the requirement
         for index, route in enumerate(self._routes):
@@ -283,7 +274,7 @@ class AccessRules:
                 allowed |= allow_mask
                 denied |= deny_mask
         mask = allowed & ~denied
-        api = self.api or _KIND_API[request.kind]
+        api = self.api or API_OF_KIND[request.kind]
         grants = self._grants_by_mask.get((mask, api)) or self._build_grants(mask, api)
         called = self._select(request, api)
         if called is None or not (
@@ -299,23 +290,10 @@ class AccessRules:
         return grants
 
     def _select(self, request: AuthRequest, api: str) -> int | None:
-        """The route API Gateway selected: the event says so when it can, else selection."""
         router = self._routers.get(api)
         if router is None:
             router = self._routers[api] = Router(self._selection, api)
-        arn = request.arn
-        if api == "websocket" or arn.verb is None:
-            return router.by_key(arn.resource)
-        path = "/" + arn.resource
-        template = request.resource
-        if request.route_key and api == "http":
-            template = request.route_key.partition(" ")[2]
-            if request.route_key.startswith("$"):
-                return router.by_key(request.route_key)
-        if template and template != path:  # a template: the route API Gateway selected
-            found = router.by_key(f"{arn.verb} {template}")
-            return found if found is not None else router.by_key(f"ANY {template}")
-        return router.select(arn.verb, path)  # TOKEN events, and literal routes
+        return selected_route(router, request, api)
 
     def _build_grants(self, mask: int, api: str) -> Grants:
         grants = Grants(*self._table.policy(mask, api))
@@ -325,13 +303,9 @@ class AccessRules:
         return grants
 
 
-def _verb_of(name: str) -> str:
-    verb, _, _ = name.partition(" ")
-    return "ANY" if verb in ("*", "ANY") else verb
-
-
-def _path_of(name: str) -> str:
-    return name.partition(" ")[2]
+def _verb_and_path(name: str) -> tuple[str, str]:
+    verb, _, path = name.partition(" ")
+    return ("ANY" if verb in ("*", "ANY") else verb), path
 
 
 def _compile(
@@ -340,20 +314,6 @@ def _compile(
     if path == DEFAULT_ROUTE and universe is not None and universe.api == "http":
         return HTTP_DEFAULT
     return compile_route(verb, path, taken)
-
-
-def _check_universe(
-    grouped: dict[tuple[str, str], list[RouteRule]],
-    names: dict[tuple[str, str], str],
-    universe: RouteUniverse,
-) -> None:
-    """A rule for a route the API does not serve is a mistake (a typo, a stale rule)."""
-    served = {("*" if v == "ANY" else v, path_language(p)) for v, p in universe.routes}
-    missing = [names[key] for key in grouped if key not in served]
-    if missing:
-        raise ConfigurationError(
-            f"rules for routes the API does not serve (not in the route universe): {missing}"
-        )
 
 
 class AllRoutes:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from authorizers._internal.route_patterns import VERBS, path_language
-from authorizers._internal.selection import API_KINDS, DEFAULT_ROUTE, Router
+from authorizers._internal.selection import API_KINDS, DEFAULT_ROUTE, Router, route_key
 from authorizers.errors import ConfigurationError
 
 UNIVERSE_VERSION = 1
@@ -100,6 +100,16 @@ class RouteUniverse:
     def to_json(self) -> dict[str, Any]:
         keys = [path if path.startswith("$") else f"{verb} {path}" for verb, path in self.routes]
         return {"version": UNIVERSE_VERSION, "api": self.api, "routes": keys}
+
+    def check_listed(self, keys: Iterable[str]) -> None:
+        """A rule for a route the API does not serve is a mistake (a typo, a stale rule):
+        ``keys`` like ``"GET /pets/{id}"``, ``"* $connect"``."""
+        served = {route_key(verb, path) for verb, path in self.routes}
+        missing = [k for k in keys if route_key(*k.split(" ", 1)) not in served]
+        if missing:
+            raise ConfigurationError(
+                f"rules for routes the API does not serve (not in the route universe): {missing}"
+            )
 
     def router(self) -> Router:
         """API Gateway's route selection over these routes."""

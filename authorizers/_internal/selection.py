@@ -22,8 +22,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from authorizers.request import RequestKind
+
+if TYPE_CHECKING:
+    from authorizers.request import AuthRequest
 
 API_KINDS = ("rest", "http", "websocket")
+API_OF_KIND = {
+    RequestKind.REST_TOKEN: "rest",
+    RequestKind.REST_REQUEST: "rest",
+    RequestKind.HTTP_V1: "http",
+    RequestKind.HTTP_V2: "http",
+    RequestKind.WEBSOCKET: "websocket",
+}
 ANY = "ANY"
 DEFAULT_ROUTE = "$default"
 LITERAL, PARAM, GREEDY = 0, 1, 2
@@ -166,3 +179,22 @@ def route_key(verb: str, path: str) -> str:
         return path
     canonical = _PLACEHOLDER.sub(lambda m: "{+}" if m[1] else "{}", path.rstrip("/") or "/")
     return f"{ANY if verb in ('*', ANY) else verb} {canonical}"
+
+
+def selected_route(router: Router, request: AuthRequest, api: str) -> int | None:
+    """The route API Gateway selected for ``request``: the one the event names (HTTP
+    ``routeKey``, REST ``resource``), else :meth:`Router.select` (TOKEN events, literal
+    routes; test events that name the concrete path instead of a template)."""
+    arn = request.arn
+    if api == "websocket" or arn.verb is None:
+        return router.by_key(arn.resource)
+    path = "/" + arn.resource
+    template = request.resource
+    if request.route_key and api == "http":
+        if request.route_key.startswith("$"):
+            return router.by_key(request.route_key)
+        template = request.route_key.partition(" ")[2]
+    if template and template != path:
+        found = router.by_key(f"{arn.verb} {template}")
+        return found if found is not None else router.by_key(f"{ANY} {template}")
+    return router.select(arn.verb, path)
