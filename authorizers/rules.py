@@ -1,18 +1,15 @@
 """Access rules: which routes an authenticated identity may call, as cache-safe :class:`Grants`.
 
 API Gateway caches an authorizer's policy per credential and evaluates it against *later*
-calls to *other* routes, so a policy must answer for every route, not only the one being
-called. :class:`AccessRules` therefore always returns the identity's complete route list
-(whichever route was called first, the same policy is cached). Because ``*`` in an IAM
-resource also matches ``/`` (``GET/pets/*`` from ``/pets/{id}`` matches ``GET/pets/1/secret``;
-``*/pets`` matches ``GET/admin/pets``), it adds an explicit Deny wherever an Allow pattern
-reaches requests of a declared route the identity may not call. Which requests a pattern
-reaches is computed exactly, from the route table (:mod:`authorizers._internal.route_patterns`).
-
-Known limit of IAM wildcards: a Deny is greedy too, and some tables have no exact policy
-(``/pets/{proxy+}`` allowed, ``/pets/{id}/secret`` refused: ``/pets/a/b/secret`` belongs to
-the first, but only ``GET/pets/*/secret`` can deny the second). The policy then errs towards
-403 for those requests, never towards a false Allow.
+calls to *other* routes, so a policy must answer for every route the API serves, not only
+the one being called. :class:`AccessRules` therefore returns the identity's policy for the
+whole API (whichever route was called first, the same policy is cached), compiled by
+:mod:`authorizers._internal.policy`: Allows for the routes it may call, and Denies wherever
+an Allow pattern's ``*`` (which also matches ``/``) reaches a route it may not. With a
+:class:`~authorizers.universe.RouteUniverse` every served route is known and the policy is
+exact and compact; without one each Allow is kept to its own route's paths. Where IAM
+wildcards cannot separate two routes the policy errs towards 403, never towards an Allow
+(docs/architecture.md, "The policy compiler").
 
 The requirements themselves live in :mod:`authorizers.requirements` (re-exported here).
 """

@@ -99,10 +99,18 @@ class RouteTable:
         return self._hits(self._routes[a].allows) & ~(1 << a)
 
     def _before(self, f: int, a: int, api: str | None) -> bool:
-        """Does f win over a for a request both could take? (Unknown API kind: either.)"""
+        """May f win over a for a request both could take? Where the documentation leaves
+        room (HTTP: does ``ANY`` with a full match beat a method's greedy route?), both
+        readings count, so a refused route is denied rather than assumed shadowed. An
+        unknown API kind takes every reading."""
         route, other = self._routes[f], self._routes[a]
         rest = route.rest_rank < other.rest_rank
-        http = route.http_rank < other.http_rank
+        (any_f, greedy_f, kinds_f), (any_a, greedy_a, kinds_a) = route.http_rank, other.http_rank
+        http = route.http_rank < other.http_rank or (greedy_f, any_f, kinds_f) < (
+            greedy_a,
+            any_a,
+            kinds_a,
+        )
         return rest if api == "rest" else http if api == "http" else rest or http
 
     def _direct_of(self, a: int, api: str | None) -> int:
