@@ -139,20 +139,19 @@ class RouteTable:
         if self.complete and mask == self._all:
             return ("*",), ()
         allow, covered = self._merged(mask)
-        deny, collateral = self._denials(mask & ~covered, mask, api)
+        deny = self._denials(mask & ~covered, mask, api)
         if self.complete:
             everything = self._all_but(mask)
             if everything is not None:
                 wide_deny, wide_collateral = everything
                 smaller = policy_bytes(("*",), wide_deny) < policy_bytes(allow, deny)
-                if smaller and wide_collateral & ~collateral == 0:
+                if smaller and not wide_collateral:  # exact: every Deny misses allowed routes
                     return ("*",), wide_deny
         return allow, deny
 
-    def _denials(self, allowed: int, mask: int, api: str | None) -> tuple[tuple[str, ...], int]:
-        """The Denies for the Allow patterns of ``allowed``, and the allowed routes they hit."""
+    def _denials(self, allowed: int, mask: int, api: str | None) -> tuple[str, ...]:
+        """The Denies for the Allow patterns of ``allowed`` (``mask``: every allowed route)."""
         deny: dict[str, None] = {}
-        collateral = 0
         refused = self._all & ~mask
         few = _count(refused) * 8 < len(self._routes)  # cheaper than every route's reach
         for a in _bits(allowed):
@@ -172,8 +171,7 @@ class RouteTable:
                     if not chosen or _count(excess_hits & mask) <= _count(hits & mask):
                         chosen, hits = tuple(x for x, _ in excess), excess_hits
                 deny.update(dict.fromkeys(chosen))
-                collateral |= hits & mask
-        return tuple(deny), collateral
+        return tuple(deny)
 
     def _all_but(self, mask: int) -> tuple[tuple[str, ...], int] | None:
         """``*`` with every refused route denied by its own patterns: the Denies and the
