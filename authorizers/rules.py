@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
-from authorizers._internal.iam_glob import glob_set
-from authorizers._internal.policy import RouteTable
+from authorizers._internal.policy import RouteTable, sealed
 from authorizers._internal.route_patterns import (
     ANY_VERB,
     HTTP_DEFAULT,
@@ -170,17 +169,8 @@ def _relative(request: AuthRequest) -> str:
 
 
 def _sealed(grants: Grants, request: AuthRequest) -> Grants:
-    """The grants of a refusal, made to deny the refused request itself.
-
-    The called route may be one no rule lists (nothing was compiled for it), yet an allowed
-    pattern may match it; for a listed one this is a second line of defence. Either way a
-    refusal must never go out as a policy that allows the request. Linear time in the ARN
-    whatever the patterns (:mod:`authorizers._internal.iam_glob`).
-    """
-    called = _relative(request)
-    if glob_set(grants.allow).matches(called) and not glob_set(grants.deny).matches(called):
-        return Grants(grants.allow, (*grants.deny, called))
-    return grants
+    """The grants of a refusal, denying the refused request itself (see :func:`sealed`)."""
+    return Grants(*sealed(grants.allow, grants.deny, _relative(request)))
 
 
 class AccessRules:
