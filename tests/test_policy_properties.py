@@ -22,6 +22,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from helpers import PROPERTY_STATS
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -32,7 +33,6 @@ from authorizers.responses import policy_response
 from authorizers.rules import AccessRules, RouteForbidden, allow_route, deny_route
 from authorizers.testing.simulator import DEFAULT_API, DEFAULT_HTTP_API, request_arn
 from authorizers.universe import RouteUniverse
-from tests.helpers import PROPERTY_STATS
 
 SCOPES = ("s1", "s2", "s3")
 SEGMENTS = ("pets", "mine", "a", "{}")
