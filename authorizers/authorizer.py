@@ -79,6 +79,14 @@ class Decision(NamedTuple):
     grants: Grants | None = None
     response: dict[str, Any] | None = None
 
+    def __repr__(self) -> str:  # the response may carry the API key (usageIdentifierKey)
+        response = self.response
+        if response is not None and "usageIdentifierKey" in response:
+            response = {**response, "usageIdentifierKey": "<redacted>"}
+        values = (*self[:-1], response)
+        shown = ", ".join(f"{name}={value!r}" for name, value in zip(self._fields, values))
+        return f"Decision({shown})"
+
 
 class _Default:
     """Marks "observability not given": use the built-in JSON log observer."""

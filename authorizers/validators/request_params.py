@@ -75,6 +75,10 @@ class ValueMatch:
                 raise ConfigurationError(f"regex does not compile ({error.msg})") from None
         object.__setattr__(self, "_pattern", pattern)
 
+    def __repr__(self) -> str:  # a value may be a shared secret: which conditions, not what
+        given = [name for name in ("equals", "one_of", "regex") if getattr(self, name) is not None]
+        return f"ValueMatch({', '.join(given) or 'presence only'})"
+
     @property
     def presence_only(self) -> bool:
         return self.equals is None and self.one_of is None and self.regex is None
