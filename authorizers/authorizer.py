@@ -84,7 +84,8 @@ class Decision(NamedTuple):
         if response is not None and "usageIdentifierKey" in response:
             response = {**response, "usageIdentifierKey": "<redacted>"}
         values = (*self[:-1], response)
-        shown = ", ".join(f"{name}={value!r}" for name, value in zip(self._fields, values))
+        pairs = zip(self._fields, values, strict=True)
+        shown = ", ".join(f"{name}={value!r}" for name, value in pairs)
         return f"Decision({shown})"
 
 
@@ -247,6 +248,8 @@ class Authorizer:
     def _error(self, request: AuthRequest | None, error: Exception) -> Decision:
         if isinstance(error, AuthorizerError):
             reason, detail = error.reason, error.detail
+        elif isinstance(error, ConfigurationError):  # e.g. found at first use; never a secret
+            reason, detail = ReasonCode.INTERNAL_ERROR, f"ConfigurationError: {error}"
         else:
             reason, detail = ReasonCode.INTERNAL_ERROR, _where(error)
         return Decision(Outcome.ERROR, self._validator.name, request, reason, detail)

@@ -12,7 +12,6 @@ libsodium and "Taming the many EdDSAs" use). Pure integer arithmetic: no curve o
 from __future__ import annotations
 
 
-
 class WeakKeyError(ValueError):
     """A published key anyone could forge signatures for: skipped, and the operator warned."""
 

@@ -39,6 +39,7 @@ from authorizers.validators.claims import (
     Strings,
     context_value,
     groups_of,
+    issuer_mismatch,
     normalize_token_type,
     scopes_of,
 )
@@ -251,7 +252,7 @@ class JwtValidator:
             raise Unauthorized(ReasonCode.INVALID_CLAIM, "'iss' is not a string")
         issuer = self._issuers.get(iss)
         if issuer is None:
-            raise Unauthorized(ReasonCode.WRONG_ISSUER, "issuer is not trusted")
+            raise Unauthorized(ReasonCode.WRONG_ISSUER, issuer_mismatch(iss, tuple(self._issuers)))
         return issuer
 
     def _identity(self, issuer: IssuerRules, claims: dict[str, Any]) -> Identity:
