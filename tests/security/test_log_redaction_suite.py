@@ -27,7 +27,7 @@ from authorizers.jwks.sources import RemoteJwks
 from authorizers.keystores.base import hash_api_key
 from authorizers.keystores.static import StaticKeyStore
 from authorizers.observability import PowertoolsObserver
-from authorizers.testing.events import http_v2_event, request_event, token_event
+from authorizers.testing.events import API_ID, http_v2_event, request_event, token_event
 from authorizers.testing.jwks_server import Fault, JwksServer
 from authorizers.validators.api_key import ApiKeyValidator
 from authorizers.validators.hmac_signature import HmacSignatureValidator, sign_request
@@ -175,7 +175,9 @@ def test_hmac_secrets_and_signatures_are_never_logged(
 ) -> None:
     register_secret(HMAC_SECRET, "redaction suite HMAC secret")
     validator = HmacSignatureValidator({"client-1": HMAC_SECRET}, clock=FakeClock(NOW))
-    signed = sign_request(HMAC_SECRET, "client-1", "GET", "/pets/1", timestamp=NOW)
+    signed = sign_request(
+        HMAC_SECRET, "client-1", "GET", "/pets/1", timestamp=NOW, api_id=API_ID, stage="prod"
+    )
     signature = signed["x-signature"]
     register_secret(signature, "HMAC request signature")
     variants = [
