@@ -127,6 +127,7 @@ def _held(
     names: tuple[str, ...],
     reason: ReasonCode,
     held: Callable[[Identity], frozenset[str]],
+    *,
     every: bool,
     scope: Scope | None,
 ) -> Requirement:
@@ -139,25 +140,33 @@ def _held(
 def scopes_any(
     *scopes: str, validator: str | None = None, issuer: str | None = None
 ) -> Requirement:
-    return _held("any scope of", scopes, _SCOPE, _SCOPES, False, _scope(validator, issuer))
+    return _held(
+        "any scope of", scopes, _SCOPE, _SCOPES, every=False, scope=_scope(validator, issuer)
+    )
 
 
 def scopes_all(
     *scopes: str, validator: str | None = None, issuer: str | None = None
 ) -> Requirement:
-    return _held("all scopes of", scopes, _SCOPE, _SCOPES, True, _scope(validator, issuer))
+    return _held(
+        "all scopes of", scopes, _SCOPE, _SCOPES, every=True, scope=_scope(validator, issuer)
+    )
 
 
 def groups_any(
     *groups: str, validator: str | None = None, issuer: str | None = None
 ) -> Requirement:
-    return _held("any group of", groups, _GROUP, _GROUPS, False, _scope(validator, issuer))
+    return _held(
+        "any group of", groups, _GROUP, _GROUPS, every=False, scope=_scope(validator, issuer)
+    )
 
 
 def groups_all(
     *groups: str, validator: str | None = None, issuer: str | None = None
 ) -> Requirement:
-    return _held("all groups of", groups, _GROUP, _GROUPS, True, _scope(validator, issuer))
+    return _held(
+        "all groups of", groups, _GROUP, _GROUPS, every=True, scope=_scope(validator, issuer)
+    )
 
 
 def _same(actual: Any, expected: Any) -> bool:

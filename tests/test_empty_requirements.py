@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+from jwks_support import jwks, public_jwk
 
 from authorizers.config import build_authorizer, load_config
 from authorizers.errors import ConfigurationError
@@ -19,7 +20,6 @@ from authorizers.requirements import claim_contains, claim_equals, header_equals
 from authorizers.validators.cognito import CognitoValidator
 from authorizers.validators.jwt import IssuerConfig
 from authorizers.validators.request_params import ClientCertRule, ParamRule, ValueMatch
-from jwks_support import jwks, public_jwk
 
 KEYS = StaticJwks(jwks(public_jwk("RSA", "k")))
 ISSUER = {"issuer": "https://i.example", "keys": KEYS, "audience": "api"}
@@ -70,7 +70,7 @@ def test_value_match_and_cert_rules_refuse_empties_too() -> None:
         {"principal_claim": ""},
         {"groups_claim": ""},
     ],
-    ids=lambda setting: json.dumps(setting),
+    ids=json.dumps,
 )
 def test_issuer_requirements_must_not_be_empty(setting: dict[str, Any]) -> None:
     with pytest.raises(ConfigurationError, match=next(iter(setting))):
@@ -128,7 +128,7 @@ def test_config_rules_filled_with_empty_values_are_refused(
         {"required_claims": []},
         {"scopes_all": ""},
     ],
-    ids=lambda setting: json.dumps(setting),
+    ids=json.dumps,
 )
 def test_config_issuer_requirements_must_not_be_empty(setting: dict[str, Any]) -> None:
     issuer = {"issuer": "https://i.example", "jwks_url": "https://i.example/j", "audience": "a"}

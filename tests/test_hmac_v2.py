@@ -121,8 +121,8 @@ def test_an_absent_query_parameter_is_not_an_empty_one(
         f"0{NOW}",
         f"00{NOW}",
         f"+{NOW}",
-        str(NOW).translate(str.maketrans("0123456789", "０１２３４５６７８９")),
-        str(NOW).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),
+        "".join(chr(0xFF10 + int(d)) for d in str(NOW)),  # fullwidth digits
+        "".join(chr(0x0660 + int(d)) for d in str(NOW)),  # Arabic-Indic digits
         f"{NOW}.0",
         "0",
     ],

@@ -12,14 +12,13 @@ from typing import Any
 
 import pytest
 
-from authorizers import AccessRules, Authorizer, allow_route
+from authorizers import AccessRules, Authorizer, allow_route, parse_event
 from authorizers.config import build_authorizer
 from authorizers.errors import ConfigurationError, ReasonCode
 from authorizers.identity import Identity
 from authorizers.jwks.sources import StaticJwks
 from authorizers.requirements import from_issuer, from_validator, groups_any, scopes_any
 from authorizers.testing import TestIssuer, token_event
-from authorizers import parse_event
 from authorizers.validator import AllOf, AnyOf
 from authorizers.validators.jwt import IssuerConfig, JwtValidator
 

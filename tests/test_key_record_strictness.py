@@ -24,7 +24,8 @@ from authorizers.keystores.ssm import SsmKeyStore
 KEY_HASH = hash_api_key("k-strict-records")
 NON_FINITE = ["nan", "NaN", "inf", "Infinity", "-Infinity", float("nan"), float("inf")]
 NON_FINITE += [Decimal("NaN"), Decimal("Infinity"), Decimal("sNaN")]
-NOT_EPOCH_TEXT = ["1_700_000_000", "１７００００００００", " 1700000000", "1e3", "0x10"]
+FULLWIDTH = "".join(chr(0xFF10 + int(digit)) for digit in "1700000000")
+NOT_EPOCH_TEXT = ["1_700_000_000", FULLWIDTH, " 1700000000", "1e3", "0x10"]
 
 
 @pytest.mark.parametrize("value", NON_FINITE + NOT_EPOCH_TEXT, ids=repr)

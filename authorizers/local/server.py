@@ -101,6 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "authorizers-local"
 
     server: _Server
+    raw_requestline: bytes  # set by handle_one_request (not in typeshed)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: the gateway logs one line per request itself."""
@@ -120,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
         """The standard parser, then what a real gateway refuses with 400 and it lets through
         (see :func:`_malformed`). An HTTP/0.9 line is refused before headers are read."""
         if len(self.raw_requestline.split()) == 2:  # "GET /": HTTP/0.9, no version
-            self.command, self.request_version = None, "HTTP/1.0"  # answer with a status line
+            self.command, self.request_version = "", "HTTP/1.0"  # answer with a status line
             self.requestline = self.raw_requestline.decode("latin-1").rstrip("\r\n")
             return self._bad_request()
         if not super().parse_request():
