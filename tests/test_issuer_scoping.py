@@ -11,14 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from helpers import doc_example
 
 from authorizers import AccessRules, Authorizer, allow_route, parse_event
+from authorizers._internal.config_access import build_requirement
+from authorizers._internal.config_schema import Fields
 from authorizers.config import build_authorizer
 from authorizers.errors import ConfigurationError, ReasonCode
 from authorizers.identity import Identity
 from authorizers.jwks.sources import StaticJwks
 from authorizers.requirements import from_issuer, from_validator, groups_any, scopes_any
 from authorizers.testing import TestIssuer, token_event
+from authorizers.testing.events import request_event
 from authorizers.validator import AllOf, AnyOf
 from authorizers.validators.jwt import IssuerConfig, JwtValidator
 
@@ -125,16 +129,34 @@ def test_all_of_keeps_each_validators_scopes_apart() -> None:
     )
 
 
-def test_all_of_validators_end_to_end_scope_by_validator() -> None:
-    both = AllOf(auth0(groups_claim="groups"), cognito())
-    # one request carrying both tokens is not possible with one header: check the merge path
-    a = auth0(groups_claim="groups").verify(AUTH0.mint({"groups": ["admins"]}))
-    c = cognito().verify(POOL.mint({"cognito:groups": ["staff"]}))
-    merged = a.merge(c)
-    assert both.name == "all_of"
-    assert groups_any("admins", validator="cognito").unmet(merged, None) is (  # type: ignore[arg-type]
-        ReasonCode.INSUFFICIENT_GROUP
+def test_all_of_end_to_end_a_scoped_group_reads_only_its_validators_token() -> None:
+    staff = JwtValidator(
+        issuer=POOL.issuer,
+        keys=StaticJwks(POOL.jwks),
+        verify_audience=False,
+        groups_claim="cognito:groups",
+        header="x-staff-token",
+        name="cognito",
+        clock=lambda: NOW,
     )
+    both = AllOf(auth0(groups_claim="groups"), staff)
+    headers = {
+        "Authorization": f"Bearer {AUTH0.mint({'groups': ['admins']})}",
+        "x-staff-token": POOL.mint({"cognito:groups": ["staff"]}),
+    }
+    event = request_event("GET /admin", headers=headers)
+
+    def decide(requirement: Any) -> tuple[str, ReasonCode | None]:
+        rules = AccessRules(allow_route("GET", "/admin", requirement))
+        decision = Authorizer(both, rules=rules, result_ttl_seconds=0).authorize(parse_event(event))
+        return decision.outcome.value, decision.reason
+
+    assert decide(groups_any("admins"))[0] == "allow"  # the union: auth0's admins counts
+    assert decide(groups_any("admins", validator="cognito")) == (
+        "deny",
+        ReasonCode.INSUFFICIENT_GROUP,
+    )
+    assert decide(groups_any("staff", validator="cognito"))[0] == "allow"
 
 
 def test_a_scope_needs_a_name() -> None:
@@ -187,3 +209,18 @@ def test_the_json_config_scope_alone_requires_that_validator() -> None:
     authorizer = build_authorizer(_document({"validator": "cognito"}), clock=lambda: NOW)
     assert _decide(authorizer, AUTH0.mint())[0] == "deny"
     assert _decide(authorizer, POOL.mint())[0] == "allow"
+
+
+def test_the_documented_several_issuers_example_builds_and_scopes_admins() -> None:
+    document = doc_example("several-issuers", "recipes.md")
+    document["validators"][1] |= {"user_pool_ids": "us-east-1_Docs1", "client_ids": "client"}
+    build_authorizer(document, clock=lambda: NOW)  # discovery is lazy: nothing fetched
+    requires = document["routes"][1]["requires"]
+    requirement = build_requirement(Fields(requires, "routes[1].requires"))
+    partners_admin = Identity("p", "partners", {}, frozenset(), frozenset({"admins"}), "x")
+    staff_admin = Identity("s", "staff", {}, frozenset(), frozenset({"admins"}), "y")
+    staff_user = Identity("s", "staff", {}, frozenset(), frozenset({"users"}), "y")
+    request: Any = None
+    assert requirement.unmet(partners_admin, request) is ReasonCode.FORBIDDEN
+    assert requirement.unmet(staff_admin, request) is None
+    assert requirement.unmet(staff_user, request) is ReasonCode.INSUFFICIENT_GROUP

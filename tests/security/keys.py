@@ -50,7 +50,12 @@ _SPECS: Mapping[str, tuple[str, str]] = {
 #: Small-order Ed25519 points published next to the real keys (a careless or hostile JWKS):
 #: under OpenSSL, R = identity and S = 0 verifies for any message and the identity key.
 WEAK = {
-    "ed-small-order": {"kty": "OKP", "crv": "Ed25519", "kid": "ed-small-order", "x": "AQ" + "A" * 41},
+    "ed-small-order": {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "kid": "ed-small-order",
+        "x": "AQ" + "A" * 41,
+    },
     "ed-zero-x": {"kty": "OKP", "crv": "Ed25519", "kid": "ed-zero-x", "x": "A" * 43},
 }
 TRUSTED = {ISSUER: ("rsa", "ec", "ed", *WEAK), OTHER_ISSUER: ("other",)}
