@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from authorizers._internal import setting_checks as checks
 from authorizers.errors import ConfigurationError, ReasonCode
@@ -122,51 +122,31 @@ _SCOPES = attrgetter("scopes")
 _GROUPS = attrgetter("groups")
 
 
-def _held(
-    label: str,
-    names: tuple[str, ...],
-    reason: ReasonCode,
-    held: Callable[[Identity], frozenset[str]],
-    *,
-    every: bool,
-    scope: Scope | None,
-) -> Requirement:
-    requirement = _membership(label, frozenset(names), reason, held, every=every)
-    return requirement if scope is None else scope & requirement
+class Membership(Protocol):
+    """``scopes_any("a", "b")``; ``validator=``/``issuer=`` scope it (see :class:`Scope`)."""
+
+    def __call__(
+        self, *names: str, validator: str | None = None, issuer: str | None = None
+    ) -> Requirement: ...
 
 
-# ``validator=``/``issuer=`` scope the requirement: only that validator's (issuer's) scopes or
-# groups count, never another identity provider's group of the same name.
-def scopes_any(
-    *scopes: str, validator: str | None = None, issuer: str | None = None
-) -> Requirement:
-    return _held(
-        "any scope of", scopes, _SCOPE, _SCOPES, every=False, scope=_scope(validator, issuer)
-    )
+def _membership_requirement(
+    label: str, reason: ReasonCode, held: Callable[[Identity], frozenset[str]], *, every: bool
+) -> Membership:
+    def build(*names: str, validator: str | None = None, issuer: str | None = None) -> Requirement:
+        """``validator=``/``issuer=`` scope it: only that validator's (issuer's) scopes or
+        groups count, never another identity provider's of the same name."""
+        requirement = _membership(label, frozenset(names), reason, held, every=every)
+        scope = _scope(validator, issuer)
+        return requirement if scope is None else scope & requirement
+
+    return build
 
 
-def scopes_all(
-    *scopes: str, validator: str | None = None, issuer: str | None = None
-) -> Requirement:
-    return _held(
-        "all scopes of", scopes, _SCOPE, _SCOPES, every=True, scope=_scope(validator, issuer)
-    )
-
-
-def groups_any(
-    *groups: str, validator: str | None = None, issuer: str | None = None
-) -> Requirement:
-    return _held(
-        "any group of", groups, _GROUP, _GROUPS, every=False, scope=_scope(validator, issuer)
-    )
-
-
-def groups_all(
-    *groups: str, validator: str | None = None, issuer: str | None = None
-) -> Requirement:
-    return _held(
-        "all groups of", groups, _GROUP, _GROUPS, every=True, scope=_scope(validator, issuer)
-    )
+scopes_any = _membership_requirement("any scope of", _SCOPE, _SCOPES, every=False)
+scopes_all = _membership_requirement("all scopes of", _SCOPE, _SCOPES, every=True)
+groups_any = _membership_requirement("any group of", _GROUP, _GROUPS, every=False)
+groups_all = _membership_requirement("all groups of", _GROUP, _GROUPS, every=True)
 
 
 def _same(actual: Any, expected: Any) -> bool:
