@@ -14,6 +14,8 @@ from authorizers.demo import Call
 from authorizers.errors import ConfigurationError
 from authorizers.keystores.base import hash_api_key
 from authorizers.keystores.static import StaticKeyStore
+from authorizers.local.authorization import Authorization
+from authorizers.local.functions import Invocation
 from authorizers.local.http import HttpRequest
 from authorizers.testing.cache_replay import ReplayStep
 from authorizers.testing.events import request_event
@@ -72,7 +74,10 @@ def test_local_gateway_and_test_kit_objects_do_not_print_credentials() -> None:
     result = Result(GatewayDecision.ALLOW, "arn:aws:execute-api:x", ApiKind.REST)
     step = ReplayStep(0, True, False, None, result, {"usageIdentifierKey": SECRET})
     call = Call("label", f"ws://127.0.0.1/x?token={SECRET}", {"Authorization": SECRET})
-    for obj in (request, step, call):
+    answer = {"principalId": "p", "usageIdentifierKey": SECRET}
+    authorization = Authorization(result, True, False, "allow", answer, 1.0)
+    invocation = Invocation("Fn", answer, None, (), 1.0)
+    for obj in (request, step, call, authorization, invocation):
         assert SECRET not in repr(obj)
 
 

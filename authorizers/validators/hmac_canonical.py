@@ -34,6 +34,7 @@ ALGORITHM = "AUTHORIZERS-HMAC-SHA256"
 ALGORITHM_V2 = "AUTHORIZERS-HMAC-SHA256-V2"
 #: Epoch seconds as a client writes them: ASCII digits, no sign, no leading zero.
 TIMESTAMP = re.compile(r"[1-9][0-9]{0,11}")
+_OWS = " \t"  # HTTP's optional whitespace, not every Unicode space
 _LINE = re.compile(r"[!-~]{1,128}")  # an API id or stage: one printable word
 
 Values = str | Sequence[str]
@@ -120,7 +121,7 @@ class SignatureScheme:
         canonical_headers = ";".join(
             name
             if (value := _single(lower_headers.get(name), "header")) is None
-            else f"{name}:{_pct(value.strip())}"
+            else f"{name}:{_pct(value.strip(_OWS))}"
             for name in self.signed_headers
         )
         lines = (ALGORITHM_V2, key_id, stamp, api_id, stage, method.upper(), path)
