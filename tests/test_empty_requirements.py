@@ -68,13 +68,15 @@ def test_value_match_and_cert_rules_refuse_empties_too() -> None:
         {"required_claims": [""]},
         {"token_type": []},
         {"principal_claim": ""},
+        {"audience": [""]},
+        {"client_ids": ["app", ""]},
         {"groups_claim": ""},
     ],
     ids=json.dumps,
 )
 def test_issuer_requirements_must_not_be_empty(setting: dict[str, Any]) -> None:
     with pytest.raises(ConfigurationError, match=next(iter(setting))):
-        IssuerConfig(**ISSUER, **setting)
+        IssuerConfig(**{**ISSUER, **setting})
 
 
 @pytest.mark.parametrize("setting", ["scopes_any", "scopes_all", "groups_any", "groups_all"])
