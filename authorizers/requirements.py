@@ -35,8 +35,8 @@ class Requirement:
     unmet: Check
     description: str
 
-    def __and__(self, other: Requirement | Scope) -> Requirement:
-        if isinstance(other, Scope):
+    def __and__(self, other: Requirement | EstablishedBy) -> Requirement:
+        if isinstance(other, EstablishedBy):
             return other & self
         return all_of(self, other)
 
@@ -48,18 +48,18 @@ class Requirement:
 
 
 @dataclass(frozen=True, slots=True)
-class Scope:
+class EstablishedBy:
     """Restricts requirements to what one validator (by name) and/or issuer established:
     ``from_validator("cognito") & groups_any("admins")``. Behind ``AnyOf``/``AllOf`` several
     identity providers feed one identity; an unscoped ``groups_any("admins")`` is met by any
-    of them (see docs/recipes.md, "Several issuers")."""
+    of them (see docs/recipes.md, "several identity providers")."""
 
     validator: str | None = None
     issuer: str | None = None
 
     def __post_init__(self) -> None:
         if self.validator is None and self.issuer is None:
-            raise ConfigurationError("a scope needs a validator name or an issuer")
+            raise ConfigurationError("EstablishedBy needs a validator name or an issuer")
         for field, value in (("validator", self.validator), ("issuer", self.issuer)):
             if value is not None:
                 checks.name(value, field)
@@ -74,18 +74,18 @@ class Scope:
         return "from " + " ".join(part for part in parts if part)
 
 
-def from_validator(name: str, *, issuer: str | None = None) -> Scope:
+def from_validator(name: str, *, issuer: str | None = None) -> EstablishedBy:
     """What the validator called ``name`` established (optionally: for ``issuer``)."""
-    return Scope(name, issuer)
+    return EstablishedBy(name, issuer)
 
 
-def from_issuer(issuer: str) -> Scope:
+def from_issuer(issuer: str) -> EstablishedBy:
     """What tokens of ``issuer`` (their exact ``iss``) established."""
-    return Scope(None, issuer)
+    return EstablishedBy(None, issuer)
 
 
 @cache
-def _scoped(requirement: Requirement, scope: Scope) -> Requirement:
+def _scoped(requirement: Requirement, scope: EstablishedBy) -> Requirement:
     def unmet(identity: Identity, request: AuthRequest) -> ReasonCode | None:
         mine = identity.established_by(validator=scope.validator, issuer=scope.issuer)
         if mine is None:
@@ -95,8 +95,8 @@ def _scoped(requirement: Requirement, scope: Scope) -> Requirement:
     return Requirement(unmet, f"{scope.describe()}: {requirement.description}")
 
 
-def _scope(validator: str | None, issuer: str | None) -> Scope | None:
-    return None if validator is None and issuer is None else Scope(validator, issuer)
+def _scope(validator: str | None, issuer: str | None) -> EstablishedBy | None:
+    return None if validator is None and issuer is None else EstablishedBy(validator, issuer)
 
 
 @cache  # scopes_any("a") twice is one object: AccessRules evaluates it once per request
@@ -123,7 +123,7 @@ _GROUPS = attrgetter("groups")
 
 
 class Membership(Protocol):
-    """``scopes_any("a", "b")``; ``validator=``/``issuer=`` scope it (see :class:`Scope`)."""
+    """``scopes_any("a", "b")``; ``validator=``/``issuer=`` restrict it (:class:`EstablishedBy`)."""
 
     def __call__(
         self, *names: str, validator: str | None = None, issuer: str | None = None

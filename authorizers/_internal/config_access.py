@@ -19,8 +19,8 @@ from authorizers._internal.config_schema import ConfigFieldError, Fields, report
 from authorizers.errors import Forbidden
 from authorizers.requirements import (
     AUTHENTICATED,
+    EstablishedBy,
     Requirement,
-    Scope,
     all_of,
     any_of,
     claim_contains,
@@ -79,7 +79,7 @@ def build_requirement(fields: Fields) -> Requirement:
         requirement = (
             AUTHENTICATED if not parts else parts[0] if len(parts) == 1 else all_of(*parts)
         )
-        return Scope(*scope) & requirement if scoped else requirement
+        return EstablishedBy(*scope) & requirement if scoped else requirement
 
 
 def _route(fields: Fields, key: str) -> tuple[str, str]:
