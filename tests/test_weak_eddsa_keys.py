@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from jwks_support import jwks, public_jwk
 
+from authorizers._internal.signature import verify_signature
 from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized
 from authorizers.jwks.keys import parse_jwk, parse_jwks
 from authorizers.jwks.sources import StaticJwks
@@ -134,3 +135,14 @@ def test_the_forged_signature_verifies_under_openssl_but_not_through_the_jwks() 
 def test_a_static_set_holding_only_a_weak_key_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="no usable signature key"):
         StaticJwks(jwks(okp("Ed25519", IDENTITY_25519)))
+
+
+@pytest.mark.parametrize(
+    "x", [IDENTITY_25519, bytes(32), NON_CANONICAL_25519["y = p + 1 (aliases the identity)"]]
+)
+def test_a_weak_key_from_elsewhere_is_refused_at_verification_too(x: bytes) -> None:
+    """Keys may come from a custom KeySource, not only from parsed JWKs."""
+    key = Ed25519PublicKey.from_public_bytes(x)
+    with pytest.raises(Unauthorized) as refused:
+        verify_signature("EdDSA", key, b"any message", IDENTITY_25519 + bytes(32))
+    assert refused.value.reason is ReasonCode.DISALLOWED_ALGORITHM
