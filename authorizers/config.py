@@ -137,7 +137,10 @@ def build_authorizer(
             **_observability(root.child("observability")),
         }
         root.finish()  # an unknown key is reported before a consequence of the others
-        with reported_at("routes"):  # the one thing left to refuse: rules unsafe to cache
+        # what is left to refuse: answers unsafe to cache, per request or per route
+        per_request = getattr(validator, "per_request", False)
+        unsafe_ttl = per_request and settings["result_ttl_seconds"] != 0
+        with reported_at("result_ttl_seconds" if unsafe_ttl else "routes"):
             return Authorizer(validator, rules=rules, **settings)
 
 

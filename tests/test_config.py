@@ -677,7 +677,8 @@ def test_hmac_signatures(register_secret: Callable[..., Any]) -> None:
                 "secrets": {"client-1": {"secret": secret, "principal": "billing"}},
                 "signed_headers": ["x-date"],
                 "max_skew": 60,
-            }
+            },
+            result_ttl_seconds=0,
         ),
         clock=FakeClock(NOW),
     )
@@ -724,7 +725,21 @@ def test_every_store_builds_without_calling_aws() -> None:
         {"type": "ssm", "path": "/api/keys", "endpoint_url": "http://127.0.0.1:9"},
     ):
         build_authorizer(one({"type": "api_key", "store": store, "cache_ttl": 0}))
-    build_authorizer(one({"type": "hmac", "secrets_manager": {"secret_id": "hmac"}}))
+    hmac = {"type": "hmac", "secrets_manager": {"secret_id": "hmac"}}
+    build_authorizer(one(hmac, result_ttl_seconds=0))
+
+
+def test_a_per_request_validator_needs_result_ttl_zero() -> None:
+    """Issue 13 break 5: a signature's answer holds for one request; the default TTL (300 s,
+    when the document says nothing) would let API Gateway replay it on any route."""
+    hmac = {"type": "hmac", "secrets": {"client-1": "s" * 32}}
+    for document in (one(hmac), one(hmac, result_ttl_seconds=60, cache_per_route=True)):
+        with pytest.raises(ConfigFieldError, match=r"^result_ttl_seconds: .*result TTL of 0"):
+            build_authorizer(document)
+    either = {"type": "any_of", "validators": [API_KEY, hmac]}
+    with pytest.raises(ConfigFieldError, match=r"^result_ttl_seconds: "):
+        build_authorizer(one(either))
+    build_authorizer(one(either, result_ttl_seconds=0))
 
 
 def test_observability_choices(

@@ -172,14 +172,15 @@ def test_only_versions_1_and_2_exist(version: Any) -> None:
 
 def test_the_configuration_chooses_the_version() -> None:
     hmac = {"type": "hmac", "secrets": {"k1": SECRET}, "signed_query": ["limit"]}
-    v2 = build_authorizer({"validators": [hmac]}, clock=FakeClock(NOW))
-    v1 = build_authorizer({"validators": [{**hmac, "version": 1}]}, clock=FakeClock(NOW))
+    ttl = {"result_ttl_seconds": 0}  # a per-request validator: no result cache
+    v2 = build_authorizer({"validators": [hmac], **ttl}, clock=FakeClock(NOW))
+    v1 = build_authorizer({"validators": [{**hmac, "version": 1}], **ttl}, clock=FakeClock(NOW))
     signature = signed(query={"limit": "5"}, scheme=SignatureScheme(signed_query=("limit",)))
     request = received(signature, query={"limit": "5"})
     assert v2.authorize(request).outcome.value == "allow"
     assert v1.authorize(request).reason is ReasonCode.BAD_REQUEST_SIGNATURE
     with pytest.raises(ConfigurationError, match="version"):
-        build_authorizer({"validators": [{**hmac, "version": 3}]})
+        build_authorizer({"validators": [{**hmac, "version": 3}], **ttl})
 
 
 # -- the documented examples ------------------------------------------------------------------

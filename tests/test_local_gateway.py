@@ -567,3 +567,11 @@ def test_one_log_line_per_request_without_credentials(local):
     assert "decision=allow" in first and "cache=miss" in first and "latency=" in first
     assert "cache=hit" in second and "reason='cached response allows this route'" in second
     assert "Bearer" not in first + second
+
+
+def test_a_method_arn_over_1600_bytes_is_a_414_without_invoking(local):
+    """AGW/limits: path parameter values count toward the 1600-byte method ARN: 414."""
+    response = local.get("/RestApi/admin/" + "x" * 1600, "allow:alice")
+    assert response.status_code == 414
+    assert local.events("TokenFn") == []
+    assert "1600" in local.records[-1].reason

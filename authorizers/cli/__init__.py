@@ -34,6 +34,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "api-key": ("authorizers.cli.api_key", "issue an API key, or hash one for a key store"),
     "layer": ("authorizers.cli.layer", "build the Lambda layer zip for a runtime and CPU"),
     "serve": ("authorizers.cli.serve", "run a SAM template's APIs and authorizers locally"),
+    "routes": (
+        "authorizers.cli.routes",
+        "the routes a template serves through an authorizer; check rules against them",
+    ),
     "demo": ("authorizers.cli.demo", "the sample authorizers over real HTTP, with a local issuer"),
 }
 

@@ -136,6 +136,8 @@ class AuthorizerStage:
         decision = result.decision
         if cached:
             return _CACHED.get(decision, decision.value)
+        if invocation is None and decision is not GatewayDecision.UNAUTHORIZED:
+            return result.reasons[0] if result.reasons else decision.value  # 414, not invokable
         if invocation is None:  # 401 before invoking
             if self.spec.kind is RequestKind.REST_TOKEN:
                 if event.get("authorizationToken"):

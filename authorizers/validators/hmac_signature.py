@@ -186,7 +186,13 @@ def sign_request(
 
 
 class HmacSignatureValidator(NamedValidator):
-    """Verifies a signature made with :func:`sign_request` (or any client following the docs)."""
+    """Verifies a signature made with :func:`sign_request` (or any client following the docs).
+
+    Per request: the signature binds one method, path, query and time window, so the
+    Authorizer refuses a result TTL above 0 and allows only the signed method ARN.
+    """
+
+    per_request = True
 
     def __init__(
         self,

@@ -101,6 +101,8 @@ class JwtValidator:
     that differ are ambiguous and refused).
     """
 
+    per_request = False  # the verdict depends on the token only (see NamedValidator)
+
     def __init__(
         self,
         issuers: Iterable[IssuerConfig] | None = None,
