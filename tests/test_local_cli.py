@@ -1,4 +1,4 @@
-"""``authorizers serve`` and ``authorizers demo`` (``make demo``) on the repository's template."""
+"""``authorizers serve`` on the repository's template (the demo: tests/test_demo.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,63 +14,11 @@ import requests
 
 from authorizers.cli import CliError, main
 from authorizers.cli.serve import describe, parameter_overrides
-from authorizers.demo import Call, Demo
 from authorizers.local.template import load_template
 from authorizers.testing import TestIssuer
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = shutil.which("authorizers", path=str(Path(sys.executable).parent)) or "authorizers"
-
-
-def test_the_demo_answers_like_api_gateway(capsys):
-    started = time.perf_counter()
-    assert main(["demo"]) == 0
-    elapsed = time.perf_counter() - started
-    output = capsys.readouterr().out
-    rows = {
-        line.split("  ")[0]: line
-        for line in output.splitlines()
-        if line.startswith(("REST", "HTTP", "WebSocket", "zero-code"))
-    }
-    expected = {
-        "REST TOKEN: valid access token": ("200", "miss", "ok"),
-        "REST TOKEN: expired token": ("401", "miss", "expired"),
-        "REST TOKEN: token for another app client": ("401", "miss", "wrong_audience"),
-        "REST TOKEN: no Authorization header": ("401", " - ", "identity source missing"),
-        "REST REQUEST: valid API key": ("200", "partner-42", "ok"),
-        "REST REQUEST: unknown API key": ("401", "miss", "unknown_api_key"),
-        "HTTP API simple response: valid JWT": ("200", "miss", "ok"),
-        "WebSocket $connect: token in the query": ("101", "miss", "ok"),
-        "WebSocket $connect: no token": ("401", "identity source missing"),
-    }
-    for label, parts in expected.items():
-        assert label in rows, output
-        for part in parts:
-            assert part in rows[label], rows[label]
-    (repeat,) = [line for label, line in rows.items() if "valid token again" in label]
-    assert " 200 " in repeat and " hit " in repeat
-    assert elapsed < 30
-
-
-def test_the_demo_repeats_the_token_on_another_route_when_the_template_has_one(tmp_path):
-    (tmp_path / "samples").symlink_to(REPO / "samples")
-    extra = "        PetRoute:\n          Type: Api\n          Properties:\n"
-    extra += '            {RestApiId: !Ref RestApi, Path: "/pets/{id}", Method: GET}\n'
-    text = (REPO / "template.yaml").read_text()
-    assert "        ApiKeyRoute:\n" in text
-    (tmp_path / "template.yaml").write_text(
-        text.replace("        ApiKeyRoute:\n", extra + "        ApiKeyRoute:\n", 1)
-    )
-    with Demo(tmp_path / "template.yaml") as demo:
-        calls = [
-            c for c in demo.calls() if isinstance(c, Call) and c.label.startswith("REST TOKEN")
-        ]
-        first, repeat = calls[0], calls[-1]
-        assert "another route" in repeat.label and repeat.url == "/RestApi/pets/7"
-        assert repeat.headers == first.headers  # the same token: the cache key
-        with requests.Session() as session:
-            rows = [demo.send(call, session) for call in (first, repeat)]
-    assert [(row.status, row.cache) for row in rows] == [(200, "miss"), (200, "hit")]
 
 
 def test_serve_runs_the_template_with_parameters_and_an_env_file(tmp_path):

@@ -34,7 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "api-key": ("authorizers.cli.api_key", "issue an API key, or hash one for a key store"),
     "layer": ("authorizers.cli.layer", "build the Lambda layer zip for a runtime and CPU"),
     "serve": ("authorizers.cli.serve", "run a SAM template's APIs and authorizers locally"),
-    "demo": ("authorizers.cli.demo", "the sample authorizers over real HTTP, with a local issuer"),
+    "demo": ("authorizers.cli.demo", "every answer API Gateway gives, over real HTTP on 127.0.0.1"),
 }
 
 

@@ -1,4 +1,4 @@
-"""``authorizers demo``: the repository's sample authorizers over real HTTP (``make demo``).
+"""``authorizers demo``: every outcome of an authorizer over real HTTP (``make demo``).
 
 The same as ``python -m authorizers.demo``; see :mod:`authorizers.demo`.
 """
@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from authorizers.demo import main  # noqa: PLC0415 - imports the gateway and the test kit
+    from authorizers.demo.stack import main  # noqa: PLC0415 - imports the gateway and the test kit
 
     argv = ["--serve"] if args.serve else []
     if args.port is not None:
