@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 
+from authorizers.cli import port_number
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--serve", action="store_true", help="keep serving, print curl commands")
     parser.add_argument(
-        "--port", type=int, help="port on 127.0.0.1 (default: any; 3000 with --serve)"
+        "--port", type=port_number, help="port on 127.0.0.1 (default: any; 3000 with --serve)"
     )
 
 

@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from authorizers.cli import CliError, parse_pairs
+from authorizers.cli import CliError, parse_pairs, port_number
 
 if TYPE_CHECKING:
     from authorizers.local.gateway import LocalGateway, RequestRecord
@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--template", "-t", default="template.yaml", help="the SAM template")
-    parser.add_argument("--port", "-p", type=int, default=3000, help="port on 127.0.0.1 (0: any)")
+    parser.add_argument(
+        "--port", "-p", type=port_number, default=3000, help="port on 127.0.0.1 (0: any)"
+    )
     parser.add_argument(
         "--env-vars",
         "-n",
@@ -37,6 +39,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--quiet-functions", action="store_true", help="do not show what functions print"
+    )
+    parser.add_argument(
+        "--issuer",
+        action="store_true",
+        help="also run a local OpenID provider (authorizers idp) on --issuer-port",
+    )
+    parser.add_argument("--issuer-port", type=port_number, default=9000, metavar="PORT")
+    parser.add_argument(
+        "--reload", action="store_true", help="restart a function when its code changes"
     )
 
 
@@ -99,24 +110,61 @@ def build_gateway(
 
 
 def run(args: argparse.Namespace) -> int:
-    from authorizers.errors import ConfigurationError  # noqa: PLC0415
     from authorizers.local.server import LocalServer  # noqa: PLC0415
+
+    idp = None
+    if args.issuer:
+        from authorizers.cli.idp import banner, start_idp  # noqa: PLC0415
+
+        idp = start_idp(port=args.issuer_port)
+    try:
+        template = read_template(args)
+        gateway = build_gateway(template, quiet_functions=args.quiet_functions)
+        try:
+            server = LocalServer(gateway, port=args.port).start()
+        except OSError as error:
+            raise CliError(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}") from None
+        print("\n".join(describe(template, server.url)), flush=True)
+        if idp is not None:
+            print("local OpenID provider:\n  " + "\n  ".join(banner(idp)), flush=True)
+        if args.reload:
+            _watch(gateway)
+        print("Ctrl-C stops.", flush=True)
+        server.serve_forever()
+    finally:
+        if idp is not None:
+            idp.stop()
+    return 0
+
+
+def read_template(args: argparse.Namespace) -> LocalTemplate:
+    """The ``--template`` with its overrides; any problem with it is one line, no traceback."""
+    from authorizers.errors import ConfigurationError  # noqa: PLC0415
     from authorizers.local.template import load_template  # noqa: PLC0415
 
     try:
-        template = load_template(
+        return load_template(
             args.template,
             parameter_overrides=parameter_overrides(args.parameter_overrides),
             env_vars=args.env_vars,
         )
     except ConfigurationError as error:
         raise CliError(str(error)) from None
-    gateway = build_gateway(template, quiet_functions=args.quiet_functions)
-    try:
-        server = LocalServer(gateway, port=args.port).start()
-    except OSError as error:
-        raise CliError(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}") from None
-    print("\n".join(describe(template, server.url)), flush=True)
-    print("Ctrl-C stops.", flush=True)
-    server.serve_forever()
-    return 0
+    except UnicodeDecodeError:
+        raise CliError(f"{args.template} is not a UTF-8 text file") from None
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        # a template of an unexpected shape: say where to look rather than crash
+        raise CliError(
+            f"{args.template}: cannot read this template ({type(error).__name__}: {error}); "
+            "check it with `sam validate`"
+        ) from None
+
+
+def _watch(gateway: LocalGateway) -> None:
+    from authorizers.local.reload import CodeWatcher  # noqa: PLC0415
+
+    def reloaded(function_ids: list[str]) -> None:
+        print(f"code changed: restarted {', '.join(function_ids)}", file=sys.stderr, flush=True)
+
+    watcher = CodeWatcher(gateway, on_reload=reloaded).start()
+    print(f"--reload: watching {len(watcher.folders)} code folder(s)", flush=True)
