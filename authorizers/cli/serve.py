@@ -19,11 +19,9 @@ if TYPE_CHECKING:
     from authorizers.local.model import LocalTemplate
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_template_arguments(parser: argparse._ActionsContainer) -> None:
+    """``--template``, ``--env-vars``, ``--parameter-overrides`` (also used by ``invoke``)."""
     parser.add_argument("--template", "-t", default="template.yaml", help="the SAM template")
-    parser.add_argument(
-        "--port", "-p", type=port_number, default=3000, help="port on 127.0.0.1 (0: any)"
-    )
     parser.add_argument(
         "--env-vars",
         "-n",
@@ -36,6 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME=VALUE",
         help="template parameter values (also ParameterKey=NAME,ParameterValue=VALUE)",
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_template_arguments(parser)
+    parser.add_argument(
+        "--port", "-p", type=port_number, default=3000, help="port on 127.0.0.1 (0: any)"
     )
     parser.add_argument(
         "--quiet-functions", action="store_true", help="do not show what functions print"
