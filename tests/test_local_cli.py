@@ -79,7 +79,8 @@ def test_serve_usage_errors(tmp_path, capsys):
 
 
 def test_describe_lists_every_route_with_its_authorizer():
-    template = load_template(REPO / "template.yaml")
+    required = {"Issuer": "https://issuer.example.test", "Audience": "api"}
+    template = load_template(REPO / "template.yaml", parameter_overrides=required)
     lines = describe(template, "http://127.0.0.1:3000")
     assert "RestApi (rest, stage prod): http://127.0.0.1:3000/RestApi" in lines
     assert any(line.startswith("WebSocketApi") and "ws://127.0.0.1:3000" in line for line in lines)
@@ -97,6 +98,7 @@ def _in_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        ([], "parameter Issuer has no value: pass --parameter-overrides Issuer="),
         (["--parameter-overrides", "Architecture=ppc"], "'ppc' is not one of"),
         (["--parameter-overrides", "Architecture"], "is not NAME=VALUE"),
         (["--parameter-overrides", "ParameterKey=A"], "ParameterValue missing"),

@@ -282,7 +282,9 @@ def test_unreadable_inputs(tmp_path):
 
 
 def test_the_repository_template_as_the_gateway_serves_it():
-    template = load_template(REPO / "template.yaml", parameter_overrides={"CacheTtlSeconds": "60"})
+    required = {"Issuer": "https://issuer.example.test", "Audience": "api"}  # no defaults
+    overrides = {"CacheTtlSeconds": "60", **required}
+    template = load_template(REPO / "template.yaml", parameter_overrides=overrides)
     assert template.warnings == ()
     kinds = {spec.kind for spec in template.authorizers.values()}
     assert {RequestKind.REST_TOKEN, RequestKind.REST_REQUEST, RequestKind.HTTP_V2} <= kinds

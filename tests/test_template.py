@@ -7,6 +7,7 @@ test here proves the pinned cfn-lint still runs the SAM transform (newer ones do
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -18,6 +19,9 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "template.yaml"
 PSEUDO = {"AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName", "AWS::URLSuffix"}
+#: Resources the SAM transform generates (Auth.UsagePlan of RestApi): referable in Outputs.
+GENERATED = {"RestApiUsagePlan"}
+LAYERS = {"AuthorizersLayerX86": "x86_64", "AuthorizersLayerArm64": "arm64"}
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -59,7 +63,7 @@ def _walk(node: Any) -> Any:
 
 
 def test_every_reference_names_something_defined(template: dict[str, Any]) -> None:
-    known = set(template["Parameters"]) | set(template["Resources"]) | PSEUDO
+    known = set(template["Parameters"]) | set(template["Resources"]) | PSEUDO | GENERATED
     referenced: set[str] = set()
     for node in _walk(template):
         if not isinstance(node, dict):
@@ -80,15 +84,93 @@ def test_the_layer_is_built_by_layer_makefile_for_the_functions_runtime(
 ) -> None:
     runtime = template["Globals"]["Function"]["Runtime"]
     assert runtime == "python3.13"
-    [(name, resource)] = _resources(template, "AWS::Serverless::LayerVersion").items()
-    assert resource["Metadata"]["BuildMethod"] == "makefile"
-    assert resource["Properties"]["ContentUri"] == "layer/"
-    assert resource["Properties"]["CompatibleRuntimes"] == [runtime]
-    assert resource["Properties"]["CompatibleArchitectures"] == [{"Ref": "Architecture"}]
+    layers = _resources(template, "AWS::Serverless::LayerVersion")
+    assert set(layers) == set(LAYERS)
     makefile = (REPO / "layer" / "Makefile").read_text()
-    assert re.search(rf"^build-{name}:", makefile, re.MULTILINE), "SAM runs build-<LogicalId>"
+    for name, resource in layers.items():
+        assert resource["Metadata"]["BuildMethod"] == "makefile"
+        assert resource["Properties"]["ContentUri"] == "layer/"
+        assert resource["Properties"]["CompatibleRuntimes"] == [runtime]
+        assert resource["Properties"]["CompatibleArchitectures"] == [LAYERS[name]]
+        assert re.search(rf"^build-{name}:", makefile, re.MULTILINE), "SAM runs build-<LogicalId>"
     assert re.search(rf"^LAYER_RUNTIME \?= {runtime}$", makefile, re.MULTILINE)
     assert "--format dir" in makefile  # the same build as `authorizers layer build`
+
+
+def test_the_functions_get_the_layer_of_their_own_cpu(template: dict[str, Any]) -> None:
+    """An arm64 stack with an x86_64 layer answers 500 everywhere: the Architecture parameter
+    picks the layer, and each layer resource exists only for its own CPU."""
+    conditions = template["Conditions"]
+    assert conditions["IsArm64"] == {"Fn::Equals": [{"Ref": "Architecture"}, "arm64"]}
+    assert conditions["IsX86"] == {"Fn::Equals": [{"Ref": "Architecture"}, "x86_64"]}
+    resources = template["Resources"]
+    assert resources["AuthorizersLayerArm64"]["Condition"] == "IsArm64"
+    assert resources["AuthorizersLayerX86"]["Condition"] == "IsX86"
+    pick = {"Fn::If": ["IsArm64", {"Ref": "AuthorizersLayerArm64"}, {"Ref": "AuthorizersLayerX86"}]}
+    assert template["Globals"]["Function"]["Architectures"] == [{"Ref": "Architecture"}]
+    assert template["Globals"]["Function"]["Layers"] == [pick]
+    assert template["Outputs"]["AuthorizersLayerArn"]["Value"] == pick
+    for name, function in _resources(template, "AWS::Serverless::Function").items():
+        assert "Layers" not in function["Properties"], name  # Globals' would be appended
+        assert "Architectures" not in function["Properties"], name
+
+
+@pytest.mark.parametrize("target", [*LAYERS, "build-AuthorizersLayer"])
+def test_layer_makefile_builds_the_cpu_its_target_names(target: str) -> None:
+    """What SAM runs (``make build-<LogicalId>``, only ARTIFACTS_DIR set), as a dry run; a
+    stale LAYER_ARCH in the environment cannot change a named layer's CPU."""
+    expected = LAYERS.get(target, "x86_64")
+    target = target if target.startswith("build-") else f"build-{target}"
+    for stale in ("x86_64", "arm64"):
+        dry = subprocess.run(
+            ["make", "-n", "-s", "-f", str(REPO / "layer" / "Makefile"), target, "ARTIFACTS_DIR=o"],
+            capture_output=True, text=True, check=True, env={**os.environ, "LAYER_ARCH": stale},
+        )  # fmt: skip
+        arch = re.findall(r'--arch "([^"]+)"', dry.stdout)
+        assert arch == [expected if target != "build-AuthorizersLayer" else stale], dry.stdout
+
+
+def test_layer_makefile_refuses_a_python_older_than_3_11(tmp_path: Path) -> None:
+    """Not ``No module named 'tomllib'`` from deep inside the build: what to do instead."""
+    from authorizers.layer import find_interpreter  # noqa: PLC0415
+
+    old = next((p for v in ("3.10", "3.9", "3.8") if (p := find_interpreter(v))), None)
+    if old is None:
+        pytest.skip("no Python older than 3.11 on this machine")
+    build = subprocess.run(
+        ["make", "-s", "-f", str(REPO / "layer" / "Makefile"), "build-AuthorizersLayerX86",
+         f"ARTIFACTS_DIR={tmp_path}", f"PYTHON={old}"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert build.returncode != 0
+    assert "the layer build needs 3.11+: run PYTHON=python3.11 sam build" in build.stderr
+    assert "tomllib" not in build.stderr and "Traceback" not in build.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_required_parameters_are_enforced_at_deploy_time(template: dict[str, Any]) -> None:
+    """A guided deploy that keeps the defaults must fail, not create a stack that answers 500:
+    Issuer and Audience have no default and refuse an empty value; a user pool needs its
+    app clients (a CloudFormation Rule, checked before anything is created)."""
+    parameters = template["Parameters"]
+    for name in ("Issuer", "Audience"):
+        assert "Default" not in parameters[name], name
+        assert re.fullmatch(parameters[name]["AllowedPattern"], "") is None, name
+        assert parameters[name]["ConstraintDescription"].startswith("required"), name
+    issuer = re.compile(parameters["Issuer"]["AllowedPattern"])
+    for good in (
+        "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_A",
+        "http://127.0.0.1:9000",
+    ):
+        assert issuer.fullmatch(good), good
+    for bad in ("http://issuer.example.com", "https://", "issuer.example.com", "https://a b"):
+        assert not issuer.fullmatch(bad), bad
+    jwks = re.compile(parameters["JwksUrl"]["AllowedPattern"])
+    assert jwks.fullmatch("") and not jwks.fullmatch("http://keys.example.com/jwks.json")
+    rule = template["Rules"]["AppClientsForAUserPool"]
+    assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "UserPoolId"}, ""]}]}
+    [assertion] = rule["Assertions"]
+    assert assertion["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AppClientIds"}, ""]}]}
 
 
 def test_authorizer_functions_use_the_layer_and_the_sample_folders(
@@ -110,8 +192,6 @@ def test_authorizer_functions_use_the_layer_and_the_sample_folders(
         assert f"def {function_name}(" in source.read_text(), name
         # Dependencies come from the layer; a requirements.txt would make sam build need python3.13.
         assert not (code / "requirements.txt").exists()
-        if name in authorizers:
-            assert properties["Layers"] == [{"Ref": "AuthorizersLayer"}]
         assert "Runtime" not in properties  # one runtime, set in Globals, matching the layer
 
 
@@ -195,7 +275,10 @@ def test_outputs_and_serverless_repo_metadata(template: dict[str, Any]) -> None:
     assert {"RestApiUrl", "HttpApiUrl", "WebSocketUrl", "AuthorizersLayerArn"} <= set(
         template["Outputs"]
     )
-    assert template["Outputs"]["AuthorizersLayerArn"]["Value"] == {"Ref": "AuthorizersLayer"}
+    # the documented `aws apigateway create-usage-plan-key --usage-plan-id` step needs it
+    assert template["Outputs"]["UsagePlanId"]["Value"] == {"Ref": "RestApiUsagePlan"}
+    usage_plan = template["Resources"]["RestApi"]["Properties"]["Auth"]["UsagePlan"]
+    assert usage_plan["CreateUsagePlan"] == "PER_API"  # SAM names it <ApiLogicalId>UsagePlan
     application = template["Metadata"]["AWS::ServerlessRepo::Application"]
     for key in ("Name", "Description", "Author", "SpdxLicenseId", "SemanticVersion"):
         assert application[key]
