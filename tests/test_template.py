@@ -92,6 +92,7 @@ def test_the_layer_is_built_by_layer_makefile_for_the_functions_runtime(
         assert resource["Properties"]["ContentUri"] == "layer/"
         assert resource["Properties"]["CompatibleRuntimes"] == [runtime]
         assert resource["Properties"]["CompatibleArchitectures"] == [LAYERS[name]]
+        assert resource["Metadata"]["BuildArchitecture"] == LAYERS[name]
         assert re.search(rf"^build-{name}:", makefile, re.MULTILINE), "SAM runs build-<LogicalId>"
     assert re.search(rf"^LAYER_RUNTIME \?= {runtime}$", makefile, re.MULTILINE)
     assert "--format dir" in makefile  # the same build as `authorizers layer build`
