@@ -17,7 +17,7 @@ from authorizers.cli import CliError, port_number
 if TYPE_CHECKING:
     from authorizers.testing.idp import LocalIdp
 
-DEFAULT_PORT = 9000  # the same as authorizers.testing.idp.DEFAULT_PORT (imported lazily)
+DEFAULT_PORT = 9000  # `authorizers idp` and `serve --issuer`: a fixed port, a stable issuer URL
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

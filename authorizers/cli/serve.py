@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from authorizers.cli import CliError, parse_pairs, port_number
+from authorizers.cli.idp import DEFAULT_PORT
 
 if TYPE_CHECKING:
     from authorizers.local.gateway import LocalGateway, RequestRecord
@@ -50,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also run a local OpenID provider (authorizers idp) on --issuer-port",
     )
-    parser.add_argument("--issuer-port", type=port_number, default=9000, metavar="PORT")
+    parser.add_argument("--issuer-port", type=port_number, default=DEFAULT_PORT, metavar="PORT")
     parser.add_argument(
         "--reload", action="store_true", help="restart a function when its code changes"
     )

@@ -26,7 +26,6 @@ from authorizers.testing.issuer import DEFAULT_AUDIENCE, BrokenToken, PrivateKey
 from authorizers.testing.jwks_server import JwksServer
 
 MINT_PATH = "/mint"
-DEFAULT_PORT = 9000
 MAX_EXPIRES_IN = 86_400
 _COMMON = {"sub", "scope", "groups", "expires_in", "claims", "broken"}
 _GENERIC = _COMMON | {"aud"}
