@@ -32,7 +32,9 @@ def test_an_oidc_validator_accepts_what_the_local_idp_mints():
         response = requests.get(idp.mint_url, params=query, timeout=5)
         assert response.status_code == 200
         assert response.headers["Cache-Control"] == "no-store"
-        validator = OidcValidator(idp.url, AUDIENCE, allow_http_loopback=True)
+        validator = OidcValidator(
+            idp.url, AUDIENCE, allow_http_loopback=True, groups_claim="groups"
+        )
         identity = validator.verify(response.text.strip())
         assert (identity.principal_id, identity.issuer) == ("alice", idp.iss)
     assert identity.scopes == {"pets/read", "pets/write"}

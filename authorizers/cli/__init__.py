@@ -35,6 +35,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "layer": ("authorizers.cli.layer", "build the Lambda layer zip for a runtime and CPU"),
     "serve": ("authorizers.cli.serve", "run a SAM template's APIs and authorizers locally"),
     "idp": ("authorizers.cli.idp", "a local OpenID provider on 127.0.0.1 that mints tokens"),
+    "routes": (
+        "authorizers.cli.routes",
+        "the routes a template serves through an authorizer; check rules against them",
+    ),
     "demo": ("authorizers.cli.demo", "every answer API Gateway gives, over real HTTP on 127.0.0.1"),
 }
 

@@ -96,6 +96,19 @@ def describe(template: LocalTemplate, base_url: str) -> list[str]:
     return lines
 
 
+def rule_warnings(template: LocalTemplate) -> list[str]:
+    """Where a zero-code authorizer's route rules and the template's routes disagree
+    (``authorizers routes --check`` in full); never stops the gateway from starting."""
+    from authorizers.errors import ConfigurationError  # noqa: PLC0415
+    from authorizers.local.route_check import template_checks  # noqa: PLC0415
+
+    try:
+        checks = template_checks(template)
+    except (ConfigurationError, ValueError) as error:
+        return [f"warning: route rules not checked: {error}"]
+    return [f"warning: {line}" for check in checks for line in check.problems()]
+
+
 def build_gateway(
     template: LocalTemplate, *, quiet_functions: bool = False, quiet: bool = False
 ) -> LocalGateway:
@@ -130,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
             server = LocalServer(gateway, port=args.port).start()
         except OSError as error:
             raise CliError(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}") from None
-        print("\n".join(describe(template, server.url)), flush=True)
+        print("\n".join(describe(template, server.url) + rule_warnings(template)), flush=True)
         if idp is not None:
             print("local OpenID provider:\n  " + "\n  ".join(banner(idp)), flush=True)
         if args.reload:

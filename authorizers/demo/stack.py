@@ -44,8 +44,8 @@ class Call:
 
     label: str
     method: str
-    url: str
-    headers: dict[str, str] = field(default_factory=dict)
+    url: str = field(repr=False)  # a WebSocket URL may carry a token in its query
+    headers: dict[str, str] = field(default_factory=dict, repr=False)  # tokens, API keys
     simple_response: bool = False
 
     @property

@@ -46,6 +46,7 @@ class GatewayResponses:
     missing_route: str = '{"message":"Missing Authentication Token"}'
     not_found: str = '{"message":"Not Found"}'
     upgrade_required: str = '{"message":"Upgrade Required"}'
+    uri_too_long: str = '{"message":"Request-URI Too Long"}'  # body UNVERIFIED; 414 documented
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +220,8 @@ class LocalGateway:
             return HttpResponse.json(403, bodies.forbidden if http else bodies.explicit_deny)
         if decision is GatewayDecision.IMPLICIT_DENY:
             return HttpResponse.json(403, bodies.forbidden if http else bodies.implicit_deny)
+        if decision is GatewayDecision.URI_TOO_LONG:
+            return HttpResponse.json(414, bodies.uri_too_long)
         return HttpResponse.json(500, bodies.internal_error if http else bodies.authorizer_error)
 
     def _check_api_key(
