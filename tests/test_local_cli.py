@@ -18,6 +18,8 @@ from authorizers.local.template import load_template
 from authorizers.testing import TestIssuer
 
 REPO = Path(__file__).resolve().parents[1]
+#: the repository template's required parameters (its Rules refuse to serve without them)
+REQUIRED = ["Issuer=https://issuer.example.test", "Audience=api"]
 SCRIPT = shutil.which("authorizers", path=str(Path(sys.executable).parent)) or "authorizers"
 
 
@@ -98,7 +100,17 @@ def _in_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "parameter Issuer has no value: pass --parameter-overrides Issuer="),
+        ([], "rule IssuerAndAudienceAreSet: Issuer is required"),
+        (["--parameter-overrides", "Issuer=https://i.example"], "Audience is required"),
+        (
+            [
+                "--parameter-overrides",
+                "Issuer=https://i.example",
+                "Audience=a",
+                "UserPoolId=eu-west-1_A",
+            ],
+            "rule AppClientsForAUserPool: AppClientIds is required with UserPoolId",
+        ),
         (["--parameter-overrides", "Architecture=ppc"], "'ppc' is not one of"),
         (["--parameter-overrides", "Architecture"], "is not NAME=VALUE"),
         (["--parameter-overrides", "ParameterKey=A"], "ParameterValue missing"),
@@ -106,7 +118,7 @@ def _in_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
         (["--template", "binary.yaml"], "binary.yaml is not a UTF-8 text file"),
         (["--template", "broken.yaml"], "broken.yaml is not valid YAML"),
         (["--template", "odd.yaml"], "odd.yaml: cannot read this template (AttributeError"),
-        (["--env-vars", "none.json"], "cannot read none.json"),
+        (["--env-vars", "none.json", "--parameter-overrides", *REQUIRED], "cannot read none.json"),
         (["--port", "99999"], "'99999' is not a port"),
     ],
 )

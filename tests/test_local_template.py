@@ -301,3 +301,47 @@ def test_the_repository_template_as_the_gateway_serves_it():
         assert route.function_id in template.functions, route
     for function in template.functions.values():
         assert function.code_uri is not None and function.code_uri.is_dir(), function
+
+
+RULES_TEMPLATE = """
+Parameters:
+  Pool: {Type: String, Default: ""}
+  Clients: {Type: String, Default: ""}
+  Stage: {Type: String, Default: dev}
+Rules:
+  ClientsWithAPool:
+    RuleCondition: !Not [!Equals [!Ref Pool, ""]]
+    Assertions:
+      - Assert: !Not [!Equals [!Ref Clients, ""]]
+        AssertDescription: Clients is required with Pool
+  StageIsKnown:
+    Assertions:
+      - Assert: {"Fn::Contains": [[dev, prod], !Ref Stage]}
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: ., Handler: app.handler, Runtime: python3.13}
+"""
+
+
+@pytest.mark.parametrize(
+    ("overrides", "refused"),
+    [
+        ({}, None),  # the rule's condition does not hold: nothing to assert
+        ({"Pool": "eu-west-1_A", "Clients": "app"}, None),
+        ({"Pool": "eu-west-1_A"}, "rule ClientsWithAPool: Clients is required with Pool"),
+    ],
+)
+def test_serve_checks_template_rules_as_a_deploy_would(tmp_path, overrides, refused):
+    path = tmp_path / "template.yaml"
+    path.write_text(RULES_TEMPLATE)
+    assert load_template(path, parameter_overrides=overrides).warnings == ()  # not asked to
+    if refused is not None:
+        with pytest.raises(ConfigurationError, match=refused):
+            load_template(path, parameter_overrides=overrides, check_rules=True)
+        return
+    template = load_template(path, parameter_overrides=overrides, check_rules=True)
+    # a function the local resolver does not know is reported, never guessed
+    assert template.warnings == (
+        "rule StageIsKnown not checked locally: Fn::Contains is not supported by the local gateway",
+    )

@@ -166,6 +166,7 @@ def read_template(args: argparse.Namespace) -> LocalTemplate:
             args.template,
             parameter_overrides=parameter_overrides(args.parameter_overrides),
             env_vars=args.env_vars,
+            check_rules=True,
         )
     except ConfigurationError as error:
         raise CliError(str(error)) from None

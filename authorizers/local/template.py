@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from authorizers.errors import ConfigurationError
-from authorizers.local import sam_auth
+from authorizers.local import sam_auth, template_rules
 from authorizers.local.intrinsics import Resolver, load_yaml
 from authorizers.local.model import (
     ApiSpec,
@@ -41,13 +41,17 @@ def load_template(
     *,
     parameter_overrides: Mapping[str, str] | None = None,
     env_vars: Mapping[str, Mapping[str, Any]] | str | Path | None = None,
+    check_rules: bool = False,
 ) -> LocalTemplate:
     """The template at ``path`` as the gateway serves it. ``env_vars`` is SAM's environment
-    file (a path) or its content."""
+    file (a path) or its content. ``check_rules``: refuse parameter values the template's
+    ``Rules`` refuse, as a deploy would (``authorizers serve`` does)."""
     path = Path(path).resolve()
     document = load_yaml(path)
     resolver = Resolver(document, parameter_overrides)
+    skipped = template_rules.check_rules(document, resolver) if check_rules else []
     reader = _Reader(path.parent, document, resolver, _env_overrides(env_vars))
+    reader.warnings += skipped
     return reader.read()
 
 
