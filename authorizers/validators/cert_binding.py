@@ -1,0 +1,67 @@
+"""Certificate-bound access tokens (RFC 8705 §3): :class:`CertificateBoundValidator`.
+
+With mutual TLS, API Gateway verifies the client certificate against the truststore and passes
+it in the event (REST ``requestContext.identity.clientCert``, HTTP API
+``requestContext.authentication.clientCert``). A token carrying ``cnf.x5t#S256`` is accepted
+only from the client holding that certificate: the SHA-256 thumbprint of its DER form must be
+equal (constant-time). A bound token without a certificate, or with another one, is a 401
+``cert_binding_mismatch``; ``require_for_issuers`` also refuses *unbound* tokens of issuers
+that always bind.
+
+The verdict depends on the certificate of the request, which no default identity source
+covers: unless the deployment puts the certificate into the cache key (``cert_in_cache_key``,
+see docs/security.md), the validator is ``per_request`` (result TTL 0, the called method ARN).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterable, Mapping
+
+from authorizers._internal.thumbprints import certificate_thumbprint
+from authorizers._internal.validator_parts import NamedValidator
+from authorizers.errors import ReasonCode, Unauthorized
+from authorizers.identity import Identity
+from authorizers.request import AuthRequest
+from authorizers.validator import Validator
+
+_MISMATCH = ReasonCode.CERT_BINDING_MISMATCH
+
+
+class CertificateBoundValidator(NamedValidator):
+    """Wraps a token validator (JWT, Cognito, OIDC) and enforces ``cnf.x5t#S256``."""
+
+    def __init__(
+        self,
+        validator: Validator,
+        *,
+        require_for_issuers: Iterable[str] = (),
+        cert_in_cache_key: bool = False,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name or validator.name)
+        self.validator = validator
+        self.require_for_issuers = frozenset(require_for_issuers)
+        # an instance attribute shadowing NamedValidator's class default
+        self.per_request = not cert_in_cache_key or bool(getattr(validator, "per_request", False))
+
+    def validate(self, request: AuthRequest) -> Identity:
+        identity = self.validator.validate(request)
+        cnf = identity.claims.get("cnf")
+        bound = cnf.get("x5t#S256") if isinstance(cnf, Mapping) else None
+        if bound is None:
+            if identity.issuer in self.require_for_issuers:
+                raise Unauthorized(_MISMATCH, "this issuer's tokens must be certificate-bound")
+            return identity
+        if not isinstance(bound, str) or not bound:
+            raise Unauthorized(ReasonCode.INVALID_CLAIM, "'cnf.x5t#S256' is not a string")
+        cert = request.client_cert
+        if cert is None or not cert.pem:
+            raise Unauthorized(_MISMATCH, "certificate-bound token without a client certificate")
+        try:
+            presented = certificate_thumbprint(cert.pem)
+        except ValueError:
+            raise Unauthorized(_MISMATCH, "client certificate is unreadable") from None
+        if not hmac.compare_digest(presented.encode(), bound.encode()):
+            raise Unauthorized(_MISMATCH, "token is bound to another certificate")
+        return identity
