@@ -94,3 +94,21 @@ def test_binding_is_per_request_unless_the_certificate_is_in_the_cache_key(
         Authorizer(bound(issuer), result_ttl_seconds=300)
     Authorizer(bound(issuer), result_ttl_seconds=0)
     Authorizer(bound(issuer, cert_in_cache_key=True), result_ttl_seconds=300)
+
+
+def test_a_token_bound_another_way_is_refused_unless_the_inner_validator_enforces_it(
+    issuer: TestIssuer,
+) -> None:
+    from authorizers.testing.dpop import DpopClient  # noqa: PLC0415
+    from authorizers.validators.dpop import DpopValidator  # noqa: PLC0415
+
+    dpop_bound = issuer.mint({"cnf": {"jkt": DpopClient().jkt}})
+    assert reason_of(bound(issuer), EVENTS[0](dpop_bound, block(CLIENT))) is (
+        ReasonCode.CERT_BINDING_MISMATCH
+    )
+    both = CertificateBoundValidator(DpopValidator(bound(issuer).validator, allow_bearer=True))  # type: ignore[arg-type]
+    assert both.binds == {"jkt", "x5t#S256"}
+    cert_bound = issuer.mint({"cnf": CLIENT.cnf})
+    assert both.validate(parse_event(EVENTS[0](cert_bound, block(CLIENT))))
+    assert reason_of(both, EVENTS[0](cert_bound, block(OTHER))) is ReasonCode.CERT_BINDING_MISMATCH
+    assert reason_of(both, EVENTS[0](dpop_bound, block(CLIENT))) is ReasonCode.DPOP_BINDING_MISMATCH

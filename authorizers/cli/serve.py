@@ -17,6 +17,7 @@ from authorizers.cli import CliError, parse_pairs
 if TYPE_CHECKING:
     from authorizers.local.gateway import LocalGateway, RequestRecord
     from authorizers.local.model import LocalTemplate
+    from authorizers.local.mtls import MutualTls
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +39,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quiet-functions", action="store_true", help="do not show what functions print"
     )
+    tls = parser.add_argument_group("mutual TLS (as on an API Gateway custom domain)")
+    tls.add_argument("--tls-cert", metavar="PEM", help="the server certificate")
+    tls.add_argument("--tls-key", metavar="PEM", help="the server private key")
+    tls.add_argument(
+        "--truststore", metavar="PEM", help="CA bundle client certificates must chain to"
+    )
+
+
+def mutual_tls(args: argparse.Namespace) -> MutualTls | None:
+    """The ``--tls-*`` options: all three, or none."""
+    given = [args.tls_cert, args.tls_key, args.truststore]
+    if not any(given):
+        return None
+    if not all(given):
+        raise CliError("mutual TLS needs --tls-cert, --tls-key and --truststore together")
+    from pathlib import Path  # noqa: PLC0415
+
+    from authorizers.local.mtls import MutualTls  # noqa: PLC0415
+
+    return MutualTls(Path(args.tls_cert), Path(args.tls_key), Path(args.truststore))
 
 
 def parameter_overrides(items: list[str]) -> dict[str, str]:
@@ -124,9 +145,10 @@ def run(args: argparse.Namespace) -> int:
         )
     except ConfigurationError as error:
         raise CliError(str(error)) from None
+    tls = mutual_tls(args)
     gateway = build_gateway(template, quiet_functions=args.quiet_functions)
     try:
-        server = LocalServer(gateway, port=args.port).start()
+        server = LocalServer(gateway, port=args.port, tls=tls).start()
     except OSError as error:
         raise CliError(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}") from None
     print("\n".join(describe(template, server.url) + rule_warnings(template)), flush=True)

@@ -20,6 +20,7 @@ from typing import Any
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
 from authorizers.errors import AuthorizerError
 from authorizers.local import lambda_events
+from authorizers.local.gateway_responses import customize
 from authorizers.local.authorization import Authorization, AuthorizerStage
 from authorizers.local.functions import FunctionRunner, Output
 from authorizers.local.http import HttpRequest, HttpResponse
@@ -212,6 +213,10 @@ class LocalGateway:
         return authorization, self._refusal(api, result.decision)
 
     def _refusal(self, api: ApiSpec, decision: GatewayDecision) -> HttpResponse:
+        """API Gateway's answer, as the API's gateway responses change it."""
+        return customize(api.gateway_responses, decision, self._default_refusal(api, decision))
+
+    def _default_refusal(self, api: ApiSpec, decision: GatewayDecision) -> HttpResponse:
         bodies = self.responses
         http = api.api_type is ApiType.HTTP
         if decision is GatewayDecision.UNAUTHORIZED:

@@ -6,7 +6,9 @@ it in the event (REST ``requestContext.identity.clientCert``, HTTP API
 only from the client holding that certificate: the SHA-256 thumbprint of its DER form must be
 equal (constant-time). A bound token without a certificate, or with another one, is a 401
 ``cert_binding_mismatch``; ``require_for_issuers`` also refuses *unbound* tokens of issuers
-that always bind.
+that always bind. A ``cnf`` member that neither this validator nor the wrapped one enforces
+(``binds``: a :class:`~authorizers.validators.dpop.DpopValidator` enforces ``jkt``) is refused:
+a token bound some other way must never pass as a bearer token.
 
 The verdict depends on the certificate of the request, which no default identity source
 covers: unless the deployment puts the certificate into the cache key (``cert_in_cache_key``,
@@ -42,12 +44,15 @@ class CertificateBoundValidator(NamedValidator):
         super().__init__(name or validator.name)
         self.validator = validator
         self.require_for_issuers = frozenset(require_for_issuers)
+        self.binds = frozenset({"x5t#S256"}) | getattr(validator, "binds", frozenset())
         # an instance attribute shadowing NamedValidator's class default
         self.per_request = not cert_in_cache_key or bool(getattr(validator, "per_request", False))
 
     def validate(self, request: AuthRequest) -> Identity:
         identity = self.validator.validate(request)
         cnf = identity.claims.get("cnf")
+        if cnf is not None and (not isinstance(cnf, Mapping) or not self.binds.issuperset(cnf)):
+            raise Unauthorized(_MISMATCH, "token is bound in a way this API does not check")
         bound = cnf.get("x5t#S256") if isinstance(cnf, Mapping) else None
         if bound is None:
             if identity.issuer in self.require_for_issuers:

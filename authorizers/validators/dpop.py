@@ -46,6 +46,8 @@ class DpopValidator(NamedValidator):
     """
 
     per_request = True  # method, URL, iat window and a one-time jti
+    #: ``cnf`` members this validator enforces (read by CertificateBoundValidator)
+    binds = frozenset({"jkt"})
 
     def __init__(
         self,
@@ -95,8 +97,10 @@ class DpopValidator(NamedValidator):
 
     def _bearer(self, token: str) -> Identity:
         identity = self.tokens.verify(token)
-        if "cnf" in identity.claims:  # RFC 9449 §7.2: a bound token is no bearer token
-            raise Unauthorized(ReasonCode.DPOP_BINDING_MISMATCH, "bound token sent as Bearer")
+        cnf = identity.claims.get("cnf")
+        # RFC 9449 §7.2: a DPoP-bound token is no bearer token (other cnf: for a wrapper)
+        if cnf is not None and (not isinstance(cnf, Mapping) or "jkt" in cnf):
+            raise Unauthorized(ReasonCode.DPOP_BINDING_MISMATCH, "DPoP-bound token as Bearer")
         return identity
 
     def _check_nonce(self, proof: Proof) -> None:
