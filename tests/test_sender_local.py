@@ -74,7 +74,9 @@ Resources:
       CodeUri: {SAMPLES / "backend"}
       Handler: app.handler
       Events:
-        RestPets: {{Type: Api, Properties: {{RestApiId: !Ref RestApi, Path: "/pets/{{id}}", Method: GET}}}}
+        RestPets:
+          Type: Api
+          Properties: {{RestApiId: !Ref RestApi, Path: "/pets/{{id}}", Method: GET}}
         RestAdmin:
           Type: Api
           Properties:
@@ -82,7 +84,9 @@ Resources:
             Path: /admin
             Method: GET
             Auth: {{Authorizer: DenyAuthorizer}}
-        HttpPets: {{Type: HttpApi, Properties: {{ApiId: !Ref HttpApi, Path: "/pets/{{id}}", Method: GET}}}}
+        HttpPets:
+          Type: HttpApi
+          Properties: {{ApiId: !Ref HttpApi, Path: "/pets/{{id}}", Method: GET}}
   RestApi:
     Type: AWS::Serverless::Api
     Properties:
@@ -113,7 +117,8 @@ Resources:
       ResponseType: ACCESS_DENIED
       StatusCode: "403"
       ResponseParameters:
-        gatewayresponse.header.WWW-Authenticate: "'Bearer realm=\\"pets\\", error=\\"insufficient_scope\\"'"
+        gatewayresponse.header.WWW-Authenticate: >-
+          'Bearer realm="pets", error="insufficient_scope"'
   HttpApi:
     Type: AWS::Serverless::HttpApi
     Properties:

@@ -20,9 +20,9 @@ from typing import Any
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
 from authorizers.errors import AuthorizerError
 from authorizers.local import lambda_events
-from authorizers.local.gateway_responses import customize
 from authorizers.local.authorization import Authorization, AuthorizerStage
 from authorizers.local.functions import FunctionRunner, Output
+from authorizers.local.gateway_responses import customize
 from authorizers.local.http import HttpRequest, HttpResponse
 from authorizers.local.integration import MalformedProxyResponse, proxy_response
 from authorizers.local.model import ApiSpec, ApiType, LocalTemplate
