@@ -47,7 +47,9 @@ def _static(name: str, value: Any, warnings: list[str]) -> tuple[str, str] | Non
     return None
 
 
-def _spec(status: Any, headers: Mapping[str, Any], templates: Any, warnings: list[str]) -> Any:
+def _spec(
+    status: Any, headers: Mapping[str, Any], templates: Any, warnings: list[str]
+) -> GatewayResponseSpec:
     pairs = [_static(name, value, warnings) for name, value in headers.items()]
     template = (templates or {}).get("application/json") if isinstance(templates, dict) else None
     return GatewayResponseSpec(
