@@ -87,7 +87,10 @@ class ProofRules(NamedTuple):
 
     def check(self, proof: str, *, method: str, url: str, token: str, now: float) -> Proof:
         """The verified proof for a call of ``method`` on ``url`` (normalized) with ``token``."""
-        jws = parse_compact(proof, max_bytes=MAX_PROOF_BYTES)
+        try:
+            jws = parse_compact(proof, max_bytes=MAX_PROOF_BYTES)
+        except Unauthorized as error:  # the proof's own reason, not the access token's
+            raise invalid(f"proof: {error.detail}") from None
         header, claims = jws.header, jws.claims
         typ = header.get("typ")
         if not isinstance(typ, str) or typ.lower() != _TYP:
