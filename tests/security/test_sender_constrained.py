@@ -187,7 +187,7 @@ def test_dpop_attack_is_refused(case: str) -> None:
     authorizer = Authorizer(validator, result_ttl_seconds=0, observability=None)
     decision = authorizer.authorize(parse_event(event))
     assert decision.outcome is Outcome.UNAUTHORIZED
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorizer.handler(event)
 
 
@@ -263,5 +263,5 @@ def test_certificate_binding_attack_is_refused(case: str) -> None:
     with pytest.raises(Unauthorized) as caught:
         validator.validate(parse_event(event))
     assert caught.value.reason is reason, caught.value.detail
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         Authorizer(validator, result_ttl_seconds=0, observability=None).handler(event)
