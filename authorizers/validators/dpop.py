@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 from authorizers._internal.request_url import request_url
 from authorizers._internal.validator_parts import NamedValidator, refuse_token_event
@@ -29,14 +30,19 @@ from authorizers.request import AuthRequest
 from authorizers.validators.dpop_nonce import DpopNonces
 from authorizers.validators.dpop_proof import Proof, ProofRules, invalid
 from authorizers.validators.dpop_replay import MemoryReplayStore, ReplayStore
-from authorizers.validators.jwt import JwtValidator
 
 #: RFC 9449 §11.2 names ES256 and RS256 as the ones to support; PS256 and EdDSA are as safe.
 DEFAULT_ALGORITHMS = ("ES256", "RS256", "PS256", "EdDSA")
 
 
+class TokenVerifier(Protocol):
+    """What verifies the access token: ``JwtValidator``, ``OidcValidator``, ``CognitoValidator``."""
+
+    def verify(self, token: str) -> Identity: ...
+
+
 class DpopValidator(NamedValidator):
-    """DPoP-bound JWT access tokens, verified by ``tokens`` (a :class:`JwtValidator`).
+    """DPoP-bound JWT access tokens, verified by ``tokens`` (e.g. a ``JwtValidator``).
 
     ``max_age``/``leeway``: how old / how far in the future a proof's ``iat`` may be (seconds).
     ``replay``: where proof ids are remembered (default: this instance's memory; use
@@ -51,7 +57,7 @@ class DpopValidator(NamedValidator):
 
     def __init__(
         self,
-        tokens: JwtValidator,
+        tokens: TokenVerifier,
         *,
         name: str = "dpop",
         algorithms: Iterable[str] = DEFAULT_ALGORITHMS,
