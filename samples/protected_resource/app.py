@@ -6,7 +6,8 @@ API and how tokens must be presented (Bearer header, DPoP, certificate-bound). T
 authorizer: the document is public.
 
 Environment: ``RESOURCE`` (the API's resource identifier, an https URL: the ``aud`` of its
-tokens), ``AUTHORIZATION_SERVERS`` (comma-separated issuer URLs), ``DPOP_ALGORITHMS``
+tokens; empty: the URL this document was fetched from, without the well-known suffix),
+``AUTHORIZATION_SERVERS`` (comma-separated issuer URLs), ``DPOP_ALGORITHMS``
 (comma-separated; empty: DPoP not offered), ``DPOP_REQUIRED`` and ``MTLS_BOUND_TOKENS``
 (``true``/``false``).
 """
@@ -22,9 +23,19 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "false").lower() == "true"
 
 
-def metadata() -> dict[str, Any]:
+WELL_KNOWN = "/.well-known/oauth-protected-resource"
+
+
+def called_resource(event: dict[str, Any]) -> str:
+    """``https://<domain><stage or base path>``: where this API was called (RFC 9728 §3)."""
+    context = event.get("requestContext") or {}
+    path = str(context.get("path") or event.get("rawPath") or "")
+    return f"https://{context.get('domainName', '')}{path.removesuffix(WELL_KNOWN)}"
+
+
+def metadata(event: dict[str, Any]) -> dict[str, Any]:
     document: dict[str, Any] = {
-        "resource": os.environ["RESOURCE"],
+        "resource": os.environ.get("RESOURCE") or called_resource(event),
         "authorization_servers": [
             url for url in os.environ.get("AUTHORIZATION_SERVERS", "").split(",") if url
         ],
@@ -43,5 +54,5 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     return {
         "statusCode": 200,
         "headers": {"content-type": "application/json", "cache-control": "max-age=3600"},
-        "body": json.dumps(metadata(), sort_keys=True),
+        "body": json.dumps(metadata(event), sort_keys=True),
     }
