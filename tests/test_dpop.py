@@ -257,3 +257,19 @@ def test_a_store_fault_fails_closed(
     decision = authorizer.authorize(parse_event(event))
     assert decision.outcome is Outcome.ERROR
     assert decision.reason is ReasonCode.STORE_UNAVAILABLE
+
+
+def test_the_recipe_builds_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/recipes.md recipe 5, executed: a per-request authorizer with TTL 0."""
+    import re  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "recipes.md").read_text()
+    match = re.search(r"<!-- python: sender-constrained -->\n```python\n(.*?)\n```", text, re.S)
+    assert match is not None
+    namespace: dict[str, Any] = {}
+    exec(match.group(1), namespace)  # noqa: S102 - the documentation's own code
+    authorizer = namespace["authorizer"]
+    assert isinstance(authorizer, Authorizer)
+    unauthorized = request_event("GET /pets/7", headers={"Authorization": "DPoP x.y.z"})
+    assert authorizer.authorize(parse_event(unauthorized)).outcome is Outcome.UNAUTHORIZED
