@@ -268,7 +268,7 @@ def test_the_recipe_builds_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
     match = re.search(r"<!-- python: sender-constrained -->\n```python\n(.*?)\n```", text, re.S)
     assert match is not None
     namespace: dict[str, Any] = {}
-    exec(match.group(1), namespace)  # noqa: S102 - the documentation's own code
+    exec(match.group(1), namespace)  # the documentation's own code
     authorizer = namespace["authorizer"]
     assert isinstance(authorizer, Authorizer)
     unauthorized = request_event("GET /pets/7", headers={"Authorization": "DPoP x.y.z"})
