@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from authorizers.local.gateway import LocalGateway, RequestRecord
+from authorizers.local.gateway import LocalGateway
 from authorizers.local.mtls import MutualTls
 from authorizers.local.server import LocalServer
 from authorizers.local.template import load_template
@@ -161,8 +161,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def start(project: Path, keys: JwksServer, tls: MutualTls | None = None) -> LocalServer:
     overrides = {"Issuer": keys.url, "JwksUrl": keys.jwks_url}
     template = load_template(project / "template.yaml", parameter_overrides=overrides)
-    records: list[RequestRecord] = []
-    return LocalServer(LocalGateway(template, on_record=records.append), tls=tls).start()
+    return LocalServer(LocalGateway(template), tls=tls).start()
 
 
 @pytest.fixture(scope="module")
