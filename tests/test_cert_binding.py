@@ -112,3 +112,19 @@ def test_a_token_bound_another_way_is_refused_unless_the_inner_validator_enforce
     assert both.validate(parse_event(EVENTS[0](cert_bound, block(CLIENT))))
     assert reason_of(both, EVENTS[0](cert_bound, block(OTHER))) is ReasonCode.CERT_BINDING_MISMATCH
     assert reason_of(both, EVENTS[0](dpop_bound, block(CLIENT))) is ReasonCode.DPOP_BINDING_MISMATCH
+
+
+def test_bearer_only_keeps_bound_tokens_away_from_plain_jwt_apis(issuer: TestIssuer) -> None:
+    from authorizers.validators.cert_binding import bearer_only  # noqa: PLC0415
+
+    plain = JwtValidator(
+        issuer=issuer.issuer,
+        audience=issuer.audience,
+        keys=StaticJwks(issuer.jwks),
+        clock=issuer.clock,
+        checks=[bearer_only],
+    )
+    assert plain.verify(issuer.mint())
+    for cnf in (CLIENT.cnf, {"jkt": "abc"}):
+        event = EVENTS[0](issuer.mint({"cnf": cnf}), block(CLIENT))
+        assert reason_of(plain, event) is ReasonCode.CERT_BINDING_MISMATCH

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from authorizers._internal.thumbprints import certificate_thumbprint
 from authorizers._internal.validator_parts import NamedValidator
 from authorizers.errors import ReasonCode, Unauthorized
 from authorizers.identity import Identity
+from authorizers.jwks.keys import VerificationKey
 from authorizers.request import AuthRequest
 from authorizers.validator import Validator
 
@@ -70,3 +72,11 @@ class CertificateBoundValidator(NamedValidator):
         if not hmac.compare_digest(presented.encode(), bound.encode()):
             raise Unauthorized(_MISMATCH, "token is bound to another certificate")
         return identity
+
+
+def bearer_only(header: Mapping[str, Any], claims: Mapping[str, Any], key: VerificationKey) -> None:
+    """A ``checks=`` entry for APIs that check no binding: a plain ``JwtValidator`` ignores
+    ``cnf``, so a stolen DPoP- or certificate-bound token would work there as a bearer token;
+    with ``IssuerConfig(checks=[bearer_only])`` it is refused."""
+    if "cnf" in claims:
+        raise Unauthorized(_MISMATCH, "sender-constrained token at an API that accepts bearer only")
