@@ -67,7 +67,12 @@ def request_event(
     location, fields = _location(overrides, "prod")
     verb, path, template, params = parse_route(route, resource, path_parameters)
     context = _rest_context(
-        location, verb, template, location.rest_path(path), source_ip=source_ip, cert=client_cert
+        location,
+        verb,
+        template,
+        location.stage_path(path, rest=True),
+        source_ip=source_ip,
+        cert=client_cert,
     )
     return {
         "type": "REQUEST",
@@ -250,20 +255,12 @@ class _Location(NamedTuple):
     def arn(self, verb: str, path: str) -> str:
         return f"{self.arn_prefix()}/{verb}{path}"
 
-    def stage_path(self, path: str) -> str:
-        """HTTP APIs put a named stage in front of the path; ``$default`` has no segment. On
-        a custom domain the path starts with the mapping's base path instead."""
+    def stage_path(self, path: str, *, rest: bool = False) -> str:
+        """The path as the client sent it: a named stage first (REST: always; HTTP APIs: not
+        ``$default``), or on a custom domain the API mapping's base path."""
         if self.domain_name is not None:
-            return self.custom_path(path)
-        return path if self.stage == "$default" else f"/{self.stage}{path}"
-
-    def rest_path(self, path: str) -> str:
-        """REST ``requestContext.path``: the stage, or a custom domain's base path, first."""
-        return self.custom_path(path) if self.domain_name is not None else f"/{self.stage}{path}"
-
-    def custom_path(self, path: str) -> str:
-        base = self.base_path.strip("/")
-        return f"/{base}{path}" if base else path
+            return f"/{self.base_path.strip('/')}{path}" if self.base_path.strip("/") else path
+        return path if self.stage == "$default" and not rest else f"/{self.stage}{path}"
 
     @property
     def host(self) -> str:
