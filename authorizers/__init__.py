@@ -50,6 +50,8 @@ _EXPORTS: dict[str, str] = {
     "scopes_all": "authorizers.requirements",
     "groups_any": "authorizers.requirements",
     "groups_all": "authorizers.requirements",
+    "from_validator": "authorizers.requirements",
+    "from_issuer": "authorizers.requirements",
     "claim_equals": "authorizers.requirements",
     "claim_contains": "authorizers.requirements",
     "header_equals_claim": "authorizers.requirements",
@@ -156,6 +158,8 @@ __all__ = [
     "claim_contains",
     "claim_equals",
     "deny_route",
+    "from_issuer",
+    "from_validator",
     "groups_all",
     "groups_any",
     "hash_api_key",
@@ -222,6 +226,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs; nothing is imported at run time
     from authorizers.requirements import any_of as any_of
     from authorizers.requirements import claim_contains as claim_contains
     from authorizers.requirements import claim_equals as claim_equals
+    from authorizers.requirements import from_issuer as from_issuer
+    from authorizers.requirements import from_validator as from_validator
     from authorizers.requirements import groups_all as groups_all
     from authorizers.requirements import groups_any as groups_any
     from authorizers.requirements import header_equals_claim as header_equals_claim

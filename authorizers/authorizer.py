@@ -79,6 +79,15 @@ class Decision(NamedTuple):
     grants: Grants | None = None
     response: dict[str, Any] | None = None
 
+    def __repr__(self) -> str:  # the response may carry the API key (usageIdentifierKey)
+        response = self.response
+        if response is not None and "usageIdentifierKey" in response:
+            response = {**response, "usageIdentifierKey": "<redacted>"}
+        values = (*self[:-1], response)
+        pairs = zip(self._fields, values, strict=True)
+        shown = ", ".join(f"{name}={value!r}" for name, value in pairs)
+        return f"Decision({shown})"
+
 
 class _Default:
     """Marks "observability not given": use the built-in JSON log observer."""
@@ -265,6 +274,8 @@ class Authorizer:
     def _error(self, request: AuthRequest | None, error: Exception) -> Decision:
         if isinstance(error, AuthorizerError):
             reason, detail = error.reason, error.detail
+        elif isinstance(error, ConfigurationError):  # e.g. found at first use; never a secret
+            reason, detail = ReasonCode.INTERNAL_ERROR, f"ConfigurationError: {error}"
         else:
             reason, detail = ReasonCode.INTERNAL_ERROR, _where(error)
         return Decision(Outcome.ERROR, self._validator.name, request, reason, detail)

@@ -17,7 +17,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +60,8 @@ class Call:
     """A request to send: ``url`` is relative to the server; WebSocket calls start ``ws:``."""
 
     label: str
-    url: str
-    headers: dict[str, str]
+    url: str = field(repr=False)  # a WebSocket URL may carry a token in its query
+    headers: dict[str, str] = field(repr=False)  # demo tokens and API keys
 
 
 def _concrete(path: str) -> str:

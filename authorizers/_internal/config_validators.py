@@ -237,7 +237,10 @@ def _hmac(fields: Fields, context: BuildContext, name: str | None) -> Validator:
     named_headers = {key: value for key in headers if (value := fields.text(key)) is not None}
     with reported_at(fields.path):
         scheme = SignatureScheme(
-            fields.text_list("signed_headers"), fields.text_list("signed_query"), **named_headers
+            fields.text_list("signed_headers"),
+            fields.text_list("signed_query"),
+            **named_headers,
+            version=fields.integer("version", minimum=1, maximum=2) or 2,
         )
     return HmacSignatureValidator(
         secrets,

@@ -20,7 +20,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -43,7 +43,7 @@ class Invocation:
     """One run of a function: what it returned or raised, what it printed, how long it took."""
 
     function_id: str
-    value: Any
+    value: Any = field(repr=False)  # an authorizer's answer may carry the API key
     error: BaseException | None
     logs: tuple[str, ...]
     duration_ms: float

@@ -11,6 +11,7 @@ import socket
 import ssl
 import sys
 import threading
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -91,12 +92,31 @@ class LocalServer(BackgroundServer):
             self.stop()
 
 
+def _malformed(headers: Message) -> str | None:
+    """Why a header block is one API Gateway answers 400, or ``None``: a line without a colon
+    (the standard parser files it, and every line after it, as body), a NUL, CR or LF in a
+    value (incl. obsolete line folding), a Content-Length that is not digits, or two that
+    differ (which one framed the body? - the request-smuggling ambiguity)."""
+    if headers.defects or headers.get_payload():
+        return "header line without a colon"
+    for name, value in headers.items():
+        if any(char in value or char in name for char in "\x00\r\n"):
+            return "control character in a header"
+    lengths = {value.strip() for value in headers.get_all("Content-Length") or ()}
+    if len(lengths) > 1:
+        return "conflicting Content-Length headers"
+    if lengths and not all(value.isascii() and value.isdigit() for value in lengths):
+        return "Content-Length is not a number"
+    return None
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections
     disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
     server_version = "authorizers-local"
 
     server: _Server
+    raw_requestline: bytes  # set by handle_one_request (not in typeshed)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: the gateway logs one line per request itself."""
@@ -114,13 +134,29 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             super().finish()
 
+    def parse_request(self) -> bool:
+        """The standard parser, then what a real gateway refuses with 400 and it lets through
+        (see :func:`_malformed`). An HTTP/0.9 line is refused before headers are read."""
+        if len(self.raw_requestline.split()) == 2:  # "GET /": HTTP/0.9, no version
+            self.command, self.request_version = "", "HTTP/1.0"  # answer with a status line
+            self.requestline = self.raw_requestline.decode("latin-1").rstrip("\r\n")
+            return self._bad_request()
+        if not super().parse_request():
+            return False
+        return _malformed(self.headers) is None or self._bad_request()
+
+    def _bad_request(self) -> bool:
+        self.close_connection = True
+        self._send(HttpResponse.json(400, {"message": "Bad Request"}))
+        return False
+
     def _request(self) -> HttpRequest | None:
         """The request, or ``None`` after answering one that cannot be read."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             self.close_connection = True
             self._send(HttpResponse.json(411, {"message": "Length Required"}))
             return None
-        try:
+        try:  # digits only (see _malformed); int() still refuses over 4300 of them
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = -1
