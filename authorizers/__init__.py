@@ -70,6 +70,8 @@ _EXPORTS: dict[str, str] = {
     "ValueMatch": "authorizers.validators.request_params",
     "ClientCertRule": "authorizers.validators.request_params",
     "HmacSignatureValidator": "authorizers.validators.hmac_signature",
+    "DpopValidator": "authorizers.validators.dpop",
+    "CertificateBoundValidator": "authorizers.validators.cert_binding",
     "sign_request": "authorizers.validators.hmac_signature",
     "KeyRecord": "authorizers.keystores.base",
     "KeyStore": "authorizers.keystores.base",
@@ -104,11 +106,13 @@ __all__ = [
     "AuthRequest",
     "Authorizer",
     "AuthorizerError",
+    "CertificateBoundValidator",
     "ClientCert",
     "ClientCertRule",
     "CognitoValidator",
     "ConfigurationError",
     "Decision",
+    "DpopValidator",
     "DynamoDBKeyStore",
     "FakeClock",
     "FetchError",
@@ -244,7 +248,11 @@ if TYPE_CHECKING:  # for type checkers and IDEs; nothing is imported at run time
     from authorizers.validator import Validator as Validator
     from authorizers.validators.api_key import ApiKeyLocation as ApiKeyLocation
     from authorizers.validators.api_key import ApiKeyValidator as ApiKeyValidator
+    from authorizers.validators.cert_binding import (
+        CertificateBoundValidator as CertificateBoundValidator,
+    )
     from authorizers.validators.cognito import CognitoValidator as CognitoValidator
+    from authorizers.validators.dpop import DpopValidator as DpopValidator
     from authorizers.validators.hmac_signature import (
         HmacSignatureValidator as HmacSignatureValidator,
     )
