@@ -79,6 +79,15 @@ class Decision(NamedTuple):
     grants: Grants | None = None
     response: dict[str, Any] | None = None
 
+    def __repr__(self) -> str:  # the response may carry the API key (usageIdentifierKey)
+        response = self.response
+        if response is not None and "usageIdentifierKey" in response:
+            response = {**response, "usageIdentifierKey": "<redacted>"}
+        values = (*self[:-1], response)
+        pairs = zip(self._fields, values, strict=True)
+        shown = ", ".join(f"{name}={value!r}" for name, value in pairs)
+        return f"Decision({shown})"
+
 
 class _Default:
     """Marks "observability not given": use the built-in JSON log observer."""
@@ -96,6 +105,20 @@ def _where(error: BaseException) -> str:
         return type(error).__name__
     filename = os.path.basename(traceback.tb_frame.f_code.co_filename)
     return f"{type(error).__name__} at {filename}:{traceback.tb_lineno}"
+
+
+def _check_policy_size(rules: Rules) -> None:
+    """Refuse rules whose largest policy can exceed what API Gateway accepts: a size error
+    would otherwise be a 500 on every call of the broadest identities."""
+    largest = getattr(rules, "largest_policy_bytes", None)
+    limit = getattr(rules, "response_limit", None)
+    if isinstance(largest, int) and isinstance(limit, int) and largest > limit:
+        raise ConfigurationError(
+            f"the broadest identity's policy can take {largest} bytes, over API Gateway's "
+            f"{limit}: declare the complete route universe (AccessRules(..., universe=...)) so "
+            "the policy is compacted, or answer per route (MethodArnOnly) with a per-route "
+            "cache key (cache_per_route=True) or a result TTL of 0"
+        )
 
 
 def _per_request_only(validator: Validator, ttl: int) -> bool:
@@ -163,6 +186,7 @@ class Authorizer:
                 "0 (result_ttl_seconds=0) or a per-route cache key (cache_per_route=True)"
                 + ("" if scope is GrantScope.THIS_REQUEST else ", or use IAM responses")
             )
+        _check_policy_size(self._rules)
         self._per_request = _per_request_only(validator, ttl)
         self._validator = validator
         self._simple = simple_responses
@@ -265,6 +289,8 @@ class Authorizer:
     def _error(self, request: AuthRequest | None, error: Exception) -> Decision:
         if isinstance(error, AuthorizerError):
             reason, detail = error.reason, error.detail
+        elif isinstance(error, ConfigurationError):  # e.g. found at first use; never a secret
+            reason, detail = ReasonCode.INTERNAL_ERROR, f"ConfigurationError: {error}"
         else:
             reason, detail = ReasonCode.INTERNAL_ERROR, _where(error)
         return Decision(Outcome.ERROR, self._validator.name, request, reason, detail)

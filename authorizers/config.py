@@ -21,11 +21,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from authorizers._internal import strict_json
 from authorizers._internal.config_access import (
     ContextFromClaims,
     RequiringValidator,
     build_requirement,
     build_routes,
+    route_universe,
 )
 from authorizers._internal.config_schema import (
     BuildContext,
@@ -124,7 +126,7 @@ def build_authorizer(
         root.integer("version", minimum=1, maximum=1)
         root.text("description")
         validator = _validator(root, context)
-        rules = build_routes(root)
+        rules = build_routes(root, route_universe(root, context))
         settings: dict[str, Any] = {
             "simple_responses": root.flag("simple_responses", False),
             "on_infrastructure_error": root.choice(
@@ -143,23 +145,13 @@ def build_authorizer(
             return Authorizer(validator, rules=rules, **settings)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:  # which duplicate wins differs between parsers: refuse
-            raise ValueError(f"key {shown_key(key)} appears twice in one object")
-        result[key] = value
-    return result
-
-
 def parse_document(text: str, source: str) -> dict[str, Any]:
     """Strict JSON (no duplicate keys, no NaN/Infinity) holding one object."""
     try:
-        document = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
+        document = strict_json.loads(text)
+    except strict_json.DuplicateKeyError as error:  # which one wins differs between parsers
+        problem = f"key {shown_key(error.key)} appears twice in one object"
+        raise ConfigFieldError("", f"{source} is not valid JSON: {problem}") from None
     except json.JSONDecodeError as error:
         where = f"line {error.lineno} column {error.colno}"
         raise ConfigFieldError("", f"{source} is not valid JSON: {error.msg} at {where}") from None

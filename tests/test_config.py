@@ -37,7 +37,7 @@ from authorizers.testing import (
     token_event,
     websocket_connect_event,
 )
-from authorizers.testing.events import client_certificate
+from authorizers.testing.events import API_ID, client_certificate
 from authorizers.validators.hmac_signature import SignatureScheme, sign_request
 
 NOW = 1_700_000_000.0
@@ -691,6 +691,8 @@ def test_hmac_signatures(register_secret: Callable[..., Any]) -> None:
         headers={"x-date": "today"},
         scheme=scheme,
         timestamp=int(NOW),
+        api_id=API_ID,
+        stage="prod",
     )
     event = request_event("POST /orders", headers={**headers, "x-date": "today"})
     response = authorizer.handler(event, None)

@@ -20,7 +20,7 @@ from authorizers.identity import Identity
 from authorizers.request import AuthRequest
 from authorizers.rules import AccessRules, MethodArnOnly, allow_route
 from authorizers.testing.cache_replay import CacheReplay
-from authorizers.testing.events import http_v2_event, request_event
+from authorizers.testing.events import API_ID, http_v2_event, request_event
 from authorizers.testing.simulator import GatewayDecision
 from authorizers.validator import AllOf, AnyOf
 from authorizers.validators.hmac_signature import (
@@ -84,7 +84,15 @@ def signed_event(route: str, *, signed_as: str | None = None, **query: str) -> d
     the same request)."""
     method, _, path = (signed_as or route).partition(" ")
     headers = sign_request(
-        SECRET, "client-a", method, path, query=query, scheme=SCHEME, timestamp=NOW
+        SECRET,
+        "client-a",
+        method,
+        path,
+        query=query,
+        scheme=SCHEME,
+        timestamp=NOW,
+        api_id=API_ID,
+        stage="prod",
     )
     return request_event(route, headers=headers, query=query)
 

@@ -1,4 +1,4 @@
-"""Recipes 5-7 of docs/recipes.md, end to end and in both forms (the JSON as written, and the
+"""Recipes 7-9 of docs/recipes.md, end to end and in both forms (the JSON as written, and the
 Python form): a revocation list in DynamoDB (moto), opaque tokens introspected at a real
 OpenID provider (node oidc-provider) with a client key in Secrets Manager (moto), and a JWT
 that must also be active at the provider (a loopback introspection endpoint). The only
@@ -56,7 +56,7 @@ def status(authorizer: Authorizer, token: str) -> int:
     return simulate(call_handler(authorizer.handler, event), event).status
 
 
-# -- 5. revoke a stolen token -----------------------------------------------------------------
+# -- 7. revoke a stolen token -----------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +124,7 @@ def _sub(token: str) -> str:
     return str(claims["sub"])
 
 
-# -- 6. opaque tokens from an OIDC provider ---------------------------------------------------
+# -- 8. opaque tokens from an OIDC provider ---------------------------------------------------
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -171,7 +171,7 @@ def test_opaque_tokens(form: str, oidc_provider: Any, moto_reset: MotoServer) ->
     assert status(build(), reader) == 401  # a fresh instance asks again
 
 
-# -- 7. a JWT, and the provider still considers it active -------------------------------------
+# -- 9. a JWT, and the provider still considers it active -------------------------------------
 
 
 class Introspection(http.server.BaseHTTPRequestHandler):

@@ -15,9 +15,16 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from authorizers._internal.config_schema import ConfigFieldError, Fields, reported_at
+from authorizers._internal.config_schema import (
+    BuildContext,
+    ConfigFieldError,
+    Fields,
+    reported_at,
+)
 from authorizers.errors import Forbidden
 from authorizers.requirements import (
+    AUTHENTICATED,
+    EstablishedBy,
     Requirement,
     all_of,
     any_of,
@@ -30,6 +37,7 @@ from authorizers.requirements import (
     scopes_any,
 )
 from authorizers.rules import AccessRules, RouteRule, allow_route, deny_route
+from authorizers.universe import RouteUniverse
 
 if TYPE_CHECKING:
     from authorizers.identity import Identity
@@ -48,7 +56,10 @@ _ROUTE_SHAPE = "'<VERB> /path' (GET, POST, ..., or ANY) or a WebSocket route key
 
 
 def build_requirement(fields: Fields) -> Requirement:
+    """``validator``/``issuer`` scope every condition of the object to what that validator
+    (by name) or issuer established; alone they require that it took part."""
     with fields:
+        scope = (fields.text("validator"), fields.text("issuer"))
         parts: list[Requirement] = []
         for key, membership in _MEMBERSHIP.items():
             names = fields.texts(key)
@@ -68,9 +79,13 @@ def build_requirement(fields: Fields) -> Requirement:
             if nested:
                 parts.append(combine(*nested))
         fields.finish()  # a misspelt condition must read as a typo, not as "no condition"
-        if not parts:
+        scoped = scope != (None, None)
+        if not parts and not scoped:
             raise ConfigFieldError(fields.path, "give at least one condition")
-        return parts[0] if len(parts) == 1 else all_of(*parts)
+        requirement = (
+            AUTHENTICATED if not parts else parts[0] if len(parts) == 1 else all_of(*parts)
+        )
+        return EstablishedBy(*scope) & requirement if scoped else requirement
 
 
 def _route(fields: Fields, key: str) -> tuple[str, str]:
@@ -100,13 +115,26 @@ def _route_rule(fields: Fields) -> RouteRule:
             return build(verb, path, build_requirement(requirement))
 
 
-def build_routes(fields: Fields) -> AccessRules | None:
+def route_universe(fields: Fields, context: BuildContext) -> RouteUniverse | None:
+    """``"route_universe": "routes.json"``: every route the API serves (the file
+    ``authorizers routes template.yaml`` writes), so the policy refuses unlisted routes
+    exactly and is compacted."""
+    path = context.file(fields, "route_universe")
+    if path is None:
+        return None
+    with reported_at(fields.at("route_universe")):
+        return RouteUniverse.load(path)
+
+
+def build_routes(fields: Fields, universe: RouteUniverse | None = None) -> AccessRules | None:
     """The route table, or ``None`` (every route of the API for every accepted caller)."""
     rules = [_route_rule(item) for item in fields.children("routes")]
     if not rules:
+        if universe is not None:
+            raise ConfigFieldError(fields.at("route_universe"), "needs routes to apply to")
         return None
     with reported_at(fields.at("routes")):
-        return AccessRules(*rules)
+        return AccessRules(*rules, universe=universe)
 
 
 class RequiringValidator:

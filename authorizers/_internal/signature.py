@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from authorizers.errors import ReasonCode, Unauthorized
+from authorizers.jwks.edwards import WeakKeyError, check_public_key
 from authorizers.jwks.keys import MIN_RSA_BITS, PublicKey
 
 _Verify = Callable[[PublicKey, bytes, bytes], None]
@@ -63,6 +64,12 @@ def _ecdsa(curve: type[ec.EllipticCurve], digest: hashes.HashAlgorithm, size: in
 def _eddsa(key: PublicKey, data: bytes, signature: bytes) -> None:
     if not isinstance(key, Ed25519PublicKey | Ed448PublicKey):
         raise _unfit()
+    # Checked again here (~1 µs): a small-order key from elsewhere would verify forgeries.
+    curve = "Ed25519" if isinstance(key, Ed25519PublicKey) else "Ed448"
+    try:
+        check_public_key(curve, key.public_bytes_raw())
+    except WeakKeyError:
+        raise _unfit() from None
     key.verify(signature, data)
 
 

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PublicKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from authorizers.errors import ReasonCode, Unauthorized
+from authorizers.jwks.edwards import WeakKeyError, check_public_key
 
 logger = logging.getLogger("authorizers.jwks")
 
@@ -122,7 +123,9 @@ def _ec_key(jwk: Mapping[str, Any]) -> PublicKey:
 
 
 def _okp_key(jwk: Mapping[str, Any]) -> PublicKey:
-    return _OKP_BUILDERS[jwk["crv"]](_decode(jwk, "x"))
+    x = _decode(jwk, "x")
+    check_public_key(jwk["crv"], x)  # small-order keys let anyone forge (see edwards.py)
+    return _OKP_BUILDERS[jwk["crv"]](x)
 
 
 def _check_usage(jwk: Mapping[str, Any]) -> None:
@@ -186,9 +189,9 @@ def parse_jwks(
         try:
             key = parse(jwk)
         except (ValueError, TypeError, KeyError) as error:
-            leaked = isinstance(error, PrivateKeyPublishedError)
+            alarming = isinstance(error, PrivateKeyPublishedError | WeakKeyError)
             logger.log(
-                logging.WARNING if leaked else logging.DEBUG, "JWK #%d skipped: %s", index, error
+                logging.WARNING if alarming else logging.DEBUG, "JWK #%d skipped: %s", index, error
             )
             continue
         keys[key.kid] = (*keys.get(key.kid, ()), key)

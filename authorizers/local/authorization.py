@@ -13,7 +13,7 @@ import json
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from authorizers.clock import MonotonicClock, monotonic_clock
@@ -52,7 +52,7 @@ class Authorization:
     invoked: bool
     cached: bool
     reason: str
-    response: Any
+    response: Any = field(repr=False)  # may carry usageIdentifierKey (the API key)
     latency_ms: float
 
     @property

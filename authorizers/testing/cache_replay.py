@@ -19,7 +19,7 @@ import copy
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from authorizers.clock import MonotonicClock, monotonic_clock
@@ -54,7 +54,7 @@ class ReplayStep:
     cached: bool
     cache_key: str | None
     result: Result
-    response: Any = None
+    response: Any = field(default=None, repr=False)  # may carry usageIdentifierKey
 
     @property
     def decision(self) -> GatewayDecision:

@@ -42,10 +42,11 @@ from authorizers.jwks.fetch import (
 )
 from authorizers.jwks.keys import VerificationKey
 from authorizers.request import AuthRequest, RequestKind
-from authorizers.validators.claims import IssuerConfig, IssuerRules, check_times
+from authorizers.validators.claims import IssuerConfig, IssuerRules
 from authorizers.validators.client_auth import ClientAuth
 from authorizers.validators.jwt import identity_from_claims
 from authorizers.validators.oidc import DEFAULT_RETRY_AFTER, DISCOVERY_PATH
+from authorizers.validators.token_times import check_times
 
 DEFAULT_CACHE_TTL = 60.0
 DEFAULT_NEGATIVE_TTL = 10.0
@@ -248,7 +249,7 @@ class IntrospectionValidator(NamedValidator):
         rules = self._rules
         if "iss" in answer and answer["iss"] != rules.issuer:
             raise Unauthorized(ReasonCode.WRONG_ISSUER, "issuer is not trusted")
-        check_times(answer, self._clock(), rules.leeway, rules.max_age)
+        check_times(answer, self._clock(), rules.leeway, rules.max_age, rules.max_lifetime)
         if rules.token_types is not None:
             kind = answer.get("token_type")
             if not isinstance(kind, str) or kind.lower() not in rules.token_types:

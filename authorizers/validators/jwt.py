@@ -33,17 +33,17 @@ from authorizers.jwks.keys import VerificationKey
 from authorizers.jwks.sources import KeySource, RemoteJwks
 from authorizers.request import AuthRequest, RequestKind
 from authorizers.validators.claims import (
-    DEFAULT_LEEWAY,
     CustomCheck,
     IssuerConfig,
     IssuerRules,
     Strings,
-    check_times,
     context_value,
     groups_of,
+    issuer_mismatch,
     normalize_token_type,
     scopes_of,
 )
+from authorizers.validators.token_times import DEFAULT_LEEWAY, check_times
 
 __all__ = [
     "DEFAULT_CACHE_SIZE",
@@ -199,7 +199,7 @@ class JwtValidator:
             self._forget(token)
             return self._verify_new(token, now)
         try:
-            check_times(hit.claims, now, issuer.leeway, issuer.max_age)
+            check_times(hit.claims, now, issuer.leeway, issuer.max_age, issuer.max_lifetime)
             for check in issuer.checks:
                 check(hit.header, hit.claims, hit.key)
         except Exception:
@@ -227,7 +227,7 @@ class JwtValidator:
             raise Unauthorized(ReasonCode.DISALLOWED_ALGORITHM, "alg does not fit the key")
         if not verify_signature(alg, key.public_key, jws.signing_input, jws.signature):
             raise Unauthorized(ReasonCode.BAD_SIGNATURE, "signature does not verify")
-        check_times(claims, now, issuer.leeway, issuer.max_age)
+        check_times(claims, now, issuer.leeway, issuer.max_age, issuer.max_lifetime)
         if issuer.token_types is not None:
             typ = header.get("typ")
             if not isinstance(typ, str) or normalize_token_type(typ) not in issuer.token_types:
@@ -254,7 +254,7 @@ class JwtValidator:
             raise Unauthorized(ReasonCode.INVALID_CLAIM, "'iss' is not a string")
         issuer = self._issuers.get(iss)
         if issuer is None:
-            raise Unauthorized(ReasonCode.WRONG_ISSUER, "issuer is not trusted")
+            raise Unauthorized(ReasonCode.WRONG_ISSUER, issuer_mismatch(iss, tuple(self._issuers)))
         return issuer
 
     def _identity(self, issuer: IssuerRules, claims: dict[str, Any]) -> Identity:
