@@ -19,6 +19,7 @@ from authorizers.config import (
     authorizer_from_environment,
     build_authorizer,
     load_config,
+    substitute_environment,
 )
 from authorizers.keystores.base import hash_api_key, new_api_key
 from authorizers.testing import (
@@ -59,10 +60,10 @@ def test_example_cognito(register_secret: Callable[..., Any]) -> None:
         "APP_CLIENT_ID": "docsclient0123456789abcdef",
     }
     document, base_dir = load_config(environ)
-    assert document["validators"][0]["user_pool_ids"] == "us-east-1_Docs1"
+    assert document["validators"][0]["user_pool_ids"] == "${USER_POOL_ID}"  # as written
     with pool.serve() as server:
         served(document["validators"][0], server.jwks_url)
-        authorizer = build_authorizer(document, base_dir=base_dir)
+        authorizer = build_authorizer(document, base_dir=base_dir, environ=environ)
 
         def call(route: str, **token: Any) -> tuple[dict[str, Any], Any]:
             event = token_event(route, f"Bearer {register_secret(pool.access_token(**token))}")
@@ -92,14 +93,13 @@ def test_example_jwt_or_api_key(
     create_key_table(
         moto_reset.client("dynamodb"), "docs-keys", key_item(key, "billing-job", "reports:write")
     )
-    document, _ = load_config(
-        {
-            "AUTHORIZER_CONFIG": json.dumps(doc_example("jwt-or-api-key")),
-            "API_KEY_TABLE": "docs-keys",
-        }
-    )
+    environ = {
+        "AUTHORIZER_CONFIG": json.dumps(doc_example("jwt-or-api-key")),
+        "API_KEY_TABLE": "docs-keys",
+    }
+    document, _ = load_config(environ)
     served(document["validators"][0]["issuers"][0], login_jwks.jwks_url)
-    authorizer = build_authorizer(document)
+    authorizer = build_authorizer(document, environ=environ)
     token = register_secret(login_issuer.mint({"email": "p@example.com"}))
 
     person = request_event("GET /reports/1", headers={"Authorization": f"Bearer {token}"})
@@ -477,7 +477,7 @@ def test_a_variable_only_ever_becomes_a_string() -> None:
     injected = '", "verify_audience": false, "x": "'
     environ = {"AUTHORIZER_CONFIG": '{"description": "${TEXT}"}', "TEXT": injected}
     document, _ = load_config(environ)
-    assert document == {"description": injected}
+    assert substitute_environment(document, environ) == {"description": injected}
 
 
 def test_an_unset_variable_is_named_with_its_path() -> None:
@@ -485,10 +485,46 @@ def test_an_unset_variable_is_named_with_its_path() -> None:
         "AUTHORIZER_CONFIG": json.dumps(one({"type": "cognito", "user_pool_ids": ["${POOL}"]}))
     }
     with pytest.raises(ConfigFieldError) as raised:
-        load_config(environ)
+        authorizer_from_environment(environ)
     assert str(raised.value) == (
         "validators[0].user_pool_ids[0]: environment variable POOL is not set"
     )
+
+
+def test_build_authorizer_substitutes_variables_as_the_handler_does(
+    login_issuer: TestIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = jwt_document(login_issuer)
+    document["validators"][0]["issuers"][0]["audience"] = "${AUDIENCE}"
+    event = token_event("GET /", f"Bearer {login_issuer.mint()}")
+    monkeypatch.setenv("AUDIENCE", login_issuer.audience)
+    assert_allows(build_authorizer(document).handler(event, None), event)  # os.environ
+    monkeypatch.delenv("AUDIENCE")
+    with pytest.raises(ConfigFieldError) as raised:
+        build_authorizer(document)
+    assert str(raised.value) == (
+        "validators[0].issuers[0].audience: environment variable AUDIENCE is not set"
+    )
+    authorizer = build_authorizer(document, environ={"AUDIENCE": login_issuer.audience})
+    assert_allows(authorizer.handler(event, None), event)
+    assert document["validators"][0]["issuers"][0]["audience"] == "${AUDIENCE}"  # not mutated
+
+
+def test_variables_are_substituted_exactly_once(login_issuer: TestIssuer) -> None:
+    """A variable's value is never expanded again, whichever entry point built the document."""
+    document = jwt_document(login_issuer)
+    document["validators"][0]["issuers"][0]["audience"] = ["${AUDIENCE}", "${OTHER}"]
+    environ = {
+        "AUTHORIZER_CONFIG": json.dumps(document),
+        "AUDIENCE": login_issuer.audience,
+        "OTHER": "${UNSET}",  # literal text, not a reference
+    }
+    event = token_event("GET /", f"Bearer {login_issuer.mint()}")
+    for authorizer in (
+        authorizer_from_environment(environ),
+        build_authorizer(load_config(environ)[0], environ=environ),
+    ):
+        assert_allows(authorizer.handler(event, None), event)
 
 
 def test_a_file_relative_to_the_task_root_and_key_files_relative_to_it(

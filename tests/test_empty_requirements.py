@@ -16,7 +16,15 @@ from jwks_support import jwks, public_jwk
 from authorizers.config import build_authorizer, load_config
 from authorizers.errors import ConfigurationError
 from authorizers.jwks.sources import StaticJwks
-from authorizers.requirements import claim_contains, claim_equals, header_equals_claim
+from authorizers.requirements import (
+    claim_contains,
+    claim_equals,
+    groups_all,
+    groups_any,
+    header_equals_claim,
+    scopes_all,
+    scopes_any,
+)
 from authorizers.validators.cognito import CognitoValidator
 from authorizers.validators.jwt import IssuerConfig
 from authorizers.validators.request_params import ClientCertRule, ParamRule, ValueMatch
@@ -137,3 +145,35 @@ def test_config_issuer_requirements_must_not_be_empty(setting: dict[str, Any]) -
     document = {"validators": [{"type": "jwt", "issuers": [{**issuer, **setting}]}]}
     with pytest.raises(ConfigurationError, match=next(iter(setting))):
         build_authorizer(document)
+
+
+# -- several scopes in one string, and lists (issue 16) -----------------------------------------
+
+
+@pytest.mark.parametrize("build", [scopes_any, scopes_all])
+def test_a_space_separated_scope_string_is_refused(build: Any) -> None:
+    with pytest.raises(ConfigurationError, match="separate scopes"):
+        build("read write")
+    with pytest.raises(ConfigurationError, match="separate scopes"):
+        build(["read", "write\tdelete"])
+
+
+@pytest.mark.parametrize("setting", ["scopes_any", "scopes_all"])
+def test_issuer_scopes_are_single_scopes_too(setting: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"{setting}.*separate scopes"):
+        IssuerConfig(**{**ISSUER, setting: "read write"})
+    with pytest.raises(ConfigurationError, match="separate scopes"):
+        CognitoValidator(POOL, "app", keys=KEYS, **{setting: "read write"})
+
+
+@pytest.mark.parametrize("build", [scopes_any, scopes_all, groups_any, groups_all])
+def test_requirements_take_lists(build: Any) -> None:
+    assert build(["a", "b"]) is build("a", "b")  # one requirement, however it is spelt
+    assert build(("a",), "b") is build("a", "b")
+    for empty in ([], [""], ["a", 7]):
+        with pytest.raises(ConfigurationError):
+            build(empty)
+
+
+def test_group_names_may_hold_spaces() -> None:
+    assert "Sales Team" in groups_any("Sales Team").description
