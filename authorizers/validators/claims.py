@@ -276,9 +276,12 @@ class IssuerConfig:
         self._check_requirements(name)
 
     def _check_requirements(self, name: str) -> None:
-        names = ("audience", "client_ids", "scopes_any", "scopes_all", "groups_any", "groups_all")
-        for field in (*names, "token_type"):
+        names = ("audience", "client_ids", "groups_any", "groups_all", "token_type")
+        for field in names:
             checks.optional_names(getattr(self, field), f"{name}: {field}")
+        for field in ("scopes_any", "scopes_all"):
+            if getattr(self, field) is not None:
+                checks.scopes(getattr(self, field), f"{name}: {field}")
         if self.required_claims:
             checks.names(self.required_claims, f"{name}: required_claims", single=False)
         if self.claims_equal is not None:
