@@ -8,7 +8,9 @@ nothing here reaches a network.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import os
 import json
 import subprocess
 import sys
@@ -25,9 +27,9 @@ from authorizers.jwks.sources import StaticJwks
 from authorizers.testing.cognito import CognitoTestIssuer
 from authorizers.testing.issuer import TestIssuer
 from authorizers.validators.cognito import CognitoValidator
-from authorizers.validators.jwt import JwtValidator
+from authorizers.validators.jwt import IssuerConfig, JwtValidator
 from authorizers.validators.oidc import OidcValidator
-from authorizers.validators.token_options import ValidatorOptions
+from authorizers.validators.token_options import IssuerSettings, ValidatorOptions
 
 NOW = 1_700_000_000.0
 POOL = "eu-west-1_Options1"
@@ -49,9 +51,7 @@ def idp() -> TestIssuer:
 
 
 def test_cognito_takes_keys(pool: CognitoTestIssuer) -> None:
-    validator = CognitoValidator(
-        POOL, CLIENT, keys=StaticJwks(pool.jwks), clock=FakeClock(NOW)
-    )
+    validator = CognitoValidator(POOL, CLIENT, keys=StaticJwks(pool.jwks), clock=FakeClock(NOW))
     assert validator.verify(pool.access_token()).issuer == pool.classic_issuer
     validator.prefetch()  # nothing to fetch
 
@@ -67,8 +67,9 @@ def test_cognito_keys_for_several_pools_by_pool_id(pool: CognitoTestIssuer) -> N
     assert validator.verify(other.access_token()).principal_id
     assert validator.verify(pool.access_token()).principal_id
     with pytest.raises(ConfigurationError, match="several pools"):
-        CognitoValidator([POOL, "us-east-1_Other2"], None, verify_client_id=False,
-                         keys=StaticJwks(pool.jwks))
+        CognitoValidator(
+            [POOL, "us-east-1_Other2"], None, verify_client_id=False, keys=StaticJwks(pool.jwks)
+        )
     with pytest.raises(ConfigurationError, match="unknown pools"):
         CognitoValidator(POOL, CLIENT, keys={"us-east-1_Nope": StaticJwks(pool.jwks)})
     with pytest.raises(ConfigurationError, match="keys= or jwks_url="):
@@ -90,9 +91,7 @@ def test_cognito_takes_a_fetcher_and_the_monotonic_clock(pool: CognitoTestIssuer
     assert fetcher.calls == 2
 
 
-def test_cognito_starts_cold_from_a_snapshot_file(
-    pool: CognitoTestIssuer, tmp_path: Path
-) -> None:
+def test_cognito_starts_cold_from_a_snapshot_file(pool: CognitoTestIssuer, tmp_path: Path) -> None:
     snapshot = tmp_path / "jwks.json"
     snapshot.write_text(json.dumps(pool.jwks))
     fetcher = FakeFetcher({})
@@ -189,16 +188,21 @@ def test_jwt_validator_takes_the_same_fetching_options(idp: TestIssuer, tmp_path
 
 
 def test_profiles_forward_exactly_the_validator_options() -> None:
-    """The TypedDict the profiles accept and JwtValidator's keyword parameters are one list."""
+    """The TypedDict the profiles accept and JwtValidator's keyword parameters are one list,
+    and every ``**`` parameter of the three validators is a TypedDict, never ``Any``."""
     parameters = inspect.signature(JwtValidator).parameters
     own = {name for name, p in parameters.items() if p.kind is p.KEYWORD_ONLY}
     assert own == set(ValidatorOptions.__optional_keys__) | {"name"}
+    issuer_fields = {field.name for field in dataclasses.fields(IssuerConfig)}
+    assert set(IssuerSettings.__optional_keys__) == issuer_fields
     for profile in (JwtValidator, CognitoValidator, OidcValidator):
-        kinds = {p.kind for p in inspect.signature(profile).parameters.values()}
-        annotations = typing.get_type_hints(profile.__init__, include_extras=True)
-        assert inspect.Parameter.VAR_KEYWORD not in kinds or "Unpack" in str(
-            annotations.get("options", annotations.get("issuer_settings"))
-        ), profile
+        hints = typing.get_type_hints(profile.__init__, include_extras=True)
+        (rest,) = (
+            p for p in inspect.signature(profile).parameters.values() if p.kind is p.VAR_KEYWORD
+        )
+        assert typing.get_origin(hints[rest.name]) is typing.Unpack, profile
+        (options,) = typing.get_args(hints[rest.name])
+        assert typing.is_typeddict(options), profile
 
 
 def test_misspelt_options_fail_type_checking(tmp_path: Path) -> None:
@@ -207,7 +211,7 @@ def test_misspelt_options_fail_type_checking(tmp_path: Path) -> None:
         textwrap.dedent(
             """
             from authorizers.validators.cognito import CognitoValidator
-            from authorizers.validators.jwt import JwtValidator
+            from authorizers.validators.jwt import IssuerConfig, JwtValidator
             from authorizers.validators.oidc import OidcValidator
 
             CognitoValidator("eu-west-1_Ab1", "client", jwks_ulr="https://k.example")
@@ -217,7 +221,7 @@ def test_misspelt_options_fail_type_checking(tmp_path: Path) -> None:
             """
         )
     )
-    result = subprocess.run(  # noqa: S603 - our own interpreter, our own file
+    result = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -231,7 +235,8 @@ def test_misspelt_options_fail_type_checking(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         check=False,
-        cwd=tmp_path,
+        cwd=tmp_path,  # not the project's mypy configuration: only what a user's would say
+        env={**os.environ, "MYPYPATH": str(Path(__file__).resolve().parents[1])},
     )
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
     assert any(':6: error: Unexpected keyword argument "jwks_ulr"' in e for e in errors), errors

@@ -47,8 +47,8 @@ def scopes(value: Any, field: str, *, single: bool = True) -> frozenset[str]:
     found = names(value, field, single=single)
     if any(item.split() != [item] for item in found):
         raise ConfigurationError(
-            f"{field}: a scope holds whitespace; pass separate scopes (e.g. \"read\", "
-            "\"write\"), not one space-separated string"
+            f'{field}: a scope holds whitespace; pass separate scopes (e.g. "read", '
+            '"write"), not one space-separated string'
         )
     return found
 

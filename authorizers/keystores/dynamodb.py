@@ -77,7 +77,6 @@ class DynamoDBKeyStore:
             raise malformed_record(self._name, error) from None
 
 
-
 def _is_schema_mismatch(error: Exception) -> bool:
     """DynamoDB's answer to a ``Key`` naming another attribute (or type) than the table's key,
     or a table that also has a sort key. Only our test of AWS's fixed text - the message itself
