@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import os
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -213,11 +213,13 @@ def test_misspelt_options_fail_type_checking(tmp_path: Path) -> None:
             from authorizers.validators.cognito import CognitoValidator
             from authorizers.validators.jwt import IssuerConfig, JwtValidator
             from authorizers.validators.oidc import OidcValidator
+            from authorizers.validators.request_params import ParamRule
 
             CognitoValidator("eu-west-1_Ab1", "client", jwks_ulr="https://k.example")
             OidcValidator("https://idp.example", "api", levway=5)
             JwtValidator(issuer="https://i.example", jwks_url="https://k.example", audience=1)
             OidcValidator("https://idp.example", "api", leeway=5, fetcher=None)
+            ParamRule.header("x-tenant", equal="acme")
             """
         )
     )
@@ -239,7 +241,8 @@ def test_misspelt_options_fail_type_checking(tmp_path: Path) -> None:
         env={**os.environ, "MYPYPATH": str(Path(__file__).resolve().parents[1])},
     )
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
-    assert any(':6: error: Unexpected keyword argument "jwks_ulr"' in e for e in errors), errors
-    assert any(':7: error: Unexpected keyword argument "levway"' in e for e in errors), errors
-    assert any(":8: error:" in e and "audience" in e for e in errors), errors
-    assert not any(":9:" in e for e in errors), errors
+    assert any(':7: error: Unexpected keyword argument "jwks_ulr"' in e for e in errors), errors
+    assert any(':8: error: Unexpected keyword argument "levway"' in e for e in errors), errors
+    assert any(":9: error:" in e and "audience" in e for e in errors), errors
+    assert not any(":10:" in e for e in errors), errors
+    assert any(':11: error: Unexpected keyword argument "equal"' in e for e in errors), errors
