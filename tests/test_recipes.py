@@ -22,7 +22,7 @@ from authorizers import (
     RequestValidator,
     StaticJwks,
 )
-from authorizers.config import build_authorizer, load_config
+from authorizers.config import build_authorizer, load_config, substitute_environment
 from authorizers.keystores.base import hash_api_key, new_api_key
 from authorizers.keystores.dynamodb import DynamoDBKeyStore
 from authorizers.keystores.ssm import SsmKeyStore
@@ -47,10 +47,10 @@ FORMS = ["config", "python"]
 
 
 def recipe(name: str, environ: dict[str, str] | None = None) -> dict[str, Any]:
-    document, _ = load_config(
-        {"AUTHORIZER_CONFIG": json.dumps(doc_example(name, "recipes.md")), **(environ or {})}
-    )
-    return document
+    """The recipe's document as the handler reads it, its variables taken from ``environ``."""
+    env = {"AUTHORIZER_CONFIG": json.dumps(doc_example(name, "recipes.md")), **(environ or {})}
+    document, _ = load_config(env)
+    return dict(substitute_environment(document, env))
 
 
 def status(authorizer: Authorizer, event: dict[str, Any]) -> int:
