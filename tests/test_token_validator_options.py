@@ -17,6 +17,7 @@ import sys
 import textwrap
 import typing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jwks_support import FakeFetcher
@@ -45,6 +46,15 @@ def pool() -> CognitoTestIssuer:
 @pytest.fixture(scope="module")
 def idp() -> TestIssuer:
     return TestIssuer(issuer="https://idp.example.test", audience=AUD, clock=FakeClock(NOW))
+
+
+def cold_start(jwks: Any, tmp_path: Path) -> tuple[Path, FakeFetcher]:
+    """A snapshot file of ``jwks`` and a fetcher that fails any fetch (and counts it)."""
+    snapshot = tmp_path / "jwks.json"
+    snapshot.write_text(json.dumps(jwks))
+    fetcher = FakeFetcher({})
+    fetcher.error = AssertionError("a snapshot cold start must not fetch")
+    return snapshot, fetcher
 
 
 # -- Cognito ------------------------------------------------------------------------------------
@@ -80,22 +90,24 @@ def test_cognito_takes_a_fetcher_and_the_monotonic_clock(pool: CognitoTestIssuer
     fetcher = FakeFetcher(pool.jwks)
     monotonic = FakeClock(5000.0)
     validator = CognitoValidator(
-        POOL, CLIENT, fetcher=fetcher, monotonic=monotonic, clock=FakeClock(NOW)
+        POOL,
+        CLIENT,
+        fetcher=fetcher,
+        monotonic=monotonic,
+        jwks_options={"max_age": 60},
+        clock=FakeClock(NOW),
     )
     assert fetcher.calls == 0  # configuring fetches nothing
     validator.verify(pool.access_token())
     validator.verify(pool.access_token(username="bob"))
     assert fetcher.calls == 1
-    monotonic.advance(601)  # past the JWKS max-age on the injected monotonic clock
+    monotonic.advance(61)  # past the configured max-age on the injected monotonic clock
     validator.verify(pool.access_token(username="carol"))
     assert fetcher.calls == 2
 
 
 def test_cognito_starts_cold_from_a_snapshot_file(pool: CognitoTestIssuer, tmp_path: Path) -> None:
-    snapshot = tmp_path / "jwks.json"
-    snapshot.write_text(json.dumps(pool.jwks))
-    fetcher = FakeFetcher({})
-    fetcher.error = AssertionError("a snapshot cold start must not fetch")
+    snapshot, fetcher = cold_start(pool.jwks, tmp_path)
     validator = CognitoValidator(
         POOL, CLIENT, snapshot_file=snapshot, fetcher=fetcher, clock=FakeClock(NOW)
     )
@@ -138,10 +150,7 @@ def test_oidc_fetcher_serves_discovery_and_keys(idp: TestIssuer) -> None:
 
 
 def test_oidc_snapshot_cold_start_needs_the_jwks_url(idp: TestIssuer, tmp_path: Path) -> None:
-    snapshot = tmp_path / "jwks.json"
-    snapshot.write_text(json.dumps(idp.jwks))
-    fetcher = FakeFetcher({})
-    fetcher.error = AssertionError("a snapshot cold start must not fetch")
+    snapshot, fetcher = cold_start(idp.jwks, tmp_path)
     validator = OidcValidator(
         idp.issuer,
         AUD,
@@ -168,10 +177,7 @@ def test_jwt_validator_takes_the_same_fetching_options(idp: TestIssuer, tmp_path
     )
     assert validator.verify(idp.mint()).principal_id
     assert fetcher.calls == 1
-    failing = FakeFetcher({})
-    failing.error = AssertionError("a snapshot cold start must not fetch")
-    snapshot = tmp_path / "jwks.json"
-    snapshot.write_text(json.dumps(idp.jwks))
+    snapshot, failing = cold_start(idp.jwks, tmp_path)
     cold = JwtValidator(
         issuer=idp.issuer,
         jwks_url="https://idp.example.test/jwks-for-jwt-snapshot",

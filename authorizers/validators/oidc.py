@@ -174,7 +174,7 @@ class OidcValidator(JwtValidator):
                     "OidcValidator: snapshot_file needs jwks_url= (without it, discovery "
                     "fetches the provider's configuration at cold start anyway)"
                 )
-            keys = self.keys = DiscoveredKeys(
+            keys = DiscoveredKeys(
                 issuer,
                 algorithms,
                 fetching=KeyFetching.of(validator_options),
@@ -197,3 +197,5 @@ class OidcValidator(JwtValidator):
             name=name,
             **validator_options,
         )
+        #: Where this validator's keys come from (a :class:`DiscoveredKeys` unless given).
+        self.keys: KeySource = self._issuers[issuer].keys
