@@ -122,9 +122,11 @@ def _request_document(rule: dict[str, Any]) -> str:
 def test_config_rules_filled_with_empty_values_are_refused(
     rule: dict[str, Any], field: str
 ) -> None:
-    document, _ = load_config({"AUTHORIZER_CONFIG": _request_document(rule), "S": ""})
-    with pytest.raises(ConfigurationError, match=f"rules\\[0\\].*{field}"):
-        build_authorizer(document)
+    environ = {"AUTHORIZER_CONFIG": _request_document(rule), "S": ""}
+    document, _ = load_config(environ)
+    with pytest.raises(ConfigurationError, match=f"rules\\[0\\].*{field}") as raised:
+        build_authorizer(document, environ=environ)
+    assert "not set" not in str(raised.value)
 
 
 @pytest.mark.parametrize(
@@ -177,3 +179,30 @@ def test_requirements_take_lists(build: Any) -> None:
 
 def test_group_names_may_hold_spaces() -> None:
     assert "Sales Team" in groups_any("Sales Team").description
+
+
+ISSUER_JSON = {"issuer": "https://i.example", "jwks_url": "https://i.example/j", "audience": "a"}
+
+
+@pytest.mark.parametrize(
+    ("document", "path"),
+    [
+        (
+            {
+                "validators": [{"type": "jwt", "issuers": [{**ISSUER_JSON, "scopes_any": "a b"}]}],
+            },
+            "validators[0]",
+        ),
+        (
+            {
+                "validators": [{"type": "jwt", "issuers": [ISSUER_JSON]}],
+                "routes": [{"allow": "GET /x", "requires": {"scopes_all": ["a b"]}}],
+            },
+            "routes[0].requires",
+        ),
+    ],
+)
+def test_configuration_refuses_a_space_separated_scope(document: dict[str, Any], path: str) -> None:
+    with pytest.raises(ConfigurationError, match="separate scopes") as raised:
+        build_authorizer(document)
+    assert str(raised.value).startswith(path), raised.value

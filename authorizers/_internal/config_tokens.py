@@ -140,7 +140,7 @@ def build_jwt(fields: Fields, context: BuildContext, name: str | None) -> Valida
 
     issuers = []
     for entry in fields.children("issuers", required=True):
-        with entry:
+        with entry, reported_at(entry.path):
             issuers.append(
                 IssuerConfig(
                     entry.need_text("issuer"),
