@@ -21,6 +21,7 @@ from authorizers.config import (
     load_config,
     substitute_environment,
 )
+from authorizers.jwks.cache import JwksCache
 from authorizers.keystores.base import hash_api_key, new_api_key
 from authorizers.testing import (
     CognitoTestIssuer,
@@ -794,3 +795,69 @@ def test_observability_choices(
         "allow",
         False,
     )
+
+
+# -- a JWKS snapshot file: a cold start without a fetch (issue 16) -------------------------------
+
+
+def _no_fetch(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(cache: JwksCache) -> None:
+        raise AssertionError(f"fetched {cache.url}: the snapshot should have served")
+
+    monkeypatch.setattr(JwksCache, "_fetch", refuse)
+
+
+def test_a_jwt_issuer_starts_from_a_snapshot_file(
+    tmp_path: Path, login_issuer: TestIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "jwks.json").write_text(json.dumps(login_issuer.jwks))
+    document = jwt_document(login_issuer)
+    entry = document["validators"][0]["issuers"][0]
+    del entry["jwks"]
+    entry.update(jwks_url="https://login.example.test/jwks-snapshot", snapshot_file="jwks.json")
+    _no_fetch(monkeypatch)
+    authorizer = build_authorizer(document, base_dir=tmp_path)
+    event = token_event("GET /", f"Bearer {login_issuer.mint()}")
+    assert_allows(authorizer.handler(event, None), event)
+    del entry["jwks_url"]
+    entry["jwks_file"] = "jwks.json"
+    with pytest.raises(ConfigFieldError) as raised:
+        build_authorizer(document, base_dir=tmp_path)
+    assert str(raised.value) == "validators[0].issuers[0].snapshot_file: applies to jwks_url only"
+
+
+def test_cognito_pools_start_from_snapshot_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pools = [CognitoTestIssuer(pool, ["app"]) for pool in ("us-east-1_Snap1", "eu-west-1_Snap2")]
+    for pool in pools:
+        (tmp_path / f"{pool.user_pool_id}.json").write_text(json.dumps(pool.jwks))
+    cognito = {"type": "cognito", "user_pool_ids": "us-east-1_Snap1", "client_ids": "app"}
+    _no_fetch(monkeypatch)
+    single = build_authorizer(
+        {"validators": [{**cognito, "snapshot_file": "us-east-1_Snap1.json"}]}, base_dir=tmp_path
+    )
+    several = build_authorizer(
+        {
+            "validators": [
+                {
+                    **cognito,
+                    "user_pool_ids": [pool.user_pool_id for pool in pools],
+                    "snapshot_file": {
+                        pool.user_pool_id: f"{pool.user_pool_id}.json" for pool in pools
+                    },
+                }
+            ]
+        },
+        base_dir=tmp_path,
+    )
+    for authorizer, served_pools in ((single, pools[:1]), (several, pools)):
+        for pool in served_pools:
+            event = token_event("GET /", f"Bearer {pool.access_token()}")
+            assert_allows(authorizer.handler(event, None), event)
+    with pytest.raises(ConfigFieldError) as raised:
+        build_authorizer(
+            {"validators": [{**cognito, "snapshot_file": {"us-east-1_Snap1": None}}]},
+            base_dir=tmp_path,
+        )
+    assert str(raised.value) == 'validators[0].snapshot_file["us-east-1_Snap1"]: required'
