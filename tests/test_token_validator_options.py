@@ -211,6 +211,7 @@ def test_profiles_forward_exactly_the_validator_options() -> None:
         assert typing.is_typeddict(options), profile
 
 
+@pytest.mark.slow  # one cold mypy run over the package: ~10 s
 def test_misspelt_options_fail_type_checking(tmp_path: Path) -> None:
     snippet = tmp_path / "snippet.py"
     snippet.write_text(
