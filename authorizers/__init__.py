@@ -44,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "deny_route": "authorizers.rules",
     "MethodArnOnly": "authorizers.rules",
     "AllRoutes": "authorizers.rules",
+    "RouteUniverse": "authorizers.universe",
     "Requirement": "authorizers.requirements",
     "AUTHENTICATED": "authorizers.requirements",
     "scopes_any": "authorizers.requirements",
@@ -69,6 +70,8 @@ _EXPORTS: dict[str, str] = {
     "ValueMatch": "authorizers.validators.request_params",
     "ClientCertRule": "authorizers.validators.request_params",
     "HmacSignatureValidator": "authorizers.validators.hmac_signature",
+    "DpopValidator": "authorizers.validators.dpop",
+    "CertificateBoundValidator": "authorizers.validators.cert_binding",
     "sign_request": "authorizers.validators.hmac_signature",
     "KeyRecord": "authorizers.keystores.base",
     "KeyStore": "authorizers.keystores.base",
@@ -103,11 +106,13 @@ __all__ = [
     "AuthRequest",
     "Authorizer",
     "AuthorizerError",
+    "CertificateBoundValidator",
     "ClientCert",
     "ClientCertRule",
     "CognitoValidator",
     "ConfigurationError",
     "Decision",
+    "DpopValidator",
     "DynamoDBKeyStore",
     "FakeClock",
     "FetchError",
@@ -138,6 +143,7 @@ __all__ = [
     "RequestValidator",
     "Requirement",
     "RouteRule",
+    "RouteUniverse",
     "SecretsManagerKeyStore",
     "SsmKeyStore",
     "StaticJwks",
@@ -236,12 +242,17 @@ if TYPE_CHECKING:  # for type checkers and IDEs; nothing is imported at run time
     from authorizers.rules import RouteRule as RouteRule
     from authorizers.rules import allow_route as allow_route
     from authorizers.rules import deny_route as deny_route
+    from authorizers.universe import RouteUniverse as RouteUniverse
     from authorizers.validator import AllOf as AllOf
     from authorizers.validator import AnyOf as AnyOf
     from authorizers.validator import Validator as Validator
     from authorizers.validators.api_key import ApiKeyLocation as ApiKeyLocation
     from authorizers.validators.api_key import ApiKeyValidator as ApiKeyValidator
+    from authorizers.validators.cert_binding import (
+        CertificateBoundValidator as CertificateBoundValidator,
+    )
     from authorizers.validators.cognito import CognitoValidator as CognitoValidator
+    from authorizers.validators.dpop import DpopValidator as DpopValidator
     from authorizers.validators.hmac_signature import (
         HmacSignatureValidator as HmacSignatureValidator,
     )

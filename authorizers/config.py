@@ -29,6 +29,7 @@ from authorizers._internal.config_access import (
     RequiringValidator,
     build_requirement,
     build_routes,
+    route_universe,
 )
 from authorizers._internal.config_schema import (
     BuildContext,
@@ -131,7 +132,7 @@ def build_authorizer(
         root.integer("version", minimum=1, maximum=1)
         root.text("description")
         validator = _validator(root, context)
-        rules = build_routes(root)
+        rules = build_routes(root, route_universe(root, context))
         settings: dict[str, Any] = {
             "simple_responses": root.flag("simple_responses", False),
             "on_infrastructure_error": root.choice(

@@ -49,10 +49,22 @@ def quick(script: str, *args: str) -> str:
             ],
         ),
         ("node_verify.py", ["## Warm path (Node.js peer)"]),
+        (
+            "bench_policy.py",
+            [
+                "| compile 300 routes + broadest policy |",
+                "| refusal, 1,600-byte ARN, 300 live patterns |",
+                "| complete universe: compacted |",
+            ],
+        ),
         ("cold_start.py", ["| this interpreter (Python", "| ours |", "| naive |", "≤ 0.5\u00d7"]),
         (
             "memory.py",
             ["| ours |", "| naive |", "| peak RSS after 100 authorizations | ≤ 0.8\u00d7 |"],
+        ),
+        (
+            "dpop_check.py",
+            ["| bearer: JwtValidator.validate, new RS256 token |", "| DPoP: same token, new"],
         ),
         (
             "jwks_traffic.py",

@@ -73,7 +73,7 @@ def test_local_gateway_and_test_kit_objects_do_not_print_credentials() -> None:
     )
     result = Result(GatewayDecision.ALLOW, "arn:aws:execute-api:x", ApiKind.REST)
     step = ReplayStep(0, True, False, None, result, {"usageIdentifierKey": SECRET})
-    call = Call("label", f"ws://127.0.0.1/x?token={SECRET}", {"Authorization": SECRET})
+    call = Call("label", "GET", f"ws://127.0.0.1/x?token={SECRET}", {"Authorization": SECRET})
     answer = {"principalId": "p", "usageIdentifierKey": SECRET}
     authorization = Authorization(result, True, False, "allow", answer, 1.0)
     invocation = Invocation("Fn", answer, None, (), 1.0)

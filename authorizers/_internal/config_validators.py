@@ -17,6 +17,7 @@ from authorizers._internal.config_schema import (
     Fields,
     reported_at,
 )
+from authorizers._internal.config_sender import build_cert_bound, build_dpop
 from authorizers._internal.config_tokens import build_cognito, build_jwt, build_oidc
 
 if TYPE_CHECKING:
@@ -257,6 +258,8 @@ BUILDERS: dict[str, Builder] = {
     "api_key": _api_key,
     "request": _request,
     "hmac": _hmac,
+    "dpop": build_dpop,
+    "cert_bound": build_cert_bound,
     "any_of": _any_of,
     "all_of": _all_of,
 }
