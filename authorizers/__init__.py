@@ -15,8 +15,8 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     "Authorizer": "authorizers.authorizer",
-    "Decision": "authorizers.authorizer",
-    "Outcome": "authorizers.authorizer",
+    "Decision": "authorizers.decision",
+    "Outcome": "authorizers.decision",
     "AuthRequest": "authorizers.request",
     "RequestKind": "authorizers.request",
     "ClientCert": "authorizers.request",
@@ -199,13 +199,13 @@ if TYPE_CHECKING:  # for type checkers and IDEs; nothing is imported at run time
     from authorizers._internal.event_parsing import parse_event as parse_event
     from authorizers.arn import ApiArn as ApiArn
     from authorizers.authorizer import Authorizer as Authorizer
-    from authorizers.authorizer import Decision as Decision
-    from authorizers.authorizer import Outcome as Outcome
     from authorizers.clock import FakeClock as FakeClock
     from authorizers.config import authorizer_from_environment as authorizer_from_environment
     from authorizers.config import build_authorizer as build_authorizer
     from authorizers.credentials import bearer_token as bearer_token
     from authorizers.credentials import request_bearer_token as request_bearer_token
+    from authorizers.decision import Decision as Decision
+    from authorizers.decision import Outcome as Outcome
     from authorizers.errors import AuthorizerError as AuthorizerError
     from authorizers.errors import ConfigurationError as ConfigurationError
     from authorizers.errors import Forbidden as Forbidden

@@ -23,11 +23,11 @@ decision turns the whole invocation into a 500.
 from __future__ import annotations
 
 import os
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from authorizers._internal.event_parsing import parse_event
 from authorizers.clock import MonotonicClock, monotonic_clock
+from authorizers.decision import Decision, Outcome
 from authorizers.errors import (
     AuthorizerError,
     ConfigurationError,
@@ -53,40 +53,6 @@ if TYPE_CHECKING:
 DEFAULT_RESULT_TTL_SECONDS = 300
 #: The exact error message API Gateway maps to a 401.
 UNAUTHORIZED_MESSAGE = "Unauthorized"
-
-
-class Outcome(StrEnum):
-    """200, 403, 401 (or 403 for simple responses), 500 (or 403 for faults when configured)."""
-
-    ALLOW = "allow"
-    DENY = "deny"
-    UNAUTHORIZED = "unauthorized"
-    ERROR = "error"
-
-
-class Decision(NamedTuple):
-    """What the authorizer decided and why. ``response`` is what the handler returns, or
-    ``None`` when it must raise (401 with an IAM response format, and every error: 500).
-    ``request`` is ``None`` when the event could not be parsed; ``detail`` is credential-free.
-    (A named tuple: built on every call, and ~3x cheaper than a frozen dataclass.)"""
-
-    outcome: Outcome
-    validator: str
-    request: AuthRequest | None = None
-    reason: ReasonCode | None = None
-    detail: str = ""
-    identity: Identity | None = None
-    grants: Grants | None = None
-    response: dict[str, Any] | None = None
-
-    def __repr__(self) -> str:  # the response may carry the API key (usageIdentifierKey)
-        response = self.response
-        if response is not None and "usageIdentifierKey" in response:
-            response = {**response, "usageIdentifierKey": "<redacted>"}
-        values = (*self[:-1], response)
-        pairs = zip(self._fields, values, strict=True)
-        shown = ", ".join(f"{name}={value!r}" for name, value in pairs)
-        return f"Decision({shown})"
 
 
 class _Default:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from authorizers.clock import Clock, system_clock
 
 if TYPE_CHECKING:
-    from authorizers.authorizer import Decision
+    from authorizers.decision import Decision
     from authorizers.request import AuthRequest
 
 DEFAULT_NAMESPACE = "Authorizers"

@@ -9,8 +9,9 @@ import pytest
 from helpers import reason_of
 
 from authorizers._internal.event_parsing import parse_event
-from authorizers.authorizer import Authorizer, Outcome
+from authorizers.authorizer import Authorizer
 from authorizers.clock import FakeClock
+from authorizers.decision import Outcome
 from authorizers.errors import (
     ConfigurationError,
     InfrastructureError,

@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from authorizers.authorizer import Authorizer, Decision, Outcome
+from authorizers.authorizer import Authorizer
+from authorizers.decision import Decision, Outcome
 from authorizers.errors import AuthorizerError
 from authorizers.identity import Identity
 from authorizers.observability import JsonLogObserver

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from authorizers.authorizer import Outcome
 from authorizers.clock import FakeClock
+from authorizers.decision import Outcome
 from authorizers.jwks.sources import RemoteJwks
 from authorizers.testing.events import token_event
 from authorizers.testing.issuer import TestIssuer

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from authorizers.authorizer import Outcome
+from authorizers.decision import Outcome
 from authorizers.errors import ReasonCode, Unauthorized
 from authorizers.identity import Identity
 from authorizers.keystores.base import hash_api_key

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from authorizers._internal.event_parsing import parse_event
-from authorizers.authorizer import Authorizer, Outcome
+from authorizers.authorizer import Authorizer
 from authorizers.clock import FakeClock
+from authorizers.decision import Outcome
 from authorizers.errors import ReasonCode, Unauthorized
 from authorizers.jwks.sources import StaticJwks
 from authorizers.testing.certificates import TestCa
