@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from authorizers._internal.lazy import lazy_exports
+from authorizers._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -27,7 +27,7 @@ _EXPORTS: dict[str, str] = {
     "Validator": "authorizers.validator",
     "AnyOf": "authorizers.validator",
     "AllOf": "authorizers.validator",
-    "parse_event": "authorizers._internal.event_parsing",
+    "parse_event": "authorizers.event_parsing",
     "bearer_token": "authorizers.credentials",
     "request_bearer_token": "authorizers.credentials",
     "ReasonCode": "authorizers.errors",
@@ -44,7 +44,7 @@ _EXPORTS: dict[str, str] = {
     "deny_route": "authorizers.rules",
     "MethodArnOnly": "authorizers.rules",
     "AllRoutes": "authorizers.rules",
-    "RouteUniverse": "authorizers.universe",
+    "RouteUniverse": "authorizers.rules.universe",
     "Requirement": "authorizers.requirements",
     "AUTHENTICATED": "authorizers.requirements",
     "scopes_any": "authorizers.requirements",
@@ -196,7 +196,6 @@ __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs; nothing is imported at run time
-    from authorizers._internal.event_parsing import parse_event as parse_event
     from authorizers.arn import ApiArn as ApiArn
     from authorizers.authorizer import Authorizer as Authorizer
     from authorizers.clock import FakeClock as FakeClock
@@ -214,6 +213,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; nothing is imported at run time
     from authorizers.errors import MalformedEvent as MalformedEvent
     from authorizers.errors import ReasonCode as ReasonCode
     from authorizers.errors import Unauthorized as Unauthorized
+    from authorizers.event_parsing import parse_event as parse_event
     from authorizers.grants import Grants as Grants
     from authorizers.identity import Identity as Identity
     from authorizers.jwks.fetch import Fetcher as Fetcher
@@ -262,7 +262,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; nothing is imported at run time
     from authorizers.rules import RouteRule as RouteRule
     from authorizers.rules import allow_route as allow_route
     from authorizers.rules import deny_route as deny_route
-    from authorizers.universe import RouteUniverse as RouteUniverse
+    from authorizers.rules.universe import RouteUniverse as RouteUniverse
     from authorizers.validator import AllOf as AllOf
     from authorizers.validator import AnyOf as AnyOf
     from authorizers.validator import Validator as Validator

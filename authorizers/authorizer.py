@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.clock import MonotonicClock, monotonic_clock
 from authorizers.decision import Decision, Outcome
 from authorizers.errors import (
@@ -36,6 +35,7 @@ from authorizers.errors import (
     ReasonCode,
     Unauthorized,
 )
+from authorizers.event_parsing import parse_event
 from authorizers.grants import Grants
 from authorizers.observability import JsonLogObserver, Observer
 from authorizers.request import RequestKind

@@ -2,7 +2,7 @@
 
 Validators read credentials only through this model, never from the raw event, so one
 validator works for REST TOKEN, REST REQUEST, HTTP API 1.0/2.0 and WebSocket ``$connect``.
-``parse_event`` (in :mod:`authorizers._internal.event_parsing`) builds it.
+``parse_event`` (in :mod:`authorizers.event_parsing`) builds it.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from functools import cache
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
-from authorizers._internal import setting_checks as checks
+from authorizers import _setting_checks as checks
 from authorizers.errors import ConfigurationError, ReasonCode
 
 if TYPE_CHECKING:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from authorizers._internal.validator_parts import NamedValidator
 from authorizers.errors import (
     AuthorizerError,
     ConfigurationError,
@@ -19,6 +18,7 @@ from authorizers.errors import (
     ReasonCode,
     Unauthorized,
 )
+from authorizers.validators._parts import NamedValidator
 
 if TYPE_CHECKING:
     from authorizers.identity import Identity
@@ -31,7 +31,7 @@ class Validator(Protocol):
 
     Optional: a class attribute ``per_request = True`` when the verdict depends on the
     request's method, path, query, body or a time window (read with ``getattr``; see
-    :class:`~authorizers._internal.validator_parts.NamedValidator`)."""
+    :class:`~authorizers.validators._parts.NamedValidator`)."""
 
     @property
     def name(self) -> str: ...

@@ -41,9 +41,9 @@ from authorizers.request import AuthRequest, RequestKind
 from authorizers.requirements import groups_any, scopes_any
 from authorizers.responses import policy_response
 from authorizers.rules import AccessRules, RouteForbidden, RouteRule, allow_route
+from authorizers.rules.universe import RouteUniverse
 from authorizers.testing.issuer import TestIssuer
 from authorizers.testing.simulator import request_arn
-from authorizers.universe import RouteUniverse
 
 RAW = "raw cryptography RS256 verify"
 MAX_ARN_BYTES = 1600

@@ -155,12 +155,12 @@ class LayerZip:
 
 def build_layers(workdir: Path) -> tuple[list[LayerZip], str | None]:
     """The python3.13 x86_64 layer with and without ``.pyc``, extracted; and why not, if not."""
-    from authorizers._internal.interpreters import find_interpreter  # noqa: PLC0415
     from authorizers.layer import (  # noqa: PLC0415 - only the full run builds layers
         LayerBuildError,
         LayerTarget,
         build_layer,
     )
+    from authorizers.layer._interpreters import find_interpreter  # noqa: PLC0415
 
     target = LayerTarget(runtime=LAYER_RUNTIME, architecture="x86_64")
     interpreter = find_interpreter(target.python_version)

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import AUDIENCE, TIMES, Case, Section, common_arguments, interleaved, print_section
 from _common import ratio_table as table
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.clock import FakeClock
+from authorizers.event_parsing import parse_event
 from authorizers.jwks.sources import StaticJwks
 from authorizers.testing.dpop import DpopClient
 from authorizers.testing.events import request_event

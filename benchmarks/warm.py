@@ -46,12 +46,12 @@ from _common import (
     raw_verifier,
 )
 
-from authorizers._internal.event_parsing import parse_event
-from authorizers._internal.jws import parse_compact
 from authorizers.authorizer import Authorizer
+from authorizers.event_parsing import parse_event
 from authorizers.testing.events import token_event
 from authorizers.testing.issuer import TestIssuer
 from authorizers.testing.jwks_server import JwksServer
+from authorizers.validators._jws import parse_compact
 from authorizers.validators.jwt import DEFAULT_CACHE_SIZE, JwtValidator
 
 FUNCTIONS = Path(__file__).resolve().parent / "functions"

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from servers.moto import FAKE_AWS_ENV
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.errors import AuthorizerError, ReasonCode, Unauthorized
+from authorizers.event_parsing import parse_event
 from authorizers.keystores._aws import AwsClientSettings
 from authorizers.keystores.base import hash_api_key
 from authorizers.request import AuthRequest

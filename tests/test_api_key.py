@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from helpers import reason_of
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.clock import FakeClock
 from authorizers.errors import (
     ConfigurationError,
@@ -21,6 +20,7 @@ from authorizers.errors import (
     ReasonCode,
     Unauthorized,
 )
+from authorizers.event_parsing import parse_event
 from authorizers.keystores.base import KeyRecord, hash_api_key, new_api_key
 from authorizers.keystores.cached import CachedKeyStore
 from authorizers.keystores.snapshot import Snapshot

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.authorizer import Authorizer
 from authorizers.clock import FakeClock
 from authorizers.decision import Decision, Outcome
@@ -25,6 +24,7 @@ from authorizers.errors import (
     ReasonCode,
     Unauthorized,
 )
+from authorizers.event_parsing import parse_event
 from authorizers.grants import Grants
 from authorizers.identity import Identity
 from authorizers.jwks.sources import StaticJwks

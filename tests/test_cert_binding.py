@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 from helpers import reason_of
 
-from authorizers._internal.event_parsing import parse_event
-from authorizers._internal.thumbprints import certificate_thumbprint
 from authorizers.authorizer import Authorizer
 from authorizers.clock import FakeClock
 from authorizers.errors import ConfigurationError, ReasonCode
+from authorizers.event_parsing import parse_event
 from authorizers.jwks.sources import StaticJwks
 from authorizers.testing.certificates import TestCa, TestCertificate
 from authorizers.testing.events import client_certificate, http_v2_event, request_event
 from authorizers.testing.issuer import TestIssuer
+from authorizers.validators._thumbprints import certificate_thumbprint
 from authorizers.validators.cert_binding import CertificateBoundValidator
 from authorizers.validators.jwt import JwtValidator
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from authorizers._internal.cidr import (
+from authorizers._cidr import (
     CidrPolicy,
     CidrSet,
     IPAddress,

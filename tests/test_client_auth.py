@@ -10,11 +10,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from authorizers._internal.jws import parse_compact
-from authorizers._internal.signature import verify_signature
 from authorizers.clock import FakeClock
 from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode
 from authorizers.testing.signing_keys import SigningKey
+from authorizers.validators._jws import parse_compact
+from authorizers.validators._signature import verify_signature
 from authorizers.validators.client_auth import (
     ASSERTION_TYPE,
     ClientSecretBasic,

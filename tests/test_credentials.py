@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.credentials import bearer_token, request_bearer_token
 from authorizers.errors import ReasonCode, Unauthorized
+from authorizers.event_parsing import parse_event
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJlLXZhbHVl"
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/x"

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from helpers import reason_of
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.authorizer import Authorizer
 from authorizers.clock import FakeClock
 from authorizers.decision import Outcome
@@ -18,6 +17,7 @@ from authorizers.errors import (
     MalformedEvent,
     ReasonCode,
 )
+from authorizers.event_parsing import parse_event
 from authorizers.jwks.sources import StaticJwks
 from authorizers.testing.dpop import DpopClient
 from authorizers.testing.events import http_v1_event, http_v2_event, request_event, token_event

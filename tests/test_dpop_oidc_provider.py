@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from helpers import reason_of
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.errors import ReasonCode
+from authorizers.event_parsing import parse_event
 from authorizers.testing.dpop import DpopClient
 from authorizers.testing.events import http_v2_event, request_event
 from authorizers.validators.dpop import DpopValidator

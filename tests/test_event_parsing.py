@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.errors import MalformedEvent, ReasonCode, Unauthorized
+from authorizers.event_parsing import parse_event
 from authorizers.request import ClientCert, RequestKind
 
 EVENTS = Path(__file__).parent / "events"

@@ -14,7 +14,6 @@ from helpers import reason_of, unreachable_aws
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.arn import ApiArn
 from authorizers.clock import FakeClock
 from authorizers.errors import (
@@ -24,6 +23,7 @@ from authorizers.errors import (
     ReasonCode,
     Unauthorized,
 )
+from authorizers.event_parsing import parse_event
 from authorizers.keystores._aws import AwsClientSettings
 from authorizers.request import AuthRequest
 from authorizers.testing.events import (

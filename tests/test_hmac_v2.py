@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from helpers import reason_of
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.clock import FakeClock
 from authorizers.config import build_authorizer
 from authorizers.errors import ConfigurationError, ReasonCode
+from authorizers.event_parsing import parse_event
 from authorizers.request import AuthRequest
 from authorizers.testing.events import API_ID, request_event
 from authorizers.validators.hmac_signature import (

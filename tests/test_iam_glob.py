@@ -8,7 +8,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authorizers._internal.iam_glob import GlobSet, glob_matches
+from authorizers.rules._iam_glob import GlobSet, glob_matches
 
 PATTERNS = st.text(alphabet="ab/*?", max_size=8)
 TEXTS = st.text(alphabet="ab/", max_size=10)

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from servers.oidc_provider import INTROSPECTION_CLIENTS
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.errors import AuthorizerError, InfrastructureError, ReasonCode
+from authorizers.event_parsing import parse_event
 from authorizers.jwks.http_client_fetch import HttpClientFetcher
 from authorizers.testing.events import http_v2_event
 from authorizers.validator import AllOf

@@ -14,9 +14,9 @@ import pytest
 from helpers import doc_example
 
 from authorizers import AccessRules, Authorizer, allow_route, parse_event
-from authorizers._internal.config_access import build_requirement
-from authorizers._internal.config_schema import Fields
 from authorizers.config import build_authorizer
+from authorizers.config._access import build_requirement
+from authorizers.config._fields import Fields
 from authorizers.errors import ConfigurationError, ReasonCode
 from authorizers.identity import Identity
 from authorizers.jwks.sources import StaticJwks

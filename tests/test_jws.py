@@ -13,14 +13,14 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from authorizers._internal.jws import (
+from authorizers.errors import ReasonCode, Unauthorized
+from authorizers.validators._jws import (
     DEFAULT_MAX_TOKEN_BYTES,
     MAX_JSON_DEPTH,
     decode_segment,
     parse_compact,
 )
-from authorizers._internal.signature import SUPPORTED_ALGORITHMS, verify_signature
-from authorizers.errors import ReasonCode, Unauthorized
+from authorizers.validators._signature import SUPPORTED_ALGORITHMS, verify_signature
 
 
 def b64(data: bytes) -> str:

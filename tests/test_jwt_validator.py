@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from helpers import reason_of
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.clock import FakeClock
 from authorizers.errors import (
     AuthorizerError,
@@ -27,6 +26,7 @@ from authorizers.errors import (
     ReasonCode,
     Unauthorized,
 )
+from authorizers.event_parsing import parse_event
 from authorizers.identity import Identity
 from authorizers.jwks.keys import VerificationKey
 from authorizers.jwks.sources import StaticJwks

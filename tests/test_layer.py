@@ -213,7 +213,7 @@ def test_same_inputs_give_the_same_zip(tmp_path: Path, package_snapshot: Path) -
     assert names == sorted(names)
     assert all(name.startswith("python/") for name in names)
     tag = f"cpython-{sys.version_info[0]}{sys.version_info[1]}"
-    assert f"python/authorizers/__pycache__/layer.{tag}.pyc" in names
+    assert f"python/authorizers/__pycache__/authorizer.{tag}.pyc" in names
     assert "python/authorizers/py.typed" in names
     assert "python/authorizers-0.1.0.dist-info/METADATA" in names
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.authorizer import Authorizer
 from authorizers.clock import FakeClock
 from authorizers.decision import Decision, Outcome
 from authorizers.errors import ReasonCode, Unauthorized
+from authorizers.event_parsing import parse_event
 from authorizers.identity import Identity
 from authorizers.observability import (
     DECISIONS_METRIC,

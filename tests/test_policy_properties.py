@@ -2,7 +2,7 @@
 
 The evaluator below selects routes and evaluates IAM policies the plain way (a segment walk
 over every route, a dynamic-programming wildcard match): slow, obviously right, and
-independent of ``authorizers._internal``. Random tables with overlapping templates, random
+independent of ``authorizers.rules``. Random tables with overlapping templates, random
 identities, random concrete requests (declared paths and undeclared ones), REST and HTTP
 selection, with and without a complete route universe:
 
@@ -31,8 +31,8 @@ from authorizers.request import AuthRequest, RequestKind
 from authorizers.requirements import scopes_any
 from authorizers.responses import policy_response
 from authorizers.rules import AccessRules, RouteForbidden, allow_route, deny_route
+from authorizers.rules.universe import RouteUniverse
 from authorizers.testing.simulator import DEFAULT_API, DEFAULT_HTTP_API, request_arn
-from authorizers.universe import RouteUniverse
 
 SCOPES = ("s1", "s2", "s3")
 SEGMENTS = ("pets", "mine", "a", "{}")

@@ -15,9 +15,9 @@ from helpers import reason_of
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.clock import FakeClock
 from authorizers.errors import ConfigurationError, MalformedEvent, ReasonCode, Unauthorized
+from authorizers.event_parsing import parse_event
 from authorizers.identity import Identity
 from authorizers.request import AuthRequest, MultiMap
 from authorizers.testing.events import client_certificate, request_event

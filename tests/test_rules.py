@@ -40,8 +40,8 @@ from authorizers.rules import (
     allow_route,
     deny_route,
 )
+from authorizers.rules.universe import RouteUniverse
 from authorizers.testing.simulator import GatewayDecision, request_arn, simulate
-from authorizers.universe import RouteUniverse
 
 
 def who(

@@ -1,11 +1,11 @@
-"""Route selection per API kind (authorizers._internal.selection), the one the rules, the
+"""Route selection per API kind (authorizers.rules._selection), the one the rules, the
 simulator, the cache replay and the local gateway share."""
 
 from __future__ import annotations
 
 import pytest
 
-from authorizers._internal.selection import Router, route_key
+from authorizers.rules._selection import Router, route_key
 
 ROUTES = [
     ("ANY", "/{proxy+}"),

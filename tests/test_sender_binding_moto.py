@@ -7,9 +7,9 @@ import pytest
 from helpers import reason_of, unreachable_aws
 from servers.moto import MotoServer
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.clock import FakeClock
 from authorizers.errors import InfrastructureError, ReasonCode
+from authorizers.event_parsing import parse_event
 from authorizers.jwks.sources import StaticJwks
 from authorizers.testing.dpop import DpopClient
 from authorizers.testing.events import request_event

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.credentials import request_bearer_token
 from authorizers.errors import MalformedEvent, ReasonCode, Unauthorized
+from authorizers.event_parsing import parse_event
 from authorizers.request import ClientCert, RequestKind
 from authorizers.testing import events
 from authorizers.testing.events import (
@@ -299,8 +299,7 @@ def test_module_imports_only_the_standard_library() -> None:
     assert out.stdout.strip() == str(
         [
             "authorizers",
-            "authorizers._internal",
-            "authorizers._internal.lazy",  # the package's lazy re-exports (stdlib only)
+            "authorizers._lazy",  # the package's lazy re-exports (stdlib only)
             "authorizers.testing",
             "authorizers.testing._identity_sources",
             "authorizers.testing._routes",

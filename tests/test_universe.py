@@ -16,9 +16,9 @@ from authorizers.keystores.base import hash_api_key
 from authorizers.request import AuthRequest, RequestKind
 from authorizers.requirements import groups_any
 from authorizers.rules import AccessRules, RouteForbidden, allow_route
+from authorizers.rules.universe import RouteUniverse
 from authorizers.testing.events import request_event
 from authorizers.testing.simulator import GatewayDecision, request_arn, simulate
-from authorizers.universe import RouteUniverse
 
 USER = Identity("u", "test")
 ADMIN = Identity("a", "test", groups=frozenset({"admins"}))

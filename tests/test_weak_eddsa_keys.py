@@ -16,10 +16,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from jwks_support import jwks, public_jwk
 
-from authorizers._internal.signature import verify_signature
 from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized
 from authorizers.jwks.keys import parse_jwk, parse_jwks
 from authorizers.jwks.sources import StaticJwks
+from authorizers.validators._signature import verify_signature
 from authorizers.validators.jwt import JwtValidator
 
 P25519 = 2**255 - 19

@@ -10,7 +10,7 @@ package without the gateway.
 
 from __future__ import annotations
 
-from authorizers._internal.lazy import lazy_exports
+from authorizers._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "Call": "authorizers.demo.stack",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from authorizers._internal.lazy import lazy_exports
+from authorizers._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from authorizers.jwks.cache import CacheSettings as CacheSettings

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from authorizers._internal import strict_json
+from authorizers import _json as strict_json
 from authorizers.clock import MonotonicClock, monotonic_clock
 from authorizers.errors import ConfigurationError
 from authorizers.keystores._aws import AwsClientSettings, LazyClient

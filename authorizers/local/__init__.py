@@ -13,7 +13,7 @@ Names are imported lazily, so ``import authorizers.local`` loads no YAML or HTTP
 
 from __future__ import annotations
 
-from authorizers._internal.lazy import lazy_exports
+from authorizers._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "load_template": "authorizers.local.template",

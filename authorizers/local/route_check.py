@@ -178,7 +178,7 @@ def _ruled_together(route: RouteSpec, rules: list[tuple[str, str]]) -> bool:
     """An ``ANY`` route whose every verb has a rule covering it is ruled."""
     if route.method not in _ANY or route.path.startswith("$"):
         return False
-    from authorizers._internal.route_patterns import VERBS  # noqa: PLC0415
+    from authorizers.rules._patterns import VERBS  # noqa: PLC0415
 
     return all(
         any(relation(verb, path, method, route.path) is Relation.COVERS for verb, path in rules)

@@ -1,6 +1,6 @@
 """Match a request to a route the way API Gateway picks one.
 
-Selection is :mod:`authorizers._internal.selection`, the one the access rules, the simulator
+Selection is :mod:`authorizers.rules._selection`, the one the access rules, the simulator
 and the cache replay use: REST walks its resource tree (a resource without the method is
 "Missing Authentication Token"), HTTP APIs take the most specific full match before greedy
 ``{proxy+}`` routes, then ``ANY``, then ``$default``. APIs are mounted at
@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from authorizers._internal.selection import ANY, Router
 from authorizers.local.http import HttpRequest
 from authorizers.local.model import ApiSpec, RouteSpec
+from authorizers.rules._selection import ANY, Router
 
 
 class ApiRouter:

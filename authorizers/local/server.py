@@ -16,10 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from authorizers._internal.background_server import LOOPBACK, BackgroundServer
 from authorizers.local.gateway import LocalGateway
 from authorizers.local.http import HttpRequest, HttpResponse
 from authorizers.local.mtls import MutualTls
+from authorizers.testing._background_server import LOOPBACK, BackgroundServer
 
 HOST = LOOPBACK
 #: API Gateway's payload limit: larger bodies are refused with 413.

@@ -6,7 +6,7 @@ neither ``cryptography`` nor an HTTP server until a test uses them.
 
 from __future__ import annotations
 
-from authorizers._internal.lazy import lazy_exports
+from authorizers._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "TestIssuer": "authorizers.testing.issuer",

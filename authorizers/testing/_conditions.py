@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from authorizers._internal.cidr import CidrSet, parse_address
+from authorizers._cidr import CidrSet, parse_address
 from authorizers.errors import ConfigurationError
 from authorizers.request import AuthRequest, RequestKind
 

@@ -131,7 +131,7 @@ class CacheReplay:
 
     def request(self, event: Mapping[str, Any]) -> ReplayStep:
         """Send one event through the cache, as API Gateway would."""
-        from authorizers._internal.event_parsing import parse_event  # noqa: PLC0415
+        from authorizers.event_parsing import parse_event  # noqa: PLC0415
 
         index, self._count = self._count, self._count + 1
         arn = event.get("methodArn") or event.get("routeArn")

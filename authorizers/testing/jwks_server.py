@@ -30,7 +30,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from authorizers._internal.background_server import LOOPBACK, BackgroundServer
+from authorizers.testing._background_server import LOOPBACK, BackgroundServer
 
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 JWKS_PATH = "/.well-known/jwks.json"

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from authorizers._internal.iam_glob import glob_matches
 from authorizers.arn import MAX_ARN_BYTES, ApiArn
 from authorizers.request import AuthRequest, RequestKind
+from authorizers.rules._iam_glob import glob_matches
 from authorizers.testing import events
 from authorizers.testing._conditions import KeyValues, request_keys, statement_applies
 from authorizers.testing.response_checks import check_policy_response, check_simple_response
@@ -143,7 +143,7 @@ def request_arn(request: str | ApiArn | AuthRequest, api: ApiArn | str | None = 
 def as_request(request: Any) -> str | ApiArn | AuthRequest:
     """A Lambda event becomes an AuthRequest; the other request forms stay as they are."""
     if isinstance(request, Mapping):  # a Lambda event
-        from authorizers._internal.event_parsing import parse_event  # noqa: PLC0415
+        from authorizers.event_parsing import parse_event  # noqa: PLC0415
 
         return parse_event(request)
     if isinstance(request, str | ApiArn | AuthRequest):

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from authorizers._internal.validator_parts import NamedValidator
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
 from authorizers.errors import AuthorizerError, ConfigurationError, ReasonCode, Unauthorized
 from authorizers.identity import ContextValue, Identity
@@ -26,6 +25,7 @@ from authorizers.keystores.base import (
 )
 from authorizers.keystores.cached import CachedKeyStore
 from authorizers.request import AuthRequest, RequestKind
+from authorizers.validators._parts import NamedValidator
 
 __all__ = ["ApiKeyLocation", "ApiKeyValidator", "hash_api_key", "new_api_key"]
 

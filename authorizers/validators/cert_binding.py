@@ -21,13 +21,13 @@ import hmac
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from authorizers._internal.thumbprints import certificate_thumbprint
-from authorizers._internal.validator_parts import NamedValidator
 from authorizers.errors import ReasonCode, Unauthorized
 from authorizers.identity import Identity
 from authorizers.jwks.keys import VerificationKey
 from authorizers.request import AuthRequest
 from authorizers.validator import Validator
+from authorizers.validators._parts import NamedValidator
+from authorizers.validators._thumbprints import certificate_thumbprint
 
 _MISMATCH = ReasonCode.CERT_BINDING_MISMATCH
 

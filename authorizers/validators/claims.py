@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from authorizers._internal import setting_checks as checks
-from authorizers._internal.signature import SUPPORTED_ALGORITHMS
+from authorizers import _setting_checks as checks
 from authorizers.errors import ConfigurationError, Forbidden, ReasonCode, Unauthorized
 from authorizers.jwks.keys import VerificationKey
 from authorizers.jwks.sources import KeySource
+from authorizers.validators._signature import SUPPORTED_ALGORITHMS
 from authorizers.validators.token_times import DEFAULT_LEEWAY
 
 #: ``check(header, claims, key)``: raise an ``AuthorizerError`` to refuse the token.

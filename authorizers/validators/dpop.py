@@ -20,13 +20,13 @@ import hmac
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from authorizers._internal.request_url import request_url
-from authorizers._internal.validator_parts import NamedValidator, refuse_token_event
 from authorizers.clock import Clock, system_clock
 from authorizers.credentials import bearer_token, scheme_token
 from authorizers.errors import MalformedEvent, ReasonCode, Unauthorized
 from authorizers.identity import Identity
 from authorizers.request import AuthRequest
+from authorizers.validators._parts import NamedValidator, refuse_token_event
+from authorizers.validators._request_url import request_url
 from authorizers.validators.dpop_nonce import DpopNonces
 from authorizers.validators.dpop_proof import Proof, ProofRules, invalid
 from authorizers.validators.dpop_replay import MemoryReplayStore, ReplayStore

@@ -15,9 +15,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from authorizers._internal.thumbprints import b64url
 from authorizers.clock import Clock, system_clock
 from authorizers.errors import ConfigurationError
+from authorizers.validators._thumbprints import b64url
 
 MIN_SECRET_BYTES = 32
 

@@ -1,10 +1,10 @@
 """Checking one DPoP proof JWT (RFC 9449 §4.3) with the framework's own JWS parser and verifier.
 
 The proof is attacker-controlled like any token: the size-capped, single-regex parser of
-:mod:`authorizers._internal.jws` reads it, :func:`~authorizers.jwks.keys.parse_jwk` builds the
+:mod:`authorizers.validators._jws` reads it, :func:`~authorizers.jwks.keys.parse_jwk` builds the
 key from its ``jwk`` header (so the same key rules apply: no private members, no symmetric
 keys, RSA >= 2048 bits, curve bound to ``alg``) and
-:func:`~authorizers._internal.signature.verify_signature` checks it - ``none`` and HMAC cannot
+:func:`~authorizers.validators._signature.verify_signature` checks it - ``none`` and HMAC cannot
 be verified there at all. Every failure is ``Unauthorized(invalid_dpop_proof)``.
 """
 
@@ -17,12 +17,12 @@ import json
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from authorizers._internal.jws import parse_compact
-from authorizers._internal.request_url import normalize_url
-from authorizers._internal.signature import verify_signature
-from authorizers._internal.thumbprints import b64url, jwk_thumbprint
 from authorizers.errors import ReasonCode, Unauthorized
 from authorizers.jwks.keys import SIGNING_ALGORITHMS, VerificationKey, parse_jwk
+from authorizers.validators._jws import parse_compact
+from authorizers.validators._request_url import normalize_url
+from authorizers.validators._signature import verify_signature
+from authorizers.validators._thumbprints import b64url, jwk_thumbprint
 
 #: Proofs carry a public key and a few claims: 1-2 KB with RSA-4096.
 MAX_PROOF_BYTES = 8 * 1024

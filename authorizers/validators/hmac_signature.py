@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from authorizers._internal.validator_parts import NamedValidator, refuse_token_event
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
 from authorizers.errors import (
     ConfigurationError,
@@ -28,6 +27,7 @@ from authorizers.keystores._aws import AwsClientSettings
 from authorizers.keystores.secrets_manager import SecretJsonMap
 from authorizers.keystores.snapshot import EntrySnapshot
 from authorizers.request import AuthRequest
+from authorizers.validators._parts import NamedValidator, refuse_token_event
 from authorizers.validators.hmac_canonical import (
     ALGORITHM,
     ALGORITHM_V2,

@@ -8,7 +8,7 @@ and the answer must then pass the same claim rules as a JWT (:class:`IssuerConfi
 issuer, audience or client ids, scopes, groups, required and exact claims, times, ``token_type``
 against the answer's ``token_type``). A provider that cannot answer is an
 ``InfrastructureError`` (500, or a Deny with ``on_infrastructure_error="deny"``), never an
-Allow. Answers are cached as :mod:`~authorizers._internal.introspection_cache` describes: an
+Allow. Answers are cached as :mod:`~authorizers.validators._introspection_cache` describes: an
 Allow can outlive a revocation at the provider by up to ``cache_ttl`` seconds.
 
 ``AllOf(JwtValidator(...), IntrospectionValidator(...))`` verifies a JWT locally *and* asks
@@ -23,9 +23,6 @@ import threading
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from authorizers._internal.introspection_cache import IntrospectionCache, Loaded, MissLimiter
-from authorizers._internal.jws import DEFAULT_MAX_TOKEN_BYTES
-from authorizers._internal.validator_parts import NamedValidator
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
 from authorizers.credentials import bearer_token
 from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode, Unauthorized
@@ -42,6 +39,9 @@ from authorizers.jwks.fetch import (
 )
 from authorizers.jwks.keys import VerificationKey
 from authorizers.request import AuthRequest, RequestKind
+from authorizers.validators._introspection_cache import IntrospectionCache, Loaded, MissLimiter
+from authorizers.validators._jws import DEFAULT_MAX_TOKEN_BYTES
+from authorizers.validators._parts import NamedValidator
 from authorizers.validators.claims import IssuerConfig, IssuerRules
 from authorizers.validators.client_auth import ClientAuth
 from authorizers.validators.jwt import identity_from_claims

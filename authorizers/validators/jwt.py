@@ -23,8 +23,6 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple, Unpack
 
-from authorizers._internal.jws import DEFAULT_MAX_TOKEN_BYTES, parse_compact
-from authorizers._internal.signature import verify_signature
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
 from authorizers.credentials import bearer_token
 from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized
@@ -33,6 +31,8 @@ from authorizers.jwks.fetch import DEFAULT_TIMEOUT, Fetcher
 from authorizers.jwks.keys import VerificationKey
 from authorizers.jwks.sources import KeySource
 from authorizers.request import AuthRequest, RequestKind
+from authorizers.validators._jws import DEFAULT_MAX_TOKEN_BYTES, parse_compact
+from authorizers.validators._signature import verify_signature
 from authorizers.validators.claims import (
     CustomCheck,
     IssuerConfig,

@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypedDict, Unpack
 
-from authorizers._internal import setting_checks as checks
-from authorizers._internal.cidr import CidrPolicy, IPNetwork, parse_address
-from authorizers._internal.validator_parts import NamedValidator, refuse_token_event
+from authorizers import _setting_checks as checks
+from authorizers._cidr import CidrPolicy, IPNetwork, parse_address
 from authorizers.clock import Clock, system_clock
 from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized
 from authorizers.identity import Identity
 from authorizers.request import AuthRequest, ClientCert
+from authorizers.validators._parts import NamedValidator, refuse_token_event
 
 _MISSING = ReasonCode.MISSING_CREDENTIAL
 _MISMATCH = ReasonCode.REQUEST_PARAMETER_MISMATCH

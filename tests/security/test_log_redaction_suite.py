@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from jwt.algorithms import RSAAlgorithm
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.authorizer import Authorizer
 from authorizers.clock import FakeClock
 from authorizers.errors import Unauthorized
+from authorizers.event_parsing import parse_event
 from authorizers.jwks.sources import RemoteJwks
 from authorizers.keystores.base import hash_api_key
 from authorizers.keystores.static import StaticKeyStore

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from authorizers._internal.event_parsing import parse_event
 from authorizers.authorizer import Authorizer
 from authorizers.clock import FakeClock
 from authorizers.decision import Outcome
 from authorizers.errors import ReasonCode, Unauthorized
+from authorizers.event_parsing import parse_event
 from authorizers.jwks.sources import StaticJwks
 from authorizers.testing.certificates import TestCa
 from authorizers.testing.dpop import DpopClient

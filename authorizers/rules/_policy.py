@@ -4,7 +4,7 @@ API Gateway caches one policy per credential and replays it on every route of th
 the patterns must be right for every request that reaches any route the API serves, under
 API Gateway's route selection. IAM's ``*`` also matches ``/``, so each Allow pattern can
 reach requests of other routes; the compiler works out which (exactly, with the languages of
-:mod:`authorizers._internal.route_patterns`) and denies them:
+:mod:`authorizers.rules._patterns`) and denies them:
 
 - a refused route that takes requests from an allowed route's own range (``/pets/mine`` in
   ``/pets/{id}``, by precedence) is denied with its own patterns;
@@ -26,8 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from functools import cache
 
-from authorizers._internal.iam_glob import glob_set
-from authorizers._internal.route_patterns import (
+from authorizers.rules._iam_glob import glob_set
+from authorizers.rules._patterns import (
     UNKNOWN_ROUTES,
     RoutePatterns,
     _Language,
@@ -239,7 +239,7 @@ def sealed(
     stage) itself. The called route may be one no rule lists (nothing was compiled for it),
     yet an Allow may match it; for a listed one this is a second line of defence. Either
     way a refusal never goes out as a policy that allows the request. Linear time in the
-    ARN whatever the patterns (:mod:`authorizers._internal.iam_glob`)."""
+    ARN whatever the patterns (:mod:`authorizers.rules._iam_glob`)."""
     if glob_set(allow).matches(called) and not glob_set(deny).matches(called):
         return allow, (*deny, called)
     return allow, deny

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from authorizers._internal.interpreters import find_interpreter, python_version_of
+from authorizers.layer._interpreters import find_interpreter, python_version_of
 
 #: Lambda runtime id -> Python version. python3.11 runs on Amazon Linux 2 (glibc 2.26), the
 #: others on Amazon Linux 2023 (glibc 2.34); that decides which manylinux wheels may be used.
@@ -53,7 +53,7 @@ _DROPPED_SUFFIXES = frozenset({".pyc", ".pyo", ".pyi"})
 _DIST_INFO_NOISE = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
 _REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 #: The package this module belongs to: what goes into the layer unless told otherwise.
-PACKAGE_SOURCE = Path(__file__).resolve().parent
+PACKAGE_SOURCE = Path(__file__).resolve().parents[1]  # authorizers/, this is authorizers/layer/
 
 
 class LayerBuildError(RuntimeError):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from authorizers._internal.config_schema import (
+from authorizers.config._fields import (
     BuildContext,
     ConfigFieldError,
     Fields,
@@ -45,7 +45,7 @@ def _url(fields: Fields, key: str, allow_http_loopback: bool) -> str | None:
 
 
 def _algorithms(fields: Fields) -> tuple[str, ...]:
-    from authorizers._internal.signature import SUPPORTED_ALGORITHMS  # noqa: PLC0415 - lazy
+    from authorizers.validators._signature import SUPPORTED_ALGORITHMS  # noqa: PLC0415 - lazy
 
     algorithms = fields.texts("algorithms") or DEFAULT_ALGORITHMS
     unsupported = sorted(set(algorithms) - SUPPORTED_ALGORITHMS)
@@ -98,7 +98,7 @@ def _claim_rules(fields: Fields, *, token_type: bool, groups_claim: bool) -> dic
     }
     revocation = fields.child("revocation")
     if revocation is not None:
-        from authorizers._internal.config_revocation import build_revocation  # noqa: PLC0415
+        from authorizers.config._revocation import build_revocation  # noqa: PLC0415
 
         settings["checks"] = [build_revocation(revocation)]
     if token_type:
@@ -229,7 +229,7 @@ def build_oidc(fields: Fields, context: BuildContext, name: str | None) -> Valid
 
 
 def build_introspection(fields: Fields, context: BuildContext, name: str | None) -> Validator:
-    from authorizers._internal.config_revocation import build_client_auth  # noqa: PLC0415
+    from authorizers.config._revocation import build_client_auth  # noqa: PLC0415
     from authorizers.validators.introspection import IntrospectionValidator  # noqa: PLC0415
 
     loopback = fields.flag("allow_http_loopback", False)

@@ -2,7 +2,7 @@
 
 One implementation for the rules, the simulator, the cache replay and the local gateway, so
 they cannot disagree with each other (they may all disagree with AWS only together, and the
-policy compiler does not depend on the fine points: see :mod:`authorizers._internal.policy`).
+policy compiler does not depend on the fine points: see :mod:`authorizers.rules._policy`).
 
 - REST: the resource tree. Segment by segment a literal child beats ``{param}``, which beats
   ``{proxy+}`` (a last resort at its level; a branch that dead-ends falls back to it). The

@@ -146,7 +146,7 @@ class RoutePatterns:
     languages: tuple[str, ...]  # what it receives (ANY: per verb it does not leave to others)
     denials: tuple[str, ...]  # the Deny patterns covering exactly its verbs
     excess: tuple[str, ...]  # what ``allows`` match beyond the route, as Deny patterns
-    rest_rank: tuple[tuple[int, ...], int]  # lower wins (authorizers._internal.selection)
+    rest_rank: tuple[tuple[int, ...], int]  # lower wins (authorizers.rules._selection)
     http_rank: tuple[int, int, tuple[int, ...]]
 
     @property

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from authorizers._internal.config_schema import (
+from authorizers.config._fields import (
     BuildContext,
     ConfigFieldError,
     Fields,
     reported_at,
 )
-from authorizers._internal.config_sender import build_cert_bound, build_dpop
-from authorizers._internal.config_tokens import (
+from authorizers.config._sender import build_cert_bound, build_dpop
+from authorizers.config._tokens import (
     build_cognito,
     build_introspection,
     build_jwt,
@@ -26,7 +26,7 @@ from authorizers._internal.config_tokens import (
 )
 
 if TYPE_CHECKING:
-    from authorizers._internal.cidr import IPNetwork
+    from authorizers._cidr import IPNetwork
     from authorizers.keystores._aws import AwsClientSettings
     from authorizers.keystores.base import KeyStore
     from authorizers.validator import Validator
@@ -154,7 +154,7 @@ def _api_key(fields: Fields, context: BuildContext, name: str | None) -> Validat
 
 
 def _networks(fields: Fields, key: str) -> list[IPNetwork]:
-    from authorizers._internal.cidr import parse_network  # noqa: PLC0415 - lazy
+    from authorizers._cidr import parse_network  # noqa: PLC0415 - lazy
 
     networks = []
     for path, text in fields.items(key):  # a given list may not be empty: [] is no rule

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from authorizers._internal.config_schema import BuildContext, ConfigFieldError, Fields, reported_at
+from authorizers.config._fields import BuildContext, ConfigFieldError, Fields, reported_at
 
 if TYPE_CHECKING:
     from authorizers.revocation.base import RevocationStore
@@ -30,7 +30,7 @@ def _revocation_store(fields: Fields) -> RevocationStore:
                     origin_jtis=fields.texts("origin_jtis") or (),
                     subjects=subjects,
                 )
-        from authorizers._internal.config_validators import _aws  # noqa: PLC0415 - no cycle
+        from authorizers.config._validators import _aws  # noqa: PLC0415 - no cycle
         from authorizers.revocation.dynamodb import DynamoDBRevocations  # noqa: PLC0415 - lazy
 
         return DynamoDBRevocations(
@@ -83,7 +83,7 @@ def build_client_auth(fields: Fields, context: BuildContext) -> ClientAuth:
             )
         if path is not None:
             return client_auth.PrivateKeyJwt.from_file(client_id, path, **options)
-        from authorizers._internal.config_validators import _aws  # noqa: PLC0415 - no cycle
+        from authorizers.config._validators import _aws  # noqa: PLC0415 - no cycle
 
         return client_auth.PrivateKeyJwt.from_secrets_manager(
             client_id, secret_id or "", settings=_aws(fields), **options

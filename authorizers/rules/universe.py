@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from authorizers._internal.route_patterns import VERBS, path_language
-from authorizers._internal.selection import API_KINDS, DEFAULT_ROUTE, Router, route_key
 from authorizers.errors import ConfigurationError
+from authorizers.rules._patterns import VERBS, path_language
+from authorizers.rules._selection import API_KINDS, DEFAULT_ROUTE, Router, route_key
 
 UNIVERSE_VERSION = 1
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from authorizers._internal import strict_json
+from authorizers import _json as strict_json
 from authorizers.errors import ReasonCode, Unauthorized
 
 #: Default cap on the token length. Real access and ID tokens are 1-4 KB; 16 KB leaves room

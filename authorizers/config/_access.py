@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from authorizers._internal.config_schema import (
+from authorizers.config._fields import (
     BuildContext,
     ConfigFieldError,
     Fields,
@@ -37,7 +37,7 @@ from authorizers.requirements import (
     scopes_any,
 )
 from authorizers.rules import AccessRules, RouteRule, allow_route, deny_route
-from authorizers.universe import RouteUniverse
+from authorizers.rules.universe import RouteUniverse
 
 if TYPE_CHECKING:
     from authorizers.identity import Identity

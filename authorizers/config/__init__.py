@@ -23,15 +23,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from authorizers._internal import strict_json
-from authorizers._internal.config_access import (
+from authorizers import _json as strict_json
+from authorizers.authorizer import Authorizer
+from authorizers.clock import Clock, system_clock
+from authorizers.config._access import (
     ContextFromClaims,
     RequiringValidator,
     build_requirement,
     build_routes,
     route_universe,
 )
-from authorizers._internal.config_schema import (
+from authorizers.config._fields import (
     BuildContext,
     ConfigFieldError,
     Fields,
@@ -40,9 +42,7 @@ from authorizers._internal.config_schema import (
     reported_at,
     shown_key,
 )
-from authorizers._internal.config_validators import build_validators
-from authorizers.authorizer import Authorizer
-from authorizers.clock import Clock, system_clock
+from authorizers.config._validators import build_validators
 
 if TYPE_CHECKING:
     from authorizers.observability import Observer

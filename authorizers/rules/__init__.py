@@ -4,9 +4,9 @@ API Gateway caches an authorizer's policy per credential and evaluates it agains
 calls to *other* routes, so a policy must answer for every route the API serves, not only
 the one being called. :class:`AccessRules` therefore returns the identity's policy for the
 whole API (whichever route was called first, the same policy is cached), compiled by
-:mod:`authorizers._internal.policy`: Allows for the routes it may call, and Denies wherever
+:mod:`authorizers.rules._policy`: Allows for the routes it may call, and Denies wherever
 an Allow pattern's ``*`` (which also matches ``/``) reaches a route it may not. With a
-:class:`~authorizers.universe.RouteUniverse` every served route is known and the policy is
+:class:`~authorizers.rules.universe.RouteUniverse` every served route is known and the policy is
 exact and compact; without one each Allow is kept to its own route's paths. Where IAM
 wildcards cannot separate two routes the policy errs towards 403, never towards an Allow
 (docs/architecture.md, "The policy compiler").
@@ -20,16 +20,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
-from authorizers._internal.policy import RouteTable, sealed
-from authorizers._internal.route_patterns import (
-    ANY_VERB,
-    HTTP_DEFAULT,
-    VERBS,
-    RoutePatterns,
-    compile_route,
-    path_language,
-)
-from authorizers._internal.selection import API_OF_KIND, DEFAULT_ROUTE, Router, selected_route
 from authorizers.errors import ConfigurationError, Forbidden, ReasonCode
 from authorizers.grants import Grants
 from authorizers.request import RequestKind
@@ -49,11 +39,21 @@ from authorizers.requirements import (
     scopes_any,
 )
 from authorizers.responses import response_limit
+from authorizers.rules._patterns import (
+    ANY_VERB,
+    HTTP_DEFAULT,
+    VERBS,
+    RoutePatterns,
+    compile_route,
+    path_language,
+)
+from authorizers.rules._policy import RouteTable, sealed
+from authorizers.rules._selection import API_OF_KIND, DEFAULT_ROUTE, Router, selected_route
 
 if TYPE_CHECKING:
     from authorizers.identity import Identity
     from authorizers.request import AuthRequest
-    from authorizers.universe import RouteUniverse
+    from authorizers.rules.universe import RouteUniverse
 
 __all__ = [
     "AUTHENTICATED",
@@ -178,9 +178,9 @@ class AccessRules:
 
     A route is callable iff one of its allow rules is met and none of its deny rules applies.
     A request is decided by the route API Gateway selects for it (the event's ``routeKey`` or
-    REST ``resource`` when it has one; otherwise :mod:`authorizers._internal.selection`); a
+    REST ``resource`` when it has one; otherwise :mod:`authorizers.rules._selection`); a
     route no rule lists is refused. ``universe`` (a
-    :class:`~authorizers.universe.RouteUniverse`) declares every route the API serves: the
+    :class:`~authorizers.rules.universe.RouteUniverse`) declares every route the API serves: the
     policy then refuses the unlisted ones exactly and is compacted; without it each Allow
     is kept to its own route's paths. Refusals raise :class:`RouteForbidden` (a 403 whose
     policy still lists the identity's other routes) with ``insufficient_scope``,

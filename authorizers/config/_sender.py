@@ -6,21 +6,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from authorizers._internal.config_schema import BuildContext, ConfigFieldError, Fields, reported_at
+from authorizers.config._fields import BuildContext, ConfigFieldError, Fields, reported_at
 
 if TYPE_CHECKING:
     from authorizers.validator import Validator
 
 
 def _inner(fields: Fields, key: str, context: BuildContext) -> Validator:
-    from authorizers._internal.config_validators import build_validator  # noqa: PLC0415
+    from authorizers.config._validators import build_validator  # noqa: PLC0415
 
     return build_validator(fields.need_child(key), context)
 
 
 def build_dpop(fields: Fields, context: BuildContext, name: str | None) -> Validator:
     """``{"type": "dpop", "tokens": {<jwt|cognito|oidc>}, "replay_table", "max_age", ...}``."""
-    from authorizers._internal.config_validators import _aws  # noqa: PLC0415
+    from authorizers.config._validators import _aws  # noqa: PLC0415
     from authorizers.validators.dpop import DEFAULT_ALGORITHMS, DpopValidator  # noqa: PLC0415
     from authorizers.validators.dpop_replay import DynamoDBReplayStore  # noqa: PLC0415
 
