@@ -22,7 +22,6 @@ decision turns the whole invocation into a 500.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from authorizers.clock import MonotonicClock, monotonic_clock
@@ -34,6 +33,7 @@ from authorizers.errors import (
     InfrastructureError,
     ReasonCode,
     Unauthorized,
+    describe_unexpected,
 )
 from authorizers.event_parsing import parse_event
 from authorizers.grants import Grants
@@ -60,17 +60,6 @@ class _Default:
 
 
 _DEFAULT: Final = _Default()
-
-
-def _where(error: BaseException) -> str:
-    """Type and raising line of an unexpected exception: its message may hold a credential."""
-    traceback = error.__traceback__
-    while traceback is not None and traceback.tb_next is not None:
-        traceback = traceback.tb_next
-    if traceback is None:
-        return type(error).__name__
-    filename = os.path.basename(traceback.tb_frame.f_code.co_filename)
-    return f"{type(error).__name__} at {filename}:{traceback.tb_lineno}"
 
 
 def _check_policy_size(rules: Rules) -> None:
@@ -258,7 +247,7 @@ class Authorizer:
         elif isinstance(error, ConfigurationError):  # e.g. found at first use; never a secret
             reason, detail = ReasonCode.INTERNAL_ERROR, f"ConfigurationError: {error}"
         else:
-            reason, detail = ReasonCode.INTERNAL_ERROR, _where(error)
+            reason, detail = ReasonCode.INTERNAL_ERROR, describe_unexpected(error)
         return Decision(Outcome.ERROR, self._validator.name, request, reason, detail)
 
     # -- the Lambda entry point -------------------------------------------------------------

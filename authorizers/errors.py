@@ -7,6 +7,7 @@ decides what API Gateway is told; the reason code says why, for logs and metrics
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 
 
@@ -107,3 +108,15 @@ class InvalidResponse(AuthorizerError):
 
 class ConfigurationError(ValueError):
     """Raised when an authorizer is built with unsafe or inconsistent settings (at cold start)."""
+
+
+def describe_unexpected(error: BaseException) -> str:
+    """Type and raising line of an unexpected exception, never its message: that may hold a
+    credential (a library quoting the token it choked on)."""
+    traceback = error.__traceback__
+    while traceback is not None and traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    if traceback is None:
+        return type(error).__name__
+    filename = os.path.basename(traceback.tb_frame.f_code.co_filename)
+    return f"{type(error).__name__} at {filename}:{traceback.tb_lineno}"

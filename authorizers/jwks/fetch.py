@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import ipaddress
-import json
 import logging
 import os
 import socket
@@ -26,6 +25,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
+
+from authorizers import _json as strict_json
 
 if TYPE_CHECKING:
     import requests
@@ -105,22 +106,11 @@ def check_url(url: str, *, allow_http_loopback: bool = False) -> None:
     raise FetchError(f"{describe_url(url)}: only https (or http to loopback when allowed)")
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"JSON constant {name} is not allowed")
-
-
-def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):  # parsers disagree on which duplicate wins: refuse
-        raise ValueError("duplicate member name in JSON object")
-    return result
-
-
 def parse_json_object(body: bytes) -> dict[str, Any]:
-    """Strict JSON: UTF-8, one object, no duplicate names, no NaN/Infinity."""
+    """Strict JSON (:mod:`authorizers._json`: no duplicate names, no NaN/Infinity), UTF-8,
+    one object."""
     try:
-        text = body.decode("utf-8")
-        doc = json.loads(text, object_pairs_hook=_unique_object, parse_constant=_reject_constant)
+        doc = strict_json.loads(body.decode("utf-8"))
     except (ValueError, RecursionError) as error:  # the C scanner stops deep nesting safely
         raise FetchError(f"response is not valid JSON ({type(error).__name__})") from error
     if not isinstance(doc, dict):

@@ -18,7 +18,6 @@ import os
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from types import ModuleType
 from typing import Any
 
 from authorizers.cli.invoke import LambdaContext
-from authorizers.errors import ConfigurationError
+from authorizers.errors import ConfigurationError, describe_unexpected
 from authorizers.local.model import FunctionSpec
 from authorizers.testing import events
 
@@ -72,16 +71,6 @@ class _Context(LambdaContext):
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-def _where(error: BaseException) -> str:
-    """The exception type and the line that raised it; never its message (it may hold a
-    token)."""
-    frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return type(error).__name__
-    last = frames[-1]
-    return f"{type(error).__name__} at {Path(last.filename).name}:{last.lineno}"
-
-
 def _forget_modules(folder: Path) -> None:
     """Drop the modules loaded from ``folder`` (never this package's own: a CodeUri of ``.``
     in a clone of this repository must not unload the gateway running it)."""
@@ -125,7 +114,7 @@ class FunctionRunner:
             error = FunctionError(f"Task timed out after {spec.timeout_seconds:.2f} seconds")
         logs = tuple(buffer.getvalue().splitlines())
         if error is not None and not (type(error) is Exception and str(error) == "Unauthorized"):
-            detail = str(error) if isinstance(error, FunctionError) else _where(error)
+            detail = str(error) if isinstance(error, FunctionError) else describe_unexpected(error)
             logs += (f"[ERROR] {detail}",)
         if self.output is not None:
             for line in logs:
@@ -196,9 +185,9 @@ class FunctionRunner:
             # A configuration error says what to fix and is credential-free by contract;
             # anything else is shown by type and line only.
             shown = (
-                f"{_where(error)}: {error}"
+                f"{describe_unexpected(error)}: {error}"
                 if isinstance(error, ConfigurationError)
-                else _where(error)
+                else describe_unexpected(error)
             )
             raise FunctionError(f"{spec.logical_id}: init failed: {shown}") from error
         return module
