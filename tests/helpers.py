@@ -17,7 +17,7 @@ from servers.moto import FAKE_AWS_ENV
 
 from authorizers.errors import AuthorizerError, ReasonCode, Unauthorized
 from authorizers.event_parsing import parse_event
-from authorizers.keystores._aws import AwsClientSettings
+from authorizers.keystores.aws import AwsClientSettings
 from authorizers.keystores.base import hash_api_key
 from authorizers.request import AuthRequest
 from authorizers.validator import Validator

@@ -24,7 +24,8 @@ from authorizers.errors import (
     Unauthorized,
 )
 from authorizers.event_parsing import parse_event
-from authorizers.keystores._aws import AwsClientSettings
+from authorizers.keystores.aws import AwsClientSettings
+from authorizers.keystores.hmac import HmacKey, SecretsManagerHmacSecrets
 from authorizers.request import AuthRequest
 from authorizers.testing.events import (
     API_ID,
@@ -34,9 +35,7 @@ from authorizers.testing.events import (
     websocket_connect_event,
 )
 from authorizers.validators.hmac_signature import (
-    HmacKey,
     HmacSignatureValidator,
-    SecretsManagerHmacSecrets,
     SignatureScheme,
     sign_request,
 )

@@ -21,7 +21,7 @@ from servers.moto import MotoServer
 from authorizers.arn import ApiArn
 from authorizers.clock import FakeClock
 from authorizers.errors import InfrastructureError, ReasonCode, Unauthorized
-from authorizers.keystores._aws import AwsClientSettings
+from authorizers.keystores.aws import AwsClientSettings
 from authorizers.keystores.base import KeyStore, hash_api_key, new_api_key
 from authorizers.keystores.dynamodb import DynamoDBKeyStore
 from authorizers.keystores.secrets_manager import SecretsManagerKeyStore

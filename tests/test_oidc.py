@@ -19,9 +19,10 @@ from authorizers.errors import (
     ReasonCode,
     Unauthorized,
 )
+from authorizers.jwks.discovery import DEFAULT_RETRY_AFTER
 from authorizers.testing.issuer import TestIssuer
 from authorizers.testing.jwks_server import DISCOVERY_PATH, Fault, JwksServer
-from authorizers.validators.oidc import DEFAULT_RETRY_AFTER, OidcValidator
+from authorizers.validators.oidc import OidcValidator
 
 AUD = "https://api.example.test"
 

@@ -61,7 +61,7 @@ def parse_time(text: str, flag: str, now: float) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from authorizers.keystores._aws import AwsClientSettings  # noqa: PLC0415 - lazy boto3
+    from authorizers.keystores.aws import AwsClientSettings  # noqa: PLC0415 - lazy boto3
     from authorizers.revocation.base import RevokedBy, revocation_key  # noqa: PLC0415
     from authorizers.revocation.dynamodb import DynamoDBRevocations  # noqa: PLC0415
 

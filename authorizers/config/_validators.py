@@ -27,7 +27,7 @@ from authorizers.config._tokens import (
 
 if TYPE_CHECKING:
     from authorizers._cidr import IPNetwork
-    from authorizers.keystores._aws import AwsClientSettings
+    from authorizers.keystores.aws import AwsClientSettings
     from authorizers.keystores.base import KeyStore
     from authorizers.validator import Validator
     from authorizers.validators.api_key import ApiKeyLocation
@@ -73,7 +73,7 @@ def _all_of(fields: Fields, context: BuildContext, name: str | None) -> Validato
 
 
 def _aws(fields: Fields) -> AwsClientSettings:
-    from authorizers.keystores._aws import AwsClientSettings  # noqa: PLC0415 - lazy
+    from authorizers.keystores.aws import AwsClientSettings  # noqa: PLC0415 - lazy
 
     return AwsClientSettings(
         region_name=fields.text("region"), endpoint_url=fields.text("endpoint_url")
@@ -217,12 +217,14 @@ def _request(fields: Fields, context: BuildContext, name: str | None) -> Validat
 
 
 def _hmac(fields: Fields, context: BuildContext, name: str | None) -> Validator:
-    from authorizers.validators.hmac_signature import (  # noqa: PLC0415 - lazy
+    from authorizers.keystores.hmac import (  # noqa: PLC0415 - lazy
         HmacSecrets,
-        HmacSignatureValidator,
         SecretsManagerHmacSecrets,
-        SignatureScheme,
         StaticHmacSecrets,
+    )
+    from authorizers.validators.hmac_signature import (  # noqa: PLC0415 - lazy
+        HmacSignatureValidator,
+        SignatureScheme,
     )
 
     inline = fields.mapping("secrets")

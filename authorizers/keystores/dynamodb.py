@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode
-from authorizers.keystores._aws import AwsClientSettings, LazyClient
+from authorizers.keystores.aws import AwsClientSettings, LazyClient
 from authorizers.keystores.base import (
     KeyRecord,
     malformed_record,

@@ -13,7 +13,7 @@ from typing import Any
 from authorizers import _json as strict_json
 from authorizers.clock import MonotonicClock, monotonic_clock
 from authorizers.errors import ConfigurationError
-from authorizers.keystores._aws import AwsClientSettings, LazyClient
+from authorizers.keystores.aws import AwsClientSettings, LazyClient
 from authorizers.keystores.snapshot import SnapshotKeyStore
 
 

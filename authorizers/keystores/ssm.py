@@ -17,7 +17,7 @@ from typing import Any
 from authorizers import _json as strict_json
 from authorizers.clock import MonotonicClock, monotonic_clock
 from authorizers.errors import ConfigurationError
-from authorizers.keystores._aws import AwsClientSettings, LazyClient
+from authorizers.keystores.aws import AwsClientSettings, LazyClient
 from authorizers.keystores.base import KeyRecord
 from authorizers.keystores.snapshot import SnapshotKeyStore
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from authorizers.errors import ConfigurationError
-from authorizers.keystores._aws import AwsClientSettings, LazyClient
+from authorizers.keystores.aws import AwsClientSettings, LazyClient
 from authorizers.keystores.base import malformed_record, store_unavailable
 from authorizers.revocation.base import Revocation
 

@@ -23,7 +23,7 @@ from authorizers.clock import Clock, system_clock
 from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode
 
 if TYPE_CHECKING:
-    from authorizers.keystores._aws import AwsClientSettings
+    from authorizers.keystores.aws import AwsClientSettings
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME = 60
@@ -118,7 +118,7 @@ class PrivateKeyJwt:
         **options: Any,
     ) -> PrivateKeyJwt:
         """The PEM is the secret's ``SecretString``."""
-        from authorizers.keystores._aws import AwsClientSettings, LazyClient  # noqa: PLC0415
+        from authorizers.keystores.aws import AwsClientSettings, LazyClient  # noqa: PLC0415
 
         aws = LazyClient("secretsmanager", client, settings or AwsClientSettings())
 

@@ -17,7 +17,7 @@ import threading
 from typing import Any, Protocol
 
 from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode
-from authorizers.keystores._aws import AwsClientSettings, LazyClient
+from authorizers.keystores.aws import AwsClientSettings, LazyClient
 from authorizers.keystores.base import store_unavailable
 
 #: Ids one instance remembers at most: ~240 bytes each (measured: 100,000 take 23 MiB). A

@@ -13,19 +13,16 @@ import hmac
 import re
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
+from authorizers.clock import Clock, system_clock
 from authorizers.errors import (
     ConfigurationError,
     ReasonCode,
     Unauthorized,
 )
 from authorizers.identity import Identity
-from authorizers.keystores._aws import AwsClientSettings
-from authorizers.keystores.secrets_manager import SecretJsonMap
-from authorizers.keystores.snapshot import EntrySnapshot
+from authorizers.keystores.hmac import KEY_ID, HmacKey, HmacSecrets, StaticHmacSecrets, check_key_id
 from authorizers.request import AuthRequest
 from authorizers.validators._parts import NamedValidator, refuse_token_event
 from authorizers.validators.hmac_canonical import (
@@ -39,112 +36,14 @@ from authorizers.validators.hmac_canonical import (
 __all__ = [
     "ALGORITHM",
     "ALGORITHM_V2",
-    "MIN_SECRET_BYTES",
-    "HmacKey",
-    "HmacSecrets",
     "HmacSignatureValidator",
-    "SecretsManagerHmacSecrets",
     "SignatureScheme",
-    "StaticHmacSecrets",
     "Values",
     "sign_request",
 ]
 
-MIN_SECRET_BYTES = 32
-_KEY_ID = re.compile(r"[A-Za-z0-9._:/+=@-]{1,128}")
 _SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")
 _BAD = ReasonCode.BAD_REQUEST_SIGNATURE
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class HmacKey:
-    """One shared secret; ``principal`` names the caller (default: the key id). Several key ids
-    may share a principal, which is how a client rotates without changing identity."""
-
-    secret: bytes
-    principal: str | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.secret, bytes) or len(self.secret) < MIN_SECRET_BYTES:
-            raise ConfigurationError(f"an HMAC secret must be at least {MIN_SECRET_BYTES} bytes")
-
-    def __repr__(self) -> str:
-        return f"HmacKey(principal={self.principal!r})"  # never the secret
-
-    @classmethod
-    def parse(cls, value: str | bytes | HmacKey | Mapping[str, Any]) -> HmacKey:
-        """From config: the secret as text (UTF-8) or bytes, or ``{"secret", "principal"}``."""
-        if isinstance(value, HmacKey):
-            return value
-        if isinstance(value, Mapping):
-            principal = value.get("principal")
-            if principal is not None and (not isinstance(principal, str) or not principal):
-                raise ConfigurationError("'principal' must be a non-empty string")
-            return cls(_secret_bytes(value.get("secret")), principal)
-        return cls(_secret_bytes(value))
-
-
-def _secret_bytes(value: object) -> bytes:
-    if isinstance(value, str):
-        try:
-            return value.encode("utf-8")
-        except UnicodeEncodeError:  # its message would quote the secret's character
-            raise ConfigurationError("an HMAC secret must be valid Unicode text") from None
-    if isinstance(value, bytes):
-        return value
-    raise ConfigurationError("an HMAC secret must be a string or bytes")
-
-
-class HmacSecrets(Protocol):
-    """Finds the secret for a key id; ``None`` if unknown, ``InfrastructureError`` on a fault."""
-
-    def secret_for(self, key_id: str) -> HmacKey | None: ...
-
-
-class StaticHmacSecrets:
-    """Secrets from configuration (e.g. an environment variable filled from a secret store)."""
-
-    def __init__(self, secrets: Mapping[str, str | bytes | HmacKey | Mapping[str, Any]]) -> None:
-        if not secrets:
-            raise ConfigurationError("at least one HMAC key is required")
-        for key_id in secrets:
-            _check_key_id(key_id)
-        self._keys = {key_id: HmacKey.parse(value) for key_id, value in secrets.items()}
-
-    def secret_for(self, key_id: str) -> HmacKey | None:
-        return self._keys.get(key_id)
-
-
-class SecretsManagerHmacSecrets:
-    """One Secrets Manager secret holding ``{"<key id>": "<secret>" | {"secret", "principal"}}``,
-    reloaded every ``ttl`` seconds. A malformed entry fails closed for its own key id only."""
-
-    def __init__(
-        self,
-        secret_id: str,
-        *,
-        ttl: float = 300.0,
-        client: Any | None = None,
-        settings: AwsClientSettings | None = None,
-        monotonic: MonotonicClock = monotonic_clock,
-    ) -> None:
-        secret = SecretJsonMap(secret_id, client=client, settings=settings)
-        self._keys = EntrySnapshot(
-            f"secretsmanager:{secret_id}",
-            lambda: secret.load().items(),
-            HmacKey.parse,
-            ttl=ttl,
-            monotonic=monotonic,
-        )
-
-    def secret_for(self, key_id: str) -> HmacKey | None:
-        return self._keys.get(key_id)
-
-
-def _check_key_id(key_id: str) -> str:
-    if not isinstance(key_id, str) or not _KEY_ID.fullmatch(key_id):
-        raise ConfigurationError("HMAC key ids are 1-128 characters of [A-Za-z0-9._:/+=@-]")
-    return key_id
 
 
 def sign_request(
@@ -169,7 +68,7 @@ def sign_request(
     scheme = scheme or SignatureScheme()
     stamp = int(time.time()) if timestamp is None else timestamp
     canonical = scheme.canonical_string(
-        key_id=_check_key_id(key_id),
+        key_id=check_key_id(key_id),
         timestamp=stamp,
         method=method,
         path=path,
@@ -231,7 +130,7 @@ class HmacSignatureValidator(NamedValidator):
         key_id, stamp, signature = sent
         if key_id is None or stamp is None or signature is None:
             raise Unauthorized(ReasonCode.MISSING_CREDENTIAL, "request signature headers missing")
-        if not _KEY_ID.fullmatch(key_id) or not TIMESTAMP.fullmatch(stamp):
+        if not KEY_ID.fullmatch(key_id) or not TIMESTAMP.fullmatch(stamp):
             raise Unauthorized(_BAD, "malformed signature key id or timestamp")
         if not _SIGNATURE.fullmatch(signature):
             raise Unauthorized(_BAD, "signature is not 64 hex characters")

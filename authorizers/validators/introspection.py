@@ -27,6 +27,7 @@ from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clo
 from authorizers.credentials import bearer_token
 from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode, Unauthorized
 from authorizers.identity import Identity
+from authorizers.jwks.discovery import DEFAULT_RETRY_AFTER, DISCOVERY_PATH
 from authorizers.jwks.fetch import (
     DEFAULT_TIMEOUT,
     Fetcher,
@@ -45,7 +46,6 @@ from authorizers.validators._parts import NamedValidator
 from authorizers.validators.claims import IssuerConfig, IssuerRules
 from authorizers.validators.client_auth import ClientAuth
 from authorizers.validators.jwt import identity_from_claims
-from authorizers.validators.oidc import DEFAULT_RETRY_AFTER, DISCOVERY_PATH
 from authorizers.validators.token_times import check_times
 
 DEFAULT_CACHE_TTL = 60.0
