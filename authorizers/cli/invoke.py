@@ -19,7 +19,6 @@ import json
 import os
 import sys
 import traceback
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,24 +28,8 @@ from authorizers.cli.events import KINDS, add_event_arguments, build_event
 from authorizers.cli.serve import add_template_arguments, read_template
 from authorizers.cli.simulate import summary
 from authorizers.errors import AuthorizerError
+from authorizers.testing.lambda_context import LambdaContext
 from authorizers.testing.simulator import ApiKind
-
-
-class LambdaContext:
-    """The attributes handlers (and Powertools) read from the Lambda context object."""
-
-    function_name = "authorizer"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 128
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:authorizer"
-    log_group_name = "/aws/lambda/authorizer"
-    log_stream_name = "local"
-
-    def __init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

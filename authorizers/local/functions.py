@@ -24,10 +24,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from authorizers.cli.invoke import LambdaContext
 from authorizers.errors import ConfigurationError, describe_unexpected
 from authorizers.local.model import FunctionSpec
 from authorizers.testing import events
+from authorizers.testing.lambda_context import LambdaContext
 
 #: Receives ``(function logical id, one line the function printed)``.
 Output = Callable[[str, str], None]

@@ -8,14 +8,24 @@ SAM turns ``Auth.Authorizers`` into identity-source expressions and TTLs by fixe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from authorizers.errors import ConfigurationError
 from authorizers.local.model import ApiSpec, ApiType, AuthorizerSpec, RouteSpec
 from authorizers.request import RequestKind
 
-if TYPE_CHECKING:
-    from authorizers.local.template import _Reader
+
+class TemplateView(Protocol):
+    """What this module reads from the template reader (``local/template.py`` provides it):
+    a protocol, so neither module imports the other's internals."""
+
+    @property
+    def resources(self) -> Mapping[str, Any]: ...
+
+    def properties(self, name: str, resource: Mapping[str, Any] | None = None) -> Any: ...
+
+    def function_in(self, text: str) -> str | None: ...
+
 
 #: SAM's REST ``ReauthorizeEvery`` default (SAM docs); HTTP APIs get no TTL unless given.
 REST_DEFAULT_TTL = 300
@@ -57,7 +67,7 @@ def _unsupported(name: str, api: ApiSpec, kind: RequestKind, why: str) -> Author
 
 
 def serverless_authorizer(
-    reader: _Reader, api: ApiSpec, name: str, spec: Mapping[str, Any]
+    reader: TemplateView, api: ApiSpec, name: str, spec: Mapping[str, Any]
 ) -> AuthorizerSpec:
     """One entry of ``Auth.Authorizers`` of an ``AWS::Serverless::Api`` or ``HttpApi``."""
     where = f"{api.logical_id}.Auth.Authorizers.{name}"
@@ -133,7 +143,7 @@ def route_authorizer(
 
 
 def v2_api(
-    reader: _Reader, name: str
+    reader: TemplateView, name: str
 ) -> tuple[ApiSpec, dict[tuple[str, str], AuthorizerSpec], list[RouteSpec]]:
     """An ``AWS::ApiGatewayV2::Api`` with its stage, authorizers, integrations and routes."""
     properties = reader.properties(name)
@@ -186,7 +196,7 @@ def v2_api(
     return api, authorizers, routes
 
 
-def _children(reader: _Reader, api_id: str) -> dict[str, dict[str, Mapping[str, Any]]]:
+def _children(reader: TemplateView, api_id: str) -> dict[str, dict[str, Mapping[str, Any]]]:
     """The API's V2 resources by kind (``Route``, ``Stage``...), properties resolved."""
     found: dict[str, dict[str, Mapping[str, Any]]] = {}
     for name, resource in reader.resources.items():
@@ -199,7 +209,7 @@ def _children(reader: _Reader, api_id: str) -> dict[str, dict[str, Mapping[str, 
 
 
 def _v2_authorizer(
-    reader: _Reader, api: ApiSpec, name: str, spec: Mapping[str, Any]
+    reader: TemplateView, api: ApiSpec, name: str, spec: Mapping[str, Any]
 ) -> AuthorizerSpec:
     where = f"{api.logical_id} authorizer {name}"
     kind = RequestKind.WEBSOCKET if api.api_type is ApiType.WEBSOCKET else RequestKind.HTTP_V2
