@@ -42,7 +42,7 @@ from authorizers.config._fields import (
     reported_at,
     shown_key,
 )
-from authorizers.config._validators import build_validators
+from authorizers.config._validators import build_validator, build_validators
 
 if TYPE_CHECKING:
     from authorizers.observability import Observer
@@ -126,7 +126,9 @@ def build_authorizer(
     validator (tests move time with a FakeClock). Raises :class:`ConfigFieldError` (a
     ``ConfigurationError``) for any problem.
     """
-    context = BuildContext(Path(base_dir) if base_dir is not None else Path.cwd(), clock)
+    context = BuildContext(
+        Path(base_dir) if base_dir is not None else Path.cwd(), clock, build_validator
+    )
     config = substitute_environment(config, os.environ if environ is None else environ)
     with Fields(config, "") as root:
         root.integer("version", minimum=1, maximum=1)

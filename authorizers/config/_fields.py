@@ -15,15 +15,19 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from authorizers.clock import Clock, system_clock
 from authorizers.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from authorizers.keystores.aws import AwsClientSettings
+    from authorizers.validator import Validator
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -280,10 +284,19 @@ class Fields:
 
 @dataclass(frozen=True, slots=True)
 class BuildContext:
-    """What builders need besides the document: where relative file paths start, the clock."""
+    """What builders need besides the document: where relative file paths start, the clock,
+    and the validator dispatcher (handed in, so that wrapping builders - ``dpop``,
+    ``cert_bound`` - build their inner validator without importing the dispatcher back)."""
 
     base_dir: Path
     clock: Clock = system_clock
+    dispatch: Callable[[Fields, BuildContext], Validator] | None = None
+
+    def validator(self, fields: Fields) -> Validator:
+        """The validator a nested ``{"type": ...}`` object describes."""
+        if self.dispatch is None:
+            raise ConfigurationError("nested validators need the validator dispatcher")
+        return self.dispatch(fields, self)
 
     def file(self, fields: Fields, key: str) -> Path | None:
         """A file path field, relative to ``base_dir``; the file must exist (checked now, at
@@ -299,6 +312,15 @@ class BuildContext:
                 "the configuration file, or LAMBDA_TASK_ROOT)",
             )
         return path
+
+
+def aws_settings(fields: Fields) -> AwsClientSettings:
+    """The ``region`` and ``endpoint_url`` fields every AWS-backed store takes."""
+    from authorizers.keystores.aws import AwsClientSettings  # noqa: PLC0415 - lazy
+
+    return AwsClientSettings(
+        region_name=fields.text("region"), endpoint_url=fields.text("endpoint_url")
+    )
 
 
 @contextmanager

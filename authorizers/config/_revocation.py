@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from authorizers.config._fields import BuildContext, ConfigFieldError, Fields, reported_at
+from authorizers.config._fields import (
+    BuildContext,
+    ConfigFieldError,
+    Fields,
+    aws_settings,
+    reported_at,
+)
 
 if TYPE_CHECKING:
     from authorizers.revocation.base import RevocationStore
@@ -30,14 +36,13 @@ def _revocation_store(fields: Fields) -> RevocationStore:
                     origin_jtis=fields.texts("origin_jtis") or (),
                     subjects=subjects,
                 )
-        from authorizers.config._validators import _aws  # noqa: PLC0415 - no cycle
         from authorizers.revocation.dynamodb import DynamoDBRevocations  # noqa: PLC0415 - lazy
 
         return DynamoDBRevocations(
             fields.need_text("table"),
             partition_key=fields.text("partition_key", "pk") or "pk",
             consistent_read=fields.flag("consistent_read", False),
-            settings=_aws(fields),
+            settings=aws_settings(fields),
         )
 
 
@@ -83,8 +88,7 @@ def build_client_auth(fields: Fields, context: BuildContext) -> ClientAuth:
             )
         if path is not None:
             return client_auth.PrivateKeyJwt.from_file(client_id, path, **options)
-        from authorizers.config._validators import _aws  # noqa: PLC0415 - no cycle
 
         return client_auth.PrivateKeyJwt.from_secrets_manager(
-            client_id, secret_id or "", settings=_aws(fields), **options
+            client_id, secret_id or "", settings=aws_settings(fields), **options
         )

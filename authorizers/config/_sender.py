@@ -6,21 +6,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from authorizers.config._fields import BuildContext, ConfigFieldError, Fields, reported_at
+from authorizers.config._fields import (
+    BuildContext,
+    ConfigFieldError,
+    Fields,
+    aws_settings,
+    reported_at,
+)
 
 if TYPE_CHECKING:
     from authorizers.validator import Validator
 
 
 def _inner(fields: Fields, key: str, context: BuildContext) -> Validator:
-    from authorizers.config._validators import build_validator  # noqa: PLC0415
-
-    return build_validator(fields.need_child(key), context)
+    return context.validator(fields.need_child(key))
 
 
 def build_dpop(fields: Fields, context: BuildContext, name: str | None) -> Validator:
     """``{"type": "dpop", "tokens": {<jwt|cognito|oidc>}, "replay_table", "max_age", ...}``."""
-    from authorizers.config._validators import _aws  # noqa: PLC0415
     from authorizers.validators.dpop import DEFAULT_ALGORITHMS, DpopValidator  # noqa: PLC0415
     from authorizers.validators.dpop_replay import DynamoDBReplayStore  # noqa: PLC0415
 
@@ -28,7 +31,7 @@ def build_dpop(fields: Fields, context: BuildContext, name: str | None) -> Valid
     if not callable(getattr(tokens, "verify", None)):
         raise ConfigFieldError(fields.at("tokens"), "must be a jwt, cognito or oidc validator")
     table = fields.text("replay_table")
-    replay = DynamoDBReplayStore(table, settings=_aws(fields)) if table else None
+    replay = DynamoDBReplayStore(table, settings=aws_settings(fields)) if table else None
     with reported_at(fields.path):
         return DpopValidator(
             tokens,  # type: ignore[arg-type]  # checked above: it has verify()

@@ -15,6 +15,7 @@ from authorizers.config._fields import (
     BuildContext,
     ConfigFieldError,
     Fields,
+    aws_settings,
     reported_at,
 )
 from authorizers.config._sender import build_cert_bound, build_dpop
@@ -27,7 +28,6 @@ from authorizers.config._tokens import (
 
 if TYPE_CHECKING:
     from authorizers._cidr import IPNetwork
-    from authorizers.keystores.aws import AwsClientSettings
     from authorizers.keystores.base import KeyStore
     from authorizers.validator import Validator
     from authorizers.validators.api_key import ApiKeyLocation
@@ -72,14 +72,6 @@ def _all_of(fields: Fields, context: BuildContext, name: str | None) -> Validato
 # -- API keys ---------------------------------------------------------------------------------
 
 
-def _aws(fields: Fields) -> AwsClientSettings:
-    from authorizers.keystores.aws import AwsClientSettings  # noqa: PLC0415 - lazy
-
-    return AwsClientSettings(
-        region_name=fields.text("region"), endpoint_url=fields.text("endpoint_url")
-    )
-
-
 def _store(fields: Fields) -> KeyStore:
     """``static`` (records by key hash, in the document), ``dynamodb``, ``secrets_manager``
     or ``ssm``; the AWS ones take ``region`` and ``endpoint_url``."""
@@ -91,7 +83,7 @@ def _store(fields: Fields) -> KeyStore:
             records = fields.mapping("keys", required=True)
             with reported_at(fields.at("keys")):
                 return StaticKeyStore(records or {})
-        settings = _aws(fields)
+        settings = aws_settings(fields)
         if kind == "dynamodb":
             from authorizers.keystores.dynamodb import DynamoDBKeyStore  # noqa: PLC0415
 
@@ -236,7 +228,7 @@ def _hmac(fields: Fields, context: BuildContext, name: str | None) -> Validator:
         with managed:
             ttl = managed.number("ttl", 300.0, positive=True, maximum=_MAX_TTL)
             secret_id = managed.need_text("secret_id")
-            secrets = SecretsManagerHmacSecrets(secret_id, ttl=ttl, settings=_aws(managed))
+            secrets = SecretsManagerHmacSecrets(secret_id, ttl=ttl, settings=aws_settings(managed))
     else:
         with reported_at(fields.at("secrets")):
             secrets = StaticHmacSecrets(inline or {})
