@@ -249,7 +249,8 @@ SAMPLE_HANDLER_SOURCE = """\
 import json
 import os
 
-from authorizers import Authorizer, JwtValidator, StaticJwks
+from authorizers import Authorizer, JwtValidator
+from authorizers.jwks import StaticJwks
 
 authorizer = Authorizer(
     JwtValidator(

@@ -19,8 +19,10 @@ from typing import Any
 import jwt
 import pytest
 
-from authorizers import ApiKeyValidator, StaticKeyStore, parse_event
+from authorizers import ApiKeyValidator
 from authorizers.cli import main
+from authorizers.event_parsing import parse_event
+from authorizers.keystores import StaticKeyStore
 from authorizers.testing import request_event
 
 API = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod"

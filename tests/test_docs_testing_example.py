@@ -2,7 +2,8 @@
 
 import pytest
 
-from authorizers import Authorizer, JwtValidator, StaticJwks
+from authorizers import Authorizer, JwtValidator
+from authorizers.jwks import StaticJwks
 from authorizers.rules import AccessRules, allow_route, scopes_any
 from authorizers.testing import (
     BrokenToken,

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from authorizers import Authorizer, parse_event
+from authorizers import Authorizer
 from authorizers.clock import FakeClock
 from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized
+from authorizers.event_parsing import parse_event
 from authorizers.jwks.sources import StaticJwks
 from authorizers.testing import TestIssuer, token_event
 from authorizers.testing.jwks_server import JwksServer

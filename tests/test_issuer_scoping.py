@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 from helpers import doc_example
 
-from authorizers import AccessRules, Authorizer, allow_route, parse_event
+from authorizers import AccessRules, Authorizer, allow_route
 from authorizers.config import build_authorizer
 from authorizers.config._access import build_requirement
 from authorizers.config._fields import Fields
 from authorizers.errors import ConfigurationError, ReasonCode
+from authorizers.event_parsing import parse_event
 from authorizers.identity import Identity
 from authorizers.jwks.sources import StaticJwks
 from authorizers.requirements import from_issuer, from_validator, groups_any, scopes_any

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from authorizers import Authorizer, parse_event
+from authorizers import Authorizer
 from authorizers.config import build_authorizer, load_config
 from authorizers.demo import Call
 from authorizers.errors import ConfigurationError
+from authorizers.event_parsing import parse_event
 from authorizers.keystores.base import hash_api_key
 from authorizers.keystores.static import StaticKeyStore
 from authorizers.local.authorization import Authorization

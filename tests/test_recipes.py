@@ -23,9 +23,9 @@ from authorizers import (
     JwtValidator,
     OidcValidator,
     RequestValidator,
-    StaticJwks,
 )
 from authorizers.config import build_authorizer, load_config, substitute_environment
+from authorizers.jwks import StaticJwks
 from authorizers.jwks.cache import JwksCache
 from authorizers.keystores.base import hash_api_key, new_api_key
 from authorizers.keystores.dynamodb import DynamoDBKeyStore

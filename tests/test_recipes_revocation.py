@@ -18,19 +18,10 @@ import pytest
 from helpers import create_key_table, doc_example
 from servers.moto import MotoServer
 
-from authorizers import (
-    AllOf,
-    Authorizer,
-    ClientSecretBasic,
-    CognitoValidator,
-    DynamoDBRevocations,
-    IntrospectionValidator,
-    OidcValidator,
-    PrivateKeyJwt,
-    RevocationCheck,
-)
+from authorizers import AllOf, Authorizer, CognitoValidator, IntrospectionValidator, OidcValidator
 from authorizers.cli import main
 from authorizers.config import build_authorizer, load_config
+from authorizers.revocation import DynamoDBRevocations, RevocationCheck
 from authorizers.rules import AccessRules, allow_route
 from authorizers.testing import (
     CognitoTestIssuer,
@@ -39,6 +30,7 @@ from authorizers.testing import (
     simulate,
     token_event,
 )
+from authorizers.validators import ClientSecretBasic, PrivateKeyJwt
 
 FORMS = ["config", "python"]
 TABLE = "revoked-tokens"

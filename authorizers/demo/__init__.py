@@ -10,8 +10,11 @@ package without the gateway.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from authorizers._lazy import lazy_exports
 
+# -- exports (tests/test_package_layout.py checks the three agree) --
 _EXPORTS: dict[str, str] = {
     "Call": "authorizers.demo.stack",
     "Demo": "authorizers.demo.stack",
@@ -24,4 +27,13 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = sorted(_EXPORTS)  # noqa: PLE0605 - generated from the export table
 
-__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
+if TYPE_CHECKING:  # the same names, typed, for mypy and IDEs; nothing imported at run time
+    from authorizers.demo.outcomes import Row as Row
+    from authorizers.demo.outcomes import explain as explain
+    from authorizers.demo.outcomes import table as table
+    from authorizers.demo.stack import TEMPLATE as TEMPLATE
+    from authorizers.demo.stack import Call as Call
+    from authorizers.demo.stack import Demo as Demo
+    from authorizers.demo.stack import main as main
+else:  # mypy sees no module __getattr__, so a misspelt name is an error
+    __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

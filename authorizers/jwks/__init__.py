@@ -10,23 +10,8 @@ from typing import TYPE_CHECKING
 
 from authorizers._lazy import lazy_exports
 
-if TYPE_CHECKING:
-    from authorizers.jwks.cache import CacheSettings as CacheSettings
-    from authorizers.jwks.cache import JwksCache as JwksCache
-    from authorizers.jwks.fetch import Fetcher as Fetcher
-    from authorizers.jwks.fetch import FetchError as FetchError
-    from authorizers.jwks.fetch import RequestsFetcher as RequestsFetcher
-    from authorizers.jwks.fetch import fetch_json as fetch_json
-    from authorizers.jwks.http_client_fetch import HttpClientFetcher as HttpClientFetcher
-    from authorizers.jwks.keys import PublicKey as PublicKey
-    from authorizers.jwks.keys import VerificationKey as VerificationKey
-    from authorizers.jwks.keys import parse_jwk as parse_jwk
-    from authorizers.jwks.keys import parse_jwks as parse_jwks
-    from authorizers.jwks.sources import KeySource as KeySource
-    from authorizers.jwks.sources import RemoteJwks as RemoteJwks
-    from authorizers.jwks.sources import StaticJwks as StaticJwks
-
-_EXPORTS = {
+# -- exports (tests/test_package_layout.py checks the three agree) --
+_EXPORTS: dict[str, str] = {
     "CacheSettings": "authorizers.jwks.cache",
     "JwksCache": "authorizers.jwks.cache",
     "Fetcher": "authorizers.jwks.fetch",
@@ -41,8 +26,26 @@ _EXPORTS = {
     "KeySource": "authorizers.jwks.sources",
     "RemoteJwks": "authorizers.jwks.sources",
     "StaticJwks": "authorizers.jwks.sources",
+    "DiscoveredKeys": "authorizers.jwks.discovery",
 }
-__all__ = list(_EXPORTS)
 
+__all__ = sorted(_EXPORTS)  # noqa: PLE0605 - generated from the export table
 
-__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
+if TYPE_CHECKING:  # the same names, typed, for mypy and IDEs; nothing imported at run time
+    from authorizers.jwks.cache import CacheSettings as CacheSettings
+    from authorizers.jwks.cache import JwksCache as JwksCache
+    from authorizers.jwks.discovery import DiscoveredKeys as DiscoveredKeys
+    from authorizers.jwks.fetch import Fetcher as Fetcher
+    from authorizers.jwks.fetch import FetchError as FetchError
+    from authorizers.jwks.fetch import RequestsFetcher as RequestsFetcher
+    from authorizers.jwks.fetch import fetch_json as fetch_json
+    from authorizers.jwks.http_client_fetch import HttpClientFetcher as HttpClientFetcher
+    from authorizers.jwks.keys import PublicKey as PublicKey
+    from authorizers.jwks.keys import VerificationKey as VerificationKey
+    from authorizers.jwks.keys import parse_jwk as parse_jwk
+    from authorizers.jwks.keys import parse_jwks as parse_jwks
+    from authorizers.jwks.sources import KeySource as KeySource
+    from authorizers.jwks.sources import RemoteJwks as RemoteJwks
+    from authorizers.jwks.sources import StaticJwks as StaticJwks
+else:  # mypy sees no module __getattr__, so a misspelt name is an error
+    __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

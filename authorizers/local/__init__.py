@@ -13,8 +13,11 @@ Names are imported lazily, so ``import authorizers.local`` loads no YAML or HTTP
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from authorizers._lazy import lazy_exports
 
+# -- exports (tests/test_package_layout.py checks the three agree) --
 _EXPORTS: dict[str, str] = {
     "load_template": "authorizers.local.template",
     "LocalTemplate": "authorizers.local.model",
@@ -29,5 +32,15 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = sorted(_EXPORTS)  # noqa: PLE0605 - generated from the export table
 
-
-__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
+if TYPE_CHECKING:  # the same names, typed, for mypy and IDEs; nothing imported at run time
+    from authorizers.local.gateway import GatewayResponses as GatewayResponses
+    from authorizers.local.gateway import LocalGateway as LocalGateway
+    from authorizers.local.gateway import RequestRecord as RequestRecord
+    from authorizers.local.http import HttpRequest as HttpRequest
+    from authorizers.local.http import HttpResponse as HttpResponse
+    from authorizers.local.model import LocalTemplate as LocalTemplate
+    from authorizers.local.server import LocalServer as LocalServer
+    from authorizers.local.template import load_template as load_template
+    from authorizers.local.ws_client import WebSocketClient as WebSocketClient
+else:  # mypy sees no module __getattr__, so a misspelt name is an error
+    __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 
-from authorizers import Authorizer, JwtValidator, RemoteJwks
+from authorizers import Authorizer, JwtValidator
+from authorizers.jwks import RemoteJwks
 from authorizers.validators.jwt import DEFAULT_CACHE_SIZE
 
 cache_size = int(os.environ.get("BENCH_CACHE_SIZE", DEFAULT_CACHE_SIZE))

@@ -20,14 +20,8 @@ from __future__ import annotations
 
 import os
 
-from authorizers import (
-    Authorizer,
-    CognitoValidator,
-    DynamoDBRevocations,
-    JwtValidator,
-    RevocationCheck,
-    Validator,
-)
+from authorizers import Authorizer, CognitoValidator, JwtValidator, Validator
+from authorizers.revocation import DynamoDBRevocations, RevocationCheck
 from authorizers.rules import AccessRules, allow_route, groups_any, scopes_any
 
 USER_POOL_ID = os.environ.get("USER_POOL_ID", "")
