@@ -24,6 +24,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from authorizers._internal.extras import require_extra
 from authorizers.clock import Clock, system_clock
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ LOG_MESSAGE = "authorizer decision"
 ALLOWED_REASON = "ok"
 DECISIONS_METRIC = "Decisions"
 LATENCY_METRIC = "DecisionLatency"
+#: Powertools' own name for the metric its ``capture_cold_start_metric`` emits.
+COLD_START_METRIC = "ColdStart"
 _REDACTED = "[redacted]"
 _ENCODER = json.JSONEncoder(separators=(",", ":"))  # built once: json.dumps(separators=) isn't
 _quote = json.encoder.encode_basestring_ascii  # a JSON string, as _ENCODER writes strings
@@ -184,7 +187,10 @@ class JsonLogObserver:
 
 
 class PowertoolsObserver:
-    """The same log fields and metrics through Powertools ``Logger`` and ``EphemeralMetrics``.
+    """The same log fields and metrics through Powertools ``Logger`` and ``EphemeralMetrics``
+    (the ``[powertools]`` extra), with what Powertools users expect besides: the request id as
+    the Logger's ``correlation_id``, a ``cold_start`` key (true on the process's first
+    decision only) and a ``ColdStart`` metric once per process.
 
     ``logger`` may be the application's own Powertools Logger; otherwise one is built for
     ``service`` (``stream`` goes to it; Powertools prints metrics to stdout). Powertools is
@@ -202,20 +208,31 @@ class PowertoolsObserver:
         logger: Any = None,
         stream: TextIO | None = None,
     ) -> None:
+        require_extra("aws_lambda_powertools", "powertools", "PowertoolsObserver")
         from aws_lambda_powertools import Logger  # noqa: PLC0415 - lazy by design
         from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit  # noqa: PLC0415
 
+        self._owns_logger = logger is None
         self._logger = logger if logger is not None else Logger(service=service, stream=stream)
         self._metrics = EphemeralMetrics(namespace=namespace, service=service) if metrics else None
         self._units = (MetricUnit.Count, MetricUnit.Milliseconds)
 
     def record(self, decision: Decision, latency_ms: float) -> None:
         fields = decision_fields(decision, latency_ms)
+        try:
+            cold_start = _COLD_START.pop()
+        except IndexError:
+            cold_start = False
+        if fields["request_id"] is not None or self._owns_logger:  # never a stale one
+            self._logger.set_correlation_id(fields["request_id"])
         log = self._logger.error if _level(decision) == "ERROR" else self._logger.info
-        log(LOG_MESSAGE, extra=fields)
+        log(LOG_MESSAGE, extra={**fields, "cold_start": cold_start})
         if self._metrics is None:
             return
         count, milliseconds = self._units
+        if cold_start:
+            self._metrics.add_metric(COLD_START_METRIC, count, 1)
+            self._metrics.flush_metrics()
         for with_reason in (False, True):
             self._metrics.add_dimension("outcome", fields["outcome"])
             if with_reason:
@@ -223,3 +240,7 @@ class PowertoolsObserver:
             self._metrics.add_metric(DECISIONS_METRIC, count, 1)
             self._metrics.add_metric(LATENCY_METRIC, milliseconds, fields["latency_ms"])
             self._metrics.flush_metrics()
+
+
+#: Holds ``True`` until the process's first Powertools decision takes it (list.pop is atomic).
+_COLD_START = [True]

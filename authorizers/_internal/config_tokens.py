@@ -110,6 +110,14 @@ def _reading(fields: Fields, context: BuildContext, name: str | None) -> dict[st
     return {"clock": context.clock} | {k: v for k, v in options.items() if v is not None}
 
 
+def _fetcher(fields: Fields) -> dict[str, str]:
+    """``"fetcher": "requests"`` (the ``[requests]`` extra) or ``"http.client"`` (default)."""
+    from authorizers.jwks.fetch import FETCHER_NAMES  # noqa: PLC0415 - lazy
+
+    name = fields.choice("fetcher", FETCHER_NAMES, "")
+    return {"fetcher": name} if name else {}
+
+
 def _keys(fields: Fields, context: BuildContext) -> dict[str, Any]:
     """Exactly one of ``jwks_url``, ``jwks_file`` and ``jwks`` (inline JWK Set)."""
     from authorizers.jwks.sources import StaticJwks  # noqa: PLC0415 - lazy
@@ -126,10 +134,12 @@ def _keys(fields: Fields, context: BuildContext) -> dict[str, Any]:
     if len(given) != 1:
         found = f" (found {' and '.join(given)})" if given else ""
         raise ConfigFieldError(fields.path, f"give exactly one of jwks_url, jwks_file, jwks{found}")
+    fetcher = _fetcher(fields)
     if url is not None:
-        return {"jwks_url": url, "allow_http_loopback": loopback}
-    if loopback:
-        raise fields.error("allow_http_loopback", "applies to jwks_url only")
+        return {"jwks_url": url, "allow_http_loopback": loopback} | fetcher
+    if loopback or fetcher:
+        key = "allow_http_loopback" if loopback else "fetcher"
+        raise fields.error(key, "applies to jwks_url only")
     with reported_at(fields.at(given[0])):
         return {"keys": StaticJwks.from_file(file) if file else StaticJwks(inline or {})}
 
@@ -185,6 +195,7 @@ def build_cognito(fields: Fields, context: BuildContext, name: str | None) -> Va
         "verify_client_id": verify,
         "jwks_url": _cognito_jwks_url(fields, loopback),
         "allow_http_loopback": loopback,
+        **_fetcher(fields),
         **_claim_rules(fields, token_type=False, groups_claim=False),
         **_reading(fields, context, name),
     }
@@ -200,6 +211,7 @@ def build_oidc(fields: Fields, context: BuildContext, name: str | None) -> Valid
     settings: dict[str, Any] = {
         "algorithms": _algorithms(fields),
         "allow_http_loopback": loopback,
+        **_fetcher(fields),
         **_audience(fields),
         **_claim_rules(fields, token_type=True, groups_claim=True),
         **_reading(fields, context, name),

@@ -155,6 +155,11 @@ class JwksCache:
         self._absent = _AbsentKids(NEGATIVE_CACHE_SIZE, settings.negative_ttl, monotonic)
         self._parsed: dict[str, VerificationKey] = {}  # canonical JWK -> key, across refreshes
 
+    @property
+    def fetcher(self) -> Fetcher | None:
+        """What fetches this URL (``None``: the default, resolved at each fetch)."""
+        return self._fetcher
+
     # -- lookups ----------------------------------------------------------------------------
 
     def get_key(self, kid: str, alg: str) -> VerificationKey:

@@ -19,6 +19,7 @@ from typing import Any
 
 from authorizers._internal.signature import SUPPORTED_ALGORITHMS
 from authorizers.errors import ConfigurationError, Forbidden, ReasonCode, Unauthorized
+from authorizers.jwks.fetch import Fetcher
 from authorizers.jwks.keys import VerificationKey
 from authorizers.jwks.sources import KeySource
 
@@ -230,7 +231,8 @@ class ClaimRules:
 class IssuerConfig:
     """Everything that decides whether one issuer's token is accepted.
 
-    ``keys`` (any :class:`KeySource`) or ``jwks_url`` say where the keys come from.
+    ``keys`` (any :class:`KeySource`) or ``jwks_url`` say where the keys come from;
+    ``fetcher`` (a name such as ``"requests"``, or a Fetcher) how ``jwks_url`` is fetched.
     ``audience`` is required unless ``client_ids`` are given instead (matched against the
     ``client_id`` claim) or ``verify_audience=False`` says, explicitly, that any audience
     goes. With both, either match suffices (as API Gateway's JWT authorizer does).
@@ -244,6 +246,7 @@ class IssuerConfig:
     keys: KeySource | None = None
     jwks_url: str | None = None
     allow_http_loopback: bool = False
+    fetcher: Fetcher | str | None = None
     audience: Strings | None = None
     verify_audience: bool = True
     client_ids: Strings | None = None
@@ -269,6 +272,8 @@ class IssuerConfig:
             raise ConfigurationError("issuer must be a non-empty string")
         if (self.keys is None) == (self.jwks_url is None):
             raise ConfigurationError(f"{name}: give exactly one of keys= or jwks_url=")
+        if self.fetcher is not None and self.jwks_url is None:
+            raise ConfigurationError(f"{name}: fetcher= applies to jwks_url= only")
         unsupported = as_set(self.algorithms) - SUPPORTED_ALGORITHMS
         if not self.algorithms or unsupported:
             raise ConfigurationError(

@@ -129,15 +129,15 @@ class JwtValidator:
         self._clock = clock
         self._max_token_bytes = max_token_bytes
         self._issuers: dict[str, IssuerRules] = {}
-        remote: dict[tuple[str, bool], KeySource] = {}  # one cache per JWKS URL
+        remote: dict[tuple[str, bool, object], KeySource] = {}  # one cache per JWKS URL
         for config in configs:
             if config.issuer in self._issuers:
                 raise ConfigurationError(f"issuer {config.issuer} configured twice")
             keys = config.keys
             if keys is None:
-                url = (str(config.jwks_url), config.allow_http_loopback)
+                url = (str(config.jwks_url), config.allow_http_loopback, config.fetcher)
                 if url not in remote:
-                    remote[url] = RemoteJwks(url[0], allow_http_loopback=url[1])
+                    remote[url] = RemoteJwks(url[0], allow_http_loopback=url[1], fetcher=url[2])
                 keys = remote[url]
             self._issuers[config.issuer] = IssuerRules.compile(config, keys)
         # An LRU in C (OrderedDict): a hit and an insert with eviction cost a fraction of a µs.

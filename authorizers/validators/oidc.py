@@ -25,7 +25,14 @@ from authorizers.errors import (
     ReasonCode,
     Unauthorized,
 )
-from authorizers.jwks.fetch import DEFAULT_TIMEOUT, Fetcher, FetchError, check_url, describe_url
+from authorizers.jwks.fetch import (
+    DEFAULT_TIMEOUT,
+    Fetcher,
+    FetchError,
+    check_url,
+    describe_url,
+    resolve_fetcher,
+)
 from authorizers.jwks.keys import VerificationKey
 from authorizers.jwks.sources import KeySource, RemoteJwks, fetch_json
 from authorizers.validators.jwt import IssuerConfig, JwtValidator, Strings, split_options
@@ -43,7 +50,7 @@ class DiscoveredKeys:
         issuer: str,
         algorithms: Sequence[str],
         *,
-        fetcher: Fetcher | None = None,
+        fetcher: Fetcher | str | None = None,
         allow_http_loopback: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
         retry_after: float = DEFAULT_RETRY_AFTER,
@@ -57,7 +64,7 @@ class DiscoveredKeys:
         except FetchError as error:
             raise ConfigurationError(f"OIDC issuer: {error}") from error
         self._wanted = tuple(algorithms)
-        self._fetcher = fetcher
+        self._fetcher = resolve_fetcher(fetcher)  # a missing extra fails here, at build time
         self._allow_http_loopback = allow_http_loopback
         self._timeout = timeout
         self._retry_after = retry_after
@@ -157,7 +164,7 @@ class OidcValidator(JwtValidator):
         audience: Strings | None = None,
         *,
         algorithms: Sequence[str] = ("RS256",),
-        fetcher: Fetcher | None = None,
+        fetcher: Fetcher | str | None = None,
         allow_http_loopback: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
         retry_after: float = DEFAULT_RETRY_AFTER,
