@@ -781,3 +781,28 @@ def test_benchmark_smoke_run(capsys: pytest.CaptureFixture[str]) -> None:
     assert "| JwtValidator, new RS256 token |" in table
     assert "| PyJWT PyJWKClient + decode |" in table
     assert table.count("| 1.00 |") == 2  # the two raw-verify floors
+
+
+@pytest.mark.parametrize("max_age", [None, 100])
+@pytest.mark.parametrize("offset", [-1.0, -1e-6, 0.0, 1e-6, 1.0])
+def test_a_cache_hit_decides_time_exactly_as_a_fresh_verification(
+    issuer: TestIssuer, clock: FakeClock, max_age: float | None, offset: float
+) -> None:
+    """Hits compare against a precomputed validity window; at and around each of its bounds
+    (nbf, exp, max age) they must answer what a validator without a cache answers."""
+    token = issuer.mint(not_before=10, issued_at=5, expires_in=300)  # offsets from NOW
+    clock.now = NOW + 10
+    cached = make(issuer, clock, max_age=max_age)
+    cached.verify(token)
+    fresh = make(issuer, clock, max_age=max_age, cache_size=0)
+    until = NOW + 300 + DEFAULT_LEEWAY if max_age is None else NOW + 5 + max_age + DEFAULT_LEEWAY
+    for bound in (NOW + 10 - DEFAULT_LEEWAY, until):
+        clock.now = bound + offset
+
+        def outcome(validator: JwtValidator) -> str:
+            try:
+                return validator.verify(token).principal_id
+            except AuthorizerError as error:
+                return error.reason.value
+
+        assert outcome(cached) == outcome(fresh), (bound, offset)

@@ -17,6 +17,7 @@ published, and custom checks (which may consult outside state) - and costs micro
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -72,6 +73,21 @@ class _Verified(NamedTuple):
     header: Mapping[str, Any]
     claims: Mapping[str, Any]
     identity: Identity
+    window: tuple[float, float]  # when check_times surely passes (see _time_window)
+
+
+def _time_window(claims: Mapping[str, Any], issuer: IssuerRules) -> tuple[float, float]:
+    """``(from, until)``: at any ``now`` with ``from <= now <= until``, :func:`check_times` of
+    these (already checked) claims passes, so a cache hit compares two floats instead. One
+    ulp inside the exact bounds: never wider than what :func:`check_times` accepts; outside,
+    :func:`check_times` runs and says why."""
+    leeway = issuer.leeway
+    starts = [claims[name] for name in ("nbf", "iat") if claims.get(name) is not None]
+    start = max(starts) - leeway if starts else -math.inf
+    until = claims["exp"] + leeway  # expired when exp <= now - leeway
+    if issuer.max_age is not None:
+        until = min(until, claims["iat"] + issuer.max_age + leeway)
+    return math.nextafter(start, math.inf), math.nextafter(until, -math.inf)
 
 
 #: Keyword arguments of :class:`JwtValidator` itself; any others are :class:`IssuerConfig`
@@ -178,18 +194,33 @@ class JwtValidator:
             raise Unauthorized(ReasonCode.AMBIGUOUS_CREDENTIAL, "different tokens in header, query")
         return token
 
+    @property
+    def token_cache_size(self) -> int:
+        """How many verified tokens this validator remembers (0: none)."""
+        return self._cache_size if self._cache is not None else 0
+
     def verify(self, token: str) -> Identity:
         """Verify a raw token string (without ``Bearer``); the identity or an error."""
         now = self._clock()
+        identity = self._cached(token, now)
+        return identity if identity is not None else self._verify_new(token, now)
+
+    def cached_identity(self, token: str) -> Identity | None:
+        """The identity of ``token`` if this validator holds it verified, after the cache
+        hit's re-checks (time, key still published, custom checks: raises like
+        :meth:`verify`); ``None`` if the token is not in its cache. The same object for as
+        long as the token stays cached (so a caller may key derived results on it)."""
+        return self._cached(token, self._clock())
+
+    def _cached(self, token: str, now: float) -> Identity | None:
         cache = self._cache
-        if cache is not None:
-            with self._lock:
-                hit = cache.get(token)
-                if hit is not None:
-                    cache.move_to_end(token)
+        if cache is None:
+            return None
+        with self._lock:
+            hit = cache.get(token)
             if hit is not None:
-                return self._revalidate(token, hit, now)
-        return self._verify_new(token, now)
+                cache.move_to_end(token)
+        return None if hit is None else self._revalidate(token, hit, now)
 
     def _revalidate(self, token: str, hit: _Verified, now: float) -> Identity:
         issuer = hit.issuer
@@ -197,7 +228,8 @@ class JwtValidator:
             self._forget(token)
             return self._verify_new(token, now)
         try:
-            check_times(hit.claims, now, issuer.leeway, issuer.max_age)
+            if not hit.window[0] <= now < hit.window[1]:
+                check_times(hit.claims, now, issuer.leeway, issuer.max_age)
             for check in issuer.checks:
                 check(hit.header, hit.claims, hit.key)
         except Exception:
@@ -237,7 +269,8 @@ class JwtValidator:
         issuer.rules.authorize(identity.scopes, identity.groups)
         cache = self._cache
         if cache is not None:
-            verified = tuple.__new__(_Verified, (issuer, key, header, claims, identity))
+            window = _time_window(claims, issuer)
+            verified = tuple.__new__(_Verified, (issuer, key, header, claims, identity, window))
             with self._lock:
                 cache[token] = verified
                 if len(cache) > self._cache_size:
