@@ -4,14 +4,14 @@ request."""
 
 from __future__ import annotations
 
-import importlib.util
-
 from authorizers.errors import ConfigurationError
 
 
 def require_extra(module: str, extra: str, feature: str) -> None:
     """Raise :class:`ConfigurationError` unless ``module`` can be imported (not importing it:
     the feature still imports it when it first needs it)."""
+    import importlib.util  # noqa: PLC0415 - only optional features pay for it
+
     if importlib.util.find_spec(module) is None:
         raise ConfigurationError(
             f"{feature} needs the {module!r} package, which is not installed: "
