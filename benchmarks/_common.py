@@ -257,7 +257,7 @@ class Budget:
     def verdict(self) -> str:
         if self.measured is None:
             return "not measured"
-        return "met" if self.measured <= self.limit else "**missed**"
+        return "goal met" if self.measured <= self.limit else "**goal not met**"
 
     def cells(self) -> list[str]:
         shown = "-" if self.measured is None else f"{self.measured:.2f}{TIMES}"
@@ -265,7 +265,7 @@ class Budget:
 
 
 def budget_table(budgets: Sequence[Budget]) -> str:
-    return markdown_table(["budget", "limit", "measured", "verdict"], [b.cells() for b in budgets])
+    return markdown_table(["goal", "limit", "measured", "verdict"], [b.cells() for b in budgets])
 
 
 @dataclass

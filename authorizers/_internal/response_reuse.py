@@ -48,7 +48,7 @@ _TOKEN_EVENT_KEYS = frozenset({"type", "authorizationToken", "methodArn"})
 
 class _Entry(NamedTuple):
     api: str  # the method ARN's API and stage, with the slash after them
-    token: slice  # the bare token within the credential
+    token: str  # the bare token (one object: its hash is computed once)
     identity: Identity
     response: dict[str, Any]  # copied for each reuse: callers may mutate what they get
     secrets: tuple[str, ...]  # the credential's parts to mask in a logged route
@@ -94,7 +94,7 @@ class ResponseReuse:
                 return None  # a WebSocket ARN, or another API or stage than the entry's
             with contextlib.suppress(KeyError):  # evicted meanwhile by another thread
                 self._entries.move_to_end(credential)
-            if self._validator.cached_identity(credential[entry.token]) is not entry.identity:
+            if self._validator.cached_identity(entry.token) is not entry.identity:
                 self._forget(credential)
                 return None
             response = _fresh(entry.response)
@@ -136,10 +136,9 @@ class ResponseReuse:
         if event.keys() - _TOKEN_EVENT_KEYS:
             return
         token = bearer_token(credential)  # what the validator verified: the full path took it
-        start = credential.index(token)
         entry = _Entry(
             key[1] + "/",
-            slice(start, start + len(token)),
+            token,
             identity,
             _fresh(response),
             secret_parts((credential,)),
@@ -181,4 +180,5 @@ def response_reuse(
         return None
     if not getattr(validator, "token_cache_size", 0):
         return None
-    return ResponseReuse(validator, observer, clock, REUSE_ENTRIES)
+    size = min(REUSE_ENTRIES, validator.token_cache_size)  # type: ignore[attr-defined]
+    return ResponseReuse(validator, observer, clock, size)

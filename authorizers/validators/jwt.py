@@ -57,10 +57,11 @@ __all__ = [
 ]
 
 #: Verified tokens remembered per validator. Worst case memory: size x max token bytes. A
-#: cached token costs ~3 KB of RSS (a typical ~700-byte token): 512 of them add ~1.6 MiB, which
-#: keeps peak RSS within 0.8x of a plain PyJWT + Powertools function (docs/performance.md);
-#: API Gateway's own result cache already absorbs most repeats of one token.
-DEFAULT_CACHE_SIZE = 512
+#: cached token costs ~4 KB of RSS (a typical ~700-byte token): 256 of them add ~1 MiB, which
+#: keeps peak RSS after 10,000 distinct tokens within 0.8x of the naive PyJWT + Powertools
+#: function with a margin (at 512 it measured 0.80x; docs/performance.md); API Gateway's own
+#: result cache already absorbs most repeats of one token.
+DEFAULT_CACHE_SIZE = 256
 
 _NO_CONTEXT: Mapping[str, ContextValue] = MappingProxyType({})
 
