@@ -218,8 +218,9 @@ class JsonLogObserver:
             timestamp = str(int(clock() * 1000))
             latency = "%.3f" % latency_ms  # noqa: UP031 - the fastest float format here
             if metrics:
-                text = "".join((a, timestamp, b, timestamp, c, _quote(route), d, latency, e))
-                text = "".join((text, latency, f))
+                text = "".join(
+                    (a, timestamp, b, timestamp, c, _quote(route), d, latency, e, latency, f)
+                )
             else:
                 text = "".join((a, timestamp, b, _quote(route), c, latency, d))
             (stream or sys.stdout).write(text)

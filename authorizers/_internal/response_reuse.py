@@ -66,7 +66,7 @@ class ResponseReuse:
         clock: Callable[[], float],
         size: int,
     ) -> None:
-        self._validator = validator
+        self._cached_identity: Callable[[str], Identity | None] = validator.cached_identity
         self._observer = observer
         self._clock = clock
         self._size = size
@@ -94,7 +94,7 @@ class ResponseReuse:
                 return None  # a WebSocket ARN, or another API or stage than the entry's
             with contextlib.suppress(KeyError):  # evicted meanwhile by another thread
                 self._entries.move_to_end(credential)
-            if self._validator.cached_identity(entry.token) is not entry.identity:
+            if self._cached_identity(entry.token) is not entry.identity:
                 self._forget(credential)
                 return None
             response = _fresh(entry.response)
