@@ -82,8 +82,12 @@ def run(
             "",
         ]
     )
-    body = body.rsplit("\n\n", 1)[0] + "\n\n" + markdown_table(
-        ["stack", "after the 1st", f"after {authorizations:,}", f"{TIMES} naive"], rows
+    body = (
+        body.rsplit("\n\n", 1)[0]
+        + "\n\n"
+        + markdown_table(
+            ["stack", "after the 1st", f"after {authorizations:,}", f"{TIMES} naive"], rows
+        )
     )
     budgets = [
         Budget(

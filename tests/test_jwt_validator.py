@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from helpers import reason_of
+from jwks_support import CountingKeys
 
 from authorizers._internal.event_parsing import parse_event
 from authorizers.clock import FakeClock
@@ -592,24 +593,6 @@ def test_custom_checks_see_header_claims_and_key(issuer: TestIssuer, clock: Fake
 
 
 # --- the verified-token cache -------------------------------------------------------------
-
-
-class CountingKeys:
-    """A key source whose key set can change, counting lookups."""
-
-    def __init__(self, jwks: Mapping[str, Any]) -> None:
-        self.keys = StaticJwks(jwks)
-        self.lookups = 0
-
-    def get_key(self, kid: str, alg: str) -> VerificationKey:
-        self.lookups += 1
-        return self.keys.get_key(kid, alg)
-
-    def is_current(self, key: VerificationKey) -> bool:
-        return self.keys.is_current(key)
-
-    def prefetch(self) -> None:
-        pass
 
 
 def test_repeated_token_is_served_from_cache(issuer: TestIssuer, clock: FakeClock) -> None:

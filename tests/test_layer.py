@@ -120,6 +120,15 @@ def test_requirements_come_from_the_checkout_and_drop_boto3(tmp_path: Path) -> N
     assert layer.layer_file_name(LayerTarget(), source).startswith("authorizers-layer-9.9.9-")
 
 
+def test_the_cli_takes_extras_by_name_and_refuses_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["layer", "build", "--out", str(tmp_path), "--offline"]
+    assert main([*argv, "--with", "requests,pytest"]) == 2
+    assert "unknown extras ['pytest']" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir()), "nothing built"
+
+
 def test_without_a_checkout_the_installed_metadata_is_used(tmp_path: Path) -> None:
     wanted = layer.runtime_requirements(tmp_path / "authorizers")
     assert {_name(item) for item in wanted} == {"cryptography", "cachetools"}

@@ -218,7 +218,8 @@ def test_powertools_observer_sets_the_correlation_id_and_cold_start_once(
 ) -> None:
     monkeypatch.setattr(observability, "_COLD_START", [True])
     stream = io.StringIO()
-    observer = PowertoolsObserver(stream=stream, metrics=False)
+    # a service of its own: Powertools shares one Logger (and its stream) per service name
+    observer = PowertoolsObserver(service="correlation-check", stream=stream, metrics=False)
     with_id = Decision(
         Outcome.ALLOW, "jwt", parse_event(events.request_event("GET /pets/1", headers={}))
     )

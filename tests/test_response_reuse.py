@@ -13,12 +13,12 @@ import json
 from typing import Any
 
 import pytest
+from jwks_support import CountingKeys
 
 from authorizers._internal import response_reuse
 from authorizers.authorizer import Authorizer, Decision
 from authorizers.clock import FakeClock
 from authorizers.errors import Forbidden, ReasonCode
-from authorizers.jwks.keys import VerificationKey
 from authorizers.jwks.sources import StaticJwks
 from authorizers.observability import JsonLogObserver
 from authorizers.rules import AccessRules, MethodArnOnly, allow_route
@@ -29,29 +29,11 @@ from authorizers.validators.jwt import JwtValidator
 ROUTES = ("GET /pets/12345678", "POST /orders/abcdefgh/items", "GET /")
 
 
-class CountingKeys:
-    """StaticJwks that counts key lookups: one per full verification, none per cache hit."""
-
-    def __init__(self, issuer: TestIssuer) -> None:
-        self._keys = StaticJwks(issuer.jwks)
-        self.lookups = 0
-
-    def get_key(self, kid: str, alg: str) -> VerificationKey:
-        self.lookups += 1
-        return self._keys.get_key(kid, alg)
-
-    def is_current(self, key: VerificationKey) -> bool:
-        return self._keys.is_current(key)
-
-    def prefetch(self) -> None:
-        pass
-
-
 class Setup:
     def __init__(self, *, cache_size: int = 16, **options: Any) -> None:
         self.clock = FakeClock()
         self.issuer = TestIssuer(clock=self.clock)
-        self.keys = CountingKeys(self.issuer)
+        self.keys = CountingKeys(self.issuer.jwks)
         self.stream = io.StringIO()
         self.validator = JwtValidator(
             issuer=self.issuer.issuer,
