@@ -238,3 +238,17 @@ def test_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         setup.call(token)
     assert setup.entries == 4
     assert setup.call(tokens[-1])["principalId"] == "user-9"
+
+
+def test_preparing_an_entry_never_fails_the_decision_already_made() -> None:
+    class Failing(JsonLogObserver):
+        def prepare_line(self, decision: Decision) -> Any:
+            raise RuntimeError("cannot prepare")
+
+    stream = io.StringIO()
+    setup = Setup(observability=Failing(stream=stream))
+    token = setup.issuer.mint()
+    answers = [setup.call(token) for _ in range(3)]
+    assert all(answer["principalId"] == "user-1" for answer in answers), answers
+    assert setup.entries == 0
+    assert len(stream.getvalue().splitlines()) == 3, "every decision logged by the full path"

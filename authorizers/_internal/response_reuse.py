@@ -113,7 +113,14 @@ class ResponseReuse:
 
     def remember(self, event: Mapping[str, Any], decision: Decision) -> None:
         """Note an Allow of a TOKEN event; at its second sighting keep it for reuse (a new
-        token pays a hash and a set insert; only repeated ones pay for the entry)."""
+        token pays a hash and a set insert; only repeated ones pay for the entry). Never
+        raises: a decision already made must not fail for the sake of a later one."""
+        try:
+            self._remember(event, decision)
+        except Exception:
+            return
+
+    def _remember(self, event: Mapping[str, Any], decision: Decision) -> None:
         request, identity, response = decision.request, decision.identity, decision.response
         if (
             request is None
