@@ -171,6 +171,11 @@ class JwksCache:
         return select_key(self._candidates(kid), alg)
 
     def is_current(self, key: VerificationKey) -> bool:
+        held = self._held  # the hot path of _candidates, inlined: every cache hit asks this
+        if held is not None and self._now() - held.fetched_at < self.settings.max_age:
+            found = held.keys.get(key.kid)
+            if found:
+                return key in found
         try:
             return key in self._candidates(key.kid)
         except (Unauthorized, InfrastructureError):
