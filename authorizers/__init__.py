@@ -50,6 +50,8 @@ _EXPORTS: dict[str, str] = {
     "scopes_all": "authorizers.requirements",
     "groups_any": "authorizers.requirements",
     "groups_all": "authorizers.requirements",
+    "from_validator": "authorizers.requirements",
+    "from_issuer": "authorizers.requirements",
     "claim_equals": "authorizers.requirements",
     "claim_contains": "authorizers.requirements",
     "header_equals_claim": "authorizers.requirements",
@@ -67,6 +69,8 @@ _EXPORTS: dict[str, str] = {
     "ValueMatch": "authorizers.validators.request_params",
     "ClientCertRule": "authorizers.validators.request_params",
     "HmacSignatureValidator": "authorizers.validators.hmac_signature",
+    "DpopValidator": "authorizers.validators.dpop",
+    "CertificateBoundValidator": "authorizers.validators.cert_binding",
     "sign_request": "authorizers.validators.hmac_signature",
     "KeyRecord": "authorizers.keystores.base",
     "KeyStore": "authorizers.keystores.base",
@@ -101,11 +105,13 @@ __all__ = [
     "AuthRequest",
     "Authorizer",
     "AuthorizerError",
+    "CertificateBoundValidator",
     "ClientCert",
     "ClientCertRule",
     "CognitoValidator",
     "ConfigurationError",
     "Decision",
+    "DpopValidator",
     "DynamoDBKeyStore",
     "FakeClock",
     "FetchError",
@@ -152,6 +158,8 @@ __all__ = [
     "claim_contains",
     "claim_equals",
     "deny_route",
+    "from_issuer",
+    "from_validator",
     "groups_all",
     "groups_any",
     "hash_api_key",
@@ -218,6 +226,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs; nothing is imported at run time
     from authorizers.requirements import any_of as any_of
     from authorizers.requirements import claim_contains as claim_contains
     from authorizers.requirements import claim_equals as claim_equals
+    from authorizers.requirements import from_issuer as from_issuer
+    from authorizers.requirements import from_validator as from_validator
     from authorizers.requirements import groups_all as groups_all
     from authorizers.requirements import groups_any as groups_any
     from authorizers.requirements import header_equals_claim as header_equals_claim
@@ -235,7 +245,11 @@ if TYPE_CHECKING:  # for type checkers and IDEs; nothing is imported at run time
     from authorizers.validator import Validator as Validator
     from authorizers.validators.api_key import ApiKeyLocation as ApiKeyLocation
     from authorizers.validators.api_key import ApiKeyValidator as ApiKeyValidator
+    from authorizers.validators.cert_binding import (
+        CertificateBoundValidator as CertificateBoundValidator,
+    )
     from authorizers.validators.cognito import CognitoValidator as CognitoValidator
+    from authorizers.validators.dpop import DpopValidator as DpopValidator
     from authorizers.validators.hmac_signature import (
         HmacSignatureValidator as HmacSignatureValidator,
     )

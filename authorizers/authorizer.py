@@ -41,7 +41,7 @@ from authorizers.grants import Grants
 from authorizers.observability import JsonLogObserver, Observer
 from authorizers.request import RequestKind
 from authorizers.responses import deny_all_response, policy_response, simple_response
-from authorizers.rules import AllRoutes, GrantScope, RouteForbidden, Rules
+from authorizers.rules import AllRoutes, GrantScope, RouteForbidden, Rules, called_route_only
 from authorizers.validator import Validator
 
 if TYPE_CHECKING:
@@ -80,6 +80,15 @@ class Decision(NamedTuple):
     grants: Grants | None = None
     response: dict[str, Any] | None = None
 
+    def __repr__(self) -> str:  # the response may carry the API key (usageIdentifierKey)
+        response = self.response
+        if response is not None and "usageIdentifierKey" in response:
+            response = {**response, "usageIdentifierKey": "<redacted>"}
+        values = (*self[:-1], response)
+        pairs = zip(self._fields, values, strict=True)
+        shown = ", ".join(f"{name}={value!r}" for name, value in pairs)
+        return f"Decision({shown})"
+
 
 class _Default:
     """Marks "observability not given": use the built-in JSON log observer."""
@@ -99,6 +108,21 @@ def _where(error: BaseException) -> str:
     return f"{type(error).__name__} at {filename}:{traceback.tb_lineno}"
 
 
+def _per_request_only(validator: Validator, ttl: int) -> bool:
+    """Whether answers hold for the called request only; such a validator needs TTL 0."""
+    per_request = bool(getattr(validator, "per_request", False))
+    if per_request and ttl != 0:
+        raise ConfigurationError(
+            f"validator {validator.name!r} decides per request (method, path, query, time), "
+            f"but API Gateway would replay a cached answer for {ttl} s on other requests with "
+            "the same identity-source values: deploy with a result TTL of 0 "
+            "(result_ttl_seconds=0, and ReauthorizeEvery / AuthorizerResultTtlInSeconds 0 in "
+            "the template); a per-route cache key is not enough (it binds neither path "
+            "parameters, nor the query, nor the time window)"
+        )
+    return per_request
+
+
 class Authorizer:
     """Decide one API Gateway authorizer call: ``authorize(request)`` or ``handler(event, _)``.
 
@@ -109,6 +133,12 @@ class Authorizer:
     (:class:`~authorizers.rules.MethodArnOnly`, or any route rules with simple responses,
     which cannot list routes) are refused at build time unless the TTL is 0 or the cache is
     per route: otherwise a cached answer would be replayed on other routes.
+
+    A per-request validator (``per_request``: an HMAC signature binds one method, path,
+    query and time window) needs a TTL of 0 whatever the cache key, since no identity source
+    covers path parameters or time; its Allow names only the called method ARN and its
+    route refusals are a Deny of the whole stage, so even a cache deployed against this
+    setting cannot replay it on another route (see :func:`_per_request_only`).
     """
 
     def __init__(
@@ -143,6 +173,7 @@ class Authorizer:
                 "0 (result_ttl_seconds=0) or a per-route cache key (cache_per_route=True)"
                 + ("" if scope is GrantScope.THIS_REQUEST else ", or use IAM responses")
             )
+        self._per_request = _per_request_only(validator, ttl)
         self._validator = validator
         self._simple = simple_responses
         self._deny_on_fault = on_infrastructure_error == "deny"
@@ -172,8 +203,12 @@ class Authorizer:
                 raise TypeError(f"rules returned {type(grants).__name__}, not Grants")
             if not grants.allow:  # a simple response would otherwise say isAuthorized: true
                 raise Forbidden(ReasonCode.FORBIDDEN, "the rules grant nothing")
+            if self._per_request:
+                grants = called_route_only(request)
         except RouteForbidden as refused:
             assert identity is not None  # rules only run once a validator returned one
+            if self._per_request:  # the full policy lists other routes: never replay it
+                return self._refusal(Outcome.DENY, request, refused, identity, self._deny(request))
             denial = self._render(request, identity, refused.grants, authorized=False)
             return self._refusal(Outcome.DENY, request, refused, identity, denial)
         except Forbidden as refused:
@@ -242,6 +277,8 @@ class Authorizer:
     def _error(self, request: AuthRequest | None, error: Exception) -> Decision:
         if isinstance(error, AuthorizerError):
             reason, detail = error.reason, error.detail
+        elif isinstance(error, ConfigurationError):  # e.g. found at first use; never a secret
+            reason, detail = ReasonCode.INTERNAL_ERROR, f"ConfigurationError: {error}"
         else:
             reason, detail = ReasonCode.INTERNAL_ERROR, _where(error)
         return Decision(Outcome.ERROR, self._validator.name, request, reason, detail)

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from authorizers._internal import strict_json
 from authorizers._internal.config_access import (
     ContextFromClaims,
     RequiringValidator,
@@ -136,27 +137,20 @@ def build_authorizer(
             **_observability(root.child("observability")),
         }
         root.finish()  # an unknown key is reported before a consequence of the others
-        with reported_at("routes"):  # the one thing left to refuse: rules unsafe to cache
+        # what is left to refuse: answers unsafe to cache, per request or per route
+        per_request = getattr(validator, "per_request", False)
+        unsafe_ttl = per_request and settings["result_ttl_seconds"] != 0
+        with reported_at("result_ttl_seconds" if unsafe_ttl else "routes"):
             return Authorizer(validator, rules=rules, **settings)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:  # which duplicate wins differs between parsers: refuse
-            raise ValueError(f"key {shown_key(key)} appears twice in one object")
-        result[key] = value
-    return result
 
 
 def parse_document(text: str, source: str) -> dict[str, Any]:
     """Strict JSON (no duplicate keys, no NaN/Infinity) holding one object."""
     try:
-        document = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
+        document = strict_json.loads(text)
+    except strict_json.DuplicateKeyError as error:  # which one wins differs between parsers
+        problem = f"key {shown_key(error.key)} appears twice in one object"
+        raise ConfigFieldError("", f"{source} is not valid JSON: {problem}") from None
     except json.JSONDecodeError as error:
         where = f"line {error.lineno} column {error.colno}"
         raise ConfigFieldError("", f"{source} is not valid JSON: {error.msg} at {where}") from None

@@ -42,6 +42,12 @@ class ReasonCode(StrEnum):
     CLIENT_CERT_REJECTED = "client_cert_rejected"
     BAD_REQUEST_SIGNATURE = "bad_request_signature"
     STALE_REQUEST_SIGNATURE = "stale_request_signature"
+    # sender-constrained tokens (RFC 8705 mTLS binding, RFC 9449 DPoP)
+    CERT_BINDING_MISMATCH = "cert_binding_mismatch"
+    INVALID_DPOP_PROOF = "invalid_dpop_proof"
+    DPOP_BINDING_MISMATCH = "dpop_binding_mismatch"
+    DPOP_REPLAY = "dpop_replay"
+    USE_DPOP_NONCE = "use_dpop_nonce"
     # authorization (403)
     INSUFFICIENT_SCOPE = "insufficient_scope"
     INSUFFICIENT_GROUP = "insufficient_group"

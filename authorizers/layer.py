@@ -49,6 +49,7 @@ DEV_ONLY = (
     "cli",
     "local",
     "testing",
+    "demo",
     "demo.py",
     "layer.py",
     "_internal/background_server.py",

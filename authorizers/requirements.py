@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from authorizers._internal import setting_checks as checks
 from authorizers.errors import ConfigurationError, ReasonCode
 
 if TYPE_CHECKING:
@@ -34,7 +35,9 @@ class Requirement:
     unmet: Check
     description: str
 
-    def __and__(self, other: Requirement) -> Requirement:
+    def __and__(self, other: Requirement | EstablishedBy) -> Requirement:
+        if isinstance(other, EstablishedBy):
+            return other & self
         return all_of(self, other)
 
     def __or__(self, other: Requirement) -> Requirement:
@@ -42,6 +45,58 @@ class Requirement:
 
     def __repr__(self) -> str:
         return f"Requirement({self.description})"
+
+
+@dataclass(frozen=True, slots=True)
+class EstablishedBy:
+    """Restricts requirements to what one validator (by name) and/or issuer established:
+    ``from_validator("cognito") & groups_any("admins")``. Behind ``AnyOf``/``AllOf`` several
+    identity providers feed one identity; an unscoped ``groups_any("admins")`` is met by any
+    of them (see docs/recipes.md, "several identity providers")."""
+
+    validator: str | None = None
+    issuer: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.validator is None and self.issuer is None:
+            raise ConfigurationError("EstablishedBy needs a validator name or an issuer")
+        for field, value in (("validator", self.validator), ("issuer", self.issuer)):
+            if value is not None:
+                checks.name(value, field)
+
+    def __and__(self, requirement: Requirement) -> Requirement:
+        return _scoped(requirement, self)
+
+    __rand__ = __and__
+
+    def describe(self) -> str:
+        parts = [f"validator {self.validator}" if self.validator else "", self.issuer or ""]
+        return "from " + " ".join(part for part in parts if part)
+
+
+def from_validator(name: str, *, issuer: str | None = None) -> EstablishedBy:
+    """What the validator called ``name`` established (optionally: for ``issuer``)."""
+    return EstablishedBy(name, issuer)
+
+
+def from_issuer(issuer: str) -> EstablishedBy:
+    """What tokens of ``issuer`` (their exact ``iss``) established."""
+    return EstablishedBy(None, issuer)
+
+
+@cache
+def _scoped(requirement: Requirement, scope: EstablishedBy) -> Requirement:
+    def unmet(identity: Identity, request: AuthRequest) -> ReasonCode | None:
+        mine = identity.established_by(validator=scope.validator, issuer=scope.issuer)
+        if mine is None:
+            return ReasonCode.FORBIDDEN
+        return requirement.unmet(mine, request)
+
+    return Requirement(unmet, f"{scope.describe()}: {requirement.description}")
+
+
+def _scope(validator: str | None, issuer: str | None) -> EstablishedBy | None:
+    return None if validator is None and issuer is None else EstablishedBy(validator, issuer)
 
 
 @cache  # scopes_any("a") twice is one object: AccessRules evaluates it once per request
@@ -53,8 +108,7 @@ def _membership(
     *,
     every: bool,
 ) -> Requirement:
-    if not wanted or not all(isinstance(name, str) and name for name in wanted):
-        raise ConfigurationError(f"{label} needs at least one non-empty name")
+    checks.names(wanted, label, single=False)
 
     def unmet(identity: Identity, _: AuthRequest) -> ReasonCode | None:
         mine = held(identity)
@@ -68,20 +122,31 @@ _SCOPES = attrgetter("scopes")
 _GROUPS = attrgetter("groups")
 
 
-def scopes_any(*scopes: str) -> Requirement:
-    return _membership("any scope of", frozenset(scopes), _SCOPE, _SCOPES, every=False)
+class Membership(Protocol):
+    """``scopes_any("a", "b")``; ``validator=``/``issuer=`` restrict it (:class:`EstablishedBy`)."""
+
+    def __call__(
+        self, *names: str, validator: str | None = None, issuer: str | None = None
+    ) -> Requirement: ...
 
 
-def scopes_all(*scopes: str) -> Requirement:
-    return _membership("all scopes of", frozenset(scopes), _SCOPE, _SCOPES, every=True)
+def _membership_requirement(
+    label: str, reason: ReasonCode, held: Callable[[Identity], frozenset[str]], *, every: bool
+) -> Membership:
+    def build(*names: str, validator: str | None = None, issuer: str | None = None) -> Requirement:
+        """``validator=``/``issuer=`` scope it: only that validator's (issuer's) scopes or
+        groups count, never another identity provider's of the same name."""
+        requirement = _membership(label, frozenset(names), reason, held, every=every)
+        scope = _scope(validator, issuer)
+        return requirement if scope is None else scope & requirement
+
+    return build
 
 
-def groups_any(*groups: str) -> Requirement:
-    return _membership("any group of", frozenset(groups), _GROUP, _GROUPS, every=False)
-
-
-def groups_all(*groups: str) -> Requirement:
-    return _membership("all groups of", frozenset(groups), _GROUP, _GROUPS, every=True)
+scopes_any = _membership_requirement("any scope of", _SCOPE, _SCOPES, every=False)
+scopes_all = _membership_requirement("all scopes of", _SCOPE, _SCOPES, every=True)
+groups_any = _membership_requirement("any group of", _GROUP, _GROUPS, every=False)
+groups_all = _membership_requirement("all groups of", _GROUP, _GROUPS, every=True)
 
 
 def _same(actual: Any, expected: Any) -> bool:
@@ -90,6 +155,7 @@ def _same(actual: Any, expected: Any) -> bool:
 
 
 def claim_equals(name: str, value: Any) -> Requirement:
+    checks.name(name, "claim_equals: the claim name")
     return Requirement(
         lambda identity, _: (
             None
@@ -103,6 +169,9 @@ def claim_equals(name: str, value: Any) -> Requirement:
 def claim_contains(name: str, value: Any) -> Requirement:
     """The claim is a list holding ``value``, or a space-separated string with it as one word
     (never a substring match: ``admin`` is not in ``"nonadmin"``)."""
+    checks.name(name, "claim_contains: the claim name")
+    if value is None or value == "":
+        raise ConfigurationError(f"claim_contains {name}: the value must not be empty")
 
     def unmet(identity: Identity, _: AuthRequest) -> ReasonCode | None:
         actual = identity.claims.get(name)
@@ -120,6 +189,9 @@ def header_equals_claim(header: str, claim: str) -> Requirement:
     among its identity sources: otherwise API Gateway's result cache, keyed on the token
     alone, would replay an Allow for a request naming another tenant."""
     import hmac  # noqa: PLC0415 - loads OpenSSL's hashlib (~2 ms): only for rules that compare
+
+    checks.name(header, "header_equals_claim: header")
+    checks.name(claim, "header_equals_claim: claim")
 
     def unmet(identity: Identity, request: AuthRequest) -> ReasonCode | None:
         sent, expected = request.header(header), identity.claims.get(claim)

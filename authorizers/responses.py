@@ -2,7 +2,8 @@
 
 API Gateway answers a response it cannot use with a 500 and no clue in the client's log, so
 every limit it enforces is checked here first and raised as :class:`InvalidResponse` naming
-the offending key: context values (scalars only for IAM responses; ``claims`` is reserved by
+the offending key: context values (scalars only for REST, WebSocket and HTTP API payload 1.0;
+payload 2.0 responses, simple or IAM, may nest lists and maps; ``claims`` is reserved by
 HTTP APIs), each policy ``Resource`` <= 512 characters, the whole response <= 8 KB.
 
 Context ``None`` values are dropped, not rejected: an optional claim copied into the context
@@ -150,8 +151,9 @@ def policy_response(
         "policyDocument": {"Version": "2012-10-17", "Statement": statements},
     }
     if context:
+        nested_ok = request.kind is RequestKind.HTTP_V2 and not json_encode_context
         checked = _context(
-            request, context, strings, nested_ok=False, json_encode=json_encode_context
+            request, context, strings, nested_ok=nested_ok, json_encode=json_encode_context
         )
         if checked:
             response["context"] = checked

@@ -269,14 +269,30 @@ class AllRoutes:
         return self._EVERYTHING
 
 
+def called_route_only(request: AuthRequest) -> Grants:
+    """Grants naming exactly the called method ARN, for answers that hold for this request only.
+
+    IAM has no escape for ``*`` and ``?`` in a Resource, so a called path holding either (a
+    literal ``*`` is legal in a URL path, ``?`` arrives percent-decoded) cannot be named
+    exactly: ``GET/files/*`` would allow every file for as long as a cache keeps it. Such a
+    request is refused (403, ``forbidden``); nothing from the request becomes a wildcard.
+    """
+    called = _relative(request)
+    if "*" in called or "?" in called:
+        raise Forbidden(
+            ReasonCode.FORBIDDEN, "the called path holds '*' or '?': no policy names it exactly"
+        )
+    return Grants(allow=(called,))
+
+
 class MethodArnOnly:
     """Allow only the exact method ARN being called (after ``rules``, if given, allow it).
 
     Pitfall: API Gateway caches the policy per credential (300 s unless configured) and
     evaluates it against the *next* route called with the same credential, which this policy
     does not list: a false 403. The Authorizer therefore refuses to build with this mode
-    unless the result TTL is 0 or the cache key includes the route. (A ``*`` or ``?`` in the
-    called path acts as a wildcard in the ARN; harmless when the policy is never reused.)
+    unless the result TTL is 0 or the cache key includes the route. A called path holding
+    ``*`` or ``?`` is refused (see :func:`called_route_only`).
     """
 
     scope = GrantScope.THIS_REQUEST
@@ -290,4 +306,4 @@ class MethodArnOnly:
                 self._rules.grants(identity, request)
             except RouteForbidden as refused:  # its full policy would outlive this request
                 raise Forbidden(refused.reason, refused.detail) from None
-        return Grants(allow=(_relative(request),))
+        return called_route_only(request)

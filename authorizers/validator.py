@@ -27,7 +27,11 @@ if TYPE_CHECKING:
 
 @runtime_checkable
 class Validator(Protocol):
-    """Anything with a ``name`` and ``validate(request) -> Identity``."""
+    """Anything with a ``name`` and ``validate(request) -> Identity``.
+
+    Optional: a class attribute ``per_request = True`` when the verdict depends on the
+    request's method, path, query, body or a time window (read with ``getattr``; see
+    :class:`~authorizers._internal.validator_parts.NamedValidator`)."""
 
     @property
     def name(self) -> str: ...
@@ -53,13 +57,17 @@ def _most_telling(errors: Sequence[AuthorizerError]) -> AuthorizerError:
 
 
 class _Composition(NamedValidator):
-    """What :class:`AnyOf` and :class:`AllOf` share: at least one validator, and a name."""
+    """What :class:`AnyOf` and :class:`AllOf` share: at least one validator, a name, and
+    ``per_request`` when any child is (whichever child decides, its answer must not be
+    replayed on another request)."""
 
     def __init__(self, validators: tuple[Validator, ...], name: str) -> None:
         if not validators:
             raise ConfigurationError(f"{type(self).__name__} needs at least one validator")
         super().__init__(name)
         self.validators = validators
+        # an instance attribute shadowing NamedValidator's class default
+        self.per_request = any(getattr(v, "per_request", False) for v in validators)
 
 
 class AnyOf(_Composition):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cold_start
+import dpop_check
 import jwks_traffic
 import memory
 import node_verify
@@ -52,6 +53,7 @@ def measure(*, quick: bool, tokens: int, rounds: int, runs: int) -> list[Section
         cold_start.run(runs=1 if quick else runs, quick=quick),
         memory.run(**memory.QUICK) if quick else memory.run(),
         jwks_traffic.run(requests=200 if quick else 10_000),
+        dpop_check.run(per_round=5, rounds=2) if quick else dpop_check.run(),
     ]
 
 

@@ -31,6 +31,9 @@ PIP_QUIET := --quiet --disable-pip-version-check
 LOCAL_PYTHONS = $(shell $(PY) -c 'import sys; from authorizers.layer import find_interpreter; \
 	print(*sorted({"%d.%d" % sys.version_info[:2]} | ({"3.13"} if find_interpreter("3.13") else set())))')
 LOCAL_ARCH = $(shell $(PY) -c 'import platform; print({"aarch64": "arm64"}.get(platform.machine(), platform.machine()))')
+# The template builds one layer per CPU (layer/Makefile: the target names it) and attaches the
+# Architecture parameter's; the tests check the one for this machine.
+LOCAL_LAYER = $(if $(filter arm64,$(LOCAL_ARCH)),AuthorizersLayerArm64,AuthorizersLayerX86)
 
 .PHONY: layer check-template template-tools lambda-runtime-tools layer-wheels
 
@@ -71,7 +74,7 @@ layer-wheels:
 check-template: template-tools lambda-runtime-tools layer-wheels
 	$(SAM) validate --template template.yaml
 	$(CFN_LINT_VENV)/bin/cfn-lint template.yaml
-	PYTHON=$(abspath $(PY)) LAYER_ARCH=$(LOCAL_ARCH) $(SAM) build --template template.yaml \
+	PYTHON=$(abspath $(PY)) $(SAM) build --template template.yaml \
 	  --build-dir $(SAM_BUILD_DIR) --parameter-overrides Architecture=$(LOCAL_ARCH)
-	AUTHORIZERS_SAM_LAYER=$(SAM_BUILD_DIR)/AuthorizersLayer/python $(PY) -m pytest -q \
+	AUTHORIZERS_SAM_LAYER=$(SAM_BUILD_DIR)/$(LOCAL_LAYER)/python $(PY) -m pytest -q \
 	  tests/test_layer.py tests/test_lambda_runtime.py tests/test_template.py

@@ -72,6 +72,10 @@ def quick(script: str, *args: str) -> str:
             ],
         ),
         (
+            "dpop_check.py",
+            ["| bearer: JwtValidator.validate, new RS256 token |", "| DPoP: same token, new"],
+        ),
+        (
             "jwks_traffic.py",
             [
                 "| known kid | 200 in 100 s | 1 | ≤ 1 | ok | allow 200 |",

@@ -268,3 +268,63 @@ def test_unauthorized_without_invoking_names_the_api_kind() -> None:
     ).request(http_v2_event("GET /a", identity_sources=[]))
     assert (step.invoked, step.status, step.result.api_kind.value) == (False, 401, "http_iam")
     assert str(step).endswith("/$default/GET/a: not invoked -> unauthorized 401")
+
+
+# --- limits and faults before the function runs ---------------------------------------------
+
+ARN_PREFIX_BYTES = len(token_event("GET /", GOOD)["methodArn"].encode())
+
+
+def long_path(arn_bytes: int) -> str:
+    """A path giving a TOKEN event's method ARN exactly ``arn_bytes`` bytes."""
+    return "/" + "p" * (arn_bytes - ARN_PREFIX_BYTES)
+
+
+def test_a_method_arn_over_1600_bytes_is_414_without_invoking_even_when_cached() -> None:
+    """AGW/limits (contract §1): "the maximum length of the method's ARN ... is 1,600 bytes";
+    a longer one gets "414 Request URI too long" (path parameter values count)."""
+    handler = CountingHandler(whole_api=True)
+    cache = CacheReplay(handler, clock=FakeClock())
+    at_limit = cache.request(token_event(f"GET {long_path(1600)}", GOOD))
+    assert (at_limit.status, at_limit.invoked) == (200, True)
+    over = cache.request(token_event(f"GET {long_path(1601)}", GOOD))  # the token is cached
+    assert (over.status, over.decision) == (414, GatewayDecision.URI_TOO_LONG)
+    assert (over.invoked, over.cached, over.cache_key) == (False, False, None)
+    assert "1601 bytes" in over.result.reasons[0]
+    event = http_v2_event(f"GET /{'é' * 800}", headers={"authorization": GOOD})
+    step = CacheReplay(handler, identity_sources=("$request.header.Authorization",)).request(event)
+    assert (step.status, step.result.api_kind.value) == (414, "http_iam")  # 2 bytes per é
+    assert handler.calls == 1
+
+
+def test_the_simulator_answers_414_for_an_over_long_arn_too() -> None:
+    from authorizers.testing.simulator import simulate  # noqa: PLC0415
+
+    whole_api = CountingHandler(whole_api=True)(token_event("GET /", GOOD), None)
+    assert simulate(whole_api, f"GET {long_path(1601)}").status == 414
+    assert simulate(whole_api, f"GET {long_path(1600)}").status == 200
+
+
+def test_a_gateway_that_cannot_invoke_the_function_answers_500_and_cached_entries_still_work() -> (
+    None
+):
+    """§3/§5: "API Gateway lacks permission to invoke the function | 500"; a hit never invokes,
+    so an entry cached before the fault keeps answering until it expires."""
+    clock, handler = FakeClock(), CountingHandler(whole_api=True)
+    cache = CacheReplay(handler, ttl_seconds=300, clock=clock, invokable=False)
+    refused = cache.request(token_event("GET /a", GOOD))
+    assert (refused.status, refused.decision, refused.invoked) == (
+        500,
+        GatewayDecision.INVALID,
+        False,
+    )
+    assert "could not invoke" in refused.result.reasons[0]
+    assert cache.request(token_event("GET /a", "")).status == 401  # still before invoking
+    cache.invokable = True
+    assert cache.request(token_event("GET /a", GOOD)).status == 200
+    cache.invokable = False
+    hit = cache.request(token_event("GET /b", GOOD))
+    assert (hit.status, hit.cached) == (200, True)
+    clock.advance(300)
+    assert cache.request(token_event("GET /b", GOOD)).status == 500
+    assert handler.calls == 1 and cache.invocations == 1

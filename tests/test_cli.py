@@ -137,6 +137,18 @@ def test_simulate_deny_exits_1(tmp_path: Path) -> None:
     assert "explicit_deny (403)" in lines and "implicit_deny (403)" in lines
 
 
+def test_simulate_evaluates_conditions_with_given_keys(tmp_path: Path, cli: InProcess) -> None:
+    condition = {"StringEquals": {"aws:UserAgent": "curl/8"}}
+    deny = {"Effect": "Deny", "Action": "execute-api:Invoke", "Resource": f"{API}/*"}
+    allow = {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": f"{API}/*"}
+    document = {"Version": "2012-10-17", "Statement": [allow, deny | {"Condition": condition}]}
+    write_json(tmp_path / "r.json", {"principalId": "u", "policyDocument": document})
+    assert cli("simulate", "r.json", "GET /x").returncode == 1  # key unknown: the Deny applies
+    for agent, code in (("curl/8", 1), ("wget", 0)):
+        result = cli("simulate", "r.json", "GET /x", "--condition-key", f"aws:UserAgent={agent}")
+        assert result.returncode == code, agent
+
+
 def test_simulate_reads_stdin_and_prints_json(tmp_path: Path) -> None:
     result = run(tmp_path, "simulate", "--json", "-", "GET /pets/1", stdin=json.dumps(POLICY))
     assert result.returncode == 0

@@ -293,3 +293,17 @@ def test_extra_checks_run_after_cognitos_own(
     assert seen == ["access"]  # Cognito's check refused first
     clock.advance(3600)
     assert reason(validator, issuer.access_token(expires_in=-1)) is ReasonCode.EXPIRED
+
+
+def test_cognito_tokens_live_at_most_a_day_by_default(
+    pool: tuple[CognitoTestIssuer, JwksServer], clock: FakeClock
+) -> None:
+    issuer, _ = pool
+    validator = validator_for(pool, clock)
+    day = 86_400  # Cognito's longest access/ID token validity
+    assert validator.verify(issuer.access_token(expires_in=day))
+    forged_lifetime = issuer.access_token(expires_in=10 * 365 * day)
+    assert reason(validator, forged_lifetime) is ReasonCode.INVALID_CLAIM
+    assert reason(validator, issuer.access_token(expires_in=day + 1)) is ReasonCode.INVALID_CLAIM
+    relaxed = validator_for(pool, clock, max_lifetime=30 * day)
+    assert relaxed.verify(issuer.access_token(expires_in=2 * day))

@@ -37,7 +37,7 @@ from authorizers.testing import (
     token_event,
     websocket_connect_event,
 )
-from authorizers.testing.events import client_certificate
+from authorizers.testing.events import API_ID, client_certificate
 from authorizers.validators.hmac_signature import SignatureScheme, sign_request
 
 NOW = 1_700_000_000.0
@@ -677,7 +677,8 @@ def test_hmac_signatures(register_secret: Callable[..., Any]) -> None:
                 "secrets": {"client-1": {"secret": secret, "principal": "billing"}},
                 "signed_headers": ["x-date"],
                 "max_skew": 60,
-            }
+            },
+            result_ttl_seconds=0,
         ),
         clock=FakeClock(NOW),
     )
@@ -690,6 +691,8 @@ def test_hmac_signatures(register_secret: Callable[..., Any]) -> None:
         headers={"x-date": "today"},
         scheme=scheme,
         timestamp=int(NOW),
+        api_id=API_ID,
+        stage="prod",
     )
     event = request_event("POST /orders", headers={**headers, "x-date": "today"})
     response = authorizer.handler(event, None)
@@ -722,7 +725,21 @@ def test_every_store_builds_without_calling_aws() -> None:
         {"type": "ssm", "path": "/api/keys", "endpoint_url": "http://127.0.0.1:9"},
     ):
         build_authorizer(one({"type": "api_key", "store": store, "cache_ttl": 0}))
-    build_authorizer(one({"type": "hmac", "secrets_manager": {"secret_id": "hmac"}}))
+    hmac = {"type": "hmac", "secrets_manager": {"secret_id": "hmac"}}
+    build_authorizer(one(hmac, result_ttl_seconds=0))
+
+
+def test_a_per_request_validator_needs_result_ttl_zero() -> None:
+    """Issue 13 break 5: a signature's answer holds for one request; the default TTL (300 s,
+    when the document says nothing) would let API Gateway replay it on any route."""
+    hmac = {"type": "hmac", "secrets": {"client-1": "s" * 32}}
+    for document in (one(hmac), one(hmac, result_ttl_seconds=60, cache_per_route=True)):
+        with pytest.raises(ConfigFieldError, match=r"^result_ttl_seconds: .*result TTL of 0"):
+            build_authorizer(document)
+    either = {"type": "any_of", "validators": [API_KEY, hmac]}
+    with pytest.raises(ConfigFieldError, match=r"^result_ttl_seconds: "):
+        build_authorizer(one(either))
+    build_authorizer(one(either, result_ttl_seconds=0))
 
 
 def test_observability_choices(

@@ -27,6 +27,7 @@ from authorizers.errors import (
 from authorizers.keystores._aws import AwsClientSettings
 from authorizers.request import AuthRequest
 from authorizers.testing.events import (
+    API_ID,
     http_v2_event,
     request_event,
     token_event,
@@ -43,7 +44,9 @@ from authorizers.validators.hmac_signature import (
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
 SECRET = "hmac-secret-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 NEW_SECRET = "hmac-secret-rotated-8796a5b4c3d2e1f00f1e2d3c4b5a6978"
-SCHEME = SignatureScheme(signed_headers=("Content-Type", "x-tenant"), signed_query=("limit",))
+SCHEME = SignatureScheme(  # version 1 (explicit): still verifiable when configured
+    signed_headers=("Content-Type", "x-tenant"), signed_query=("limit",), version=1
+)
 EVENTS = Path(__file__).parent / "events"
 
 
@@ -107,8 +110,8 @@ def validator(clock: FakeClock) -> HmacSignatureValidator:
 BASE_HEADERS = {"content-type": "application/json", "X-Tenant": "acme"}
 
 
-def test_the_documented_canonical_string_example_is_exact() -> None:
-    scheme = SignatureScheme(signed_headers=("content-type",), signed_query=("limit",))
+def test_the_documented_v1_canonical_string_example_is_exact() -> None:
+    scheme = SignatureScheme(signed_headers=("content-type",), signed_query=("limit",), version=1)
     canonical = scheme.canonical_string(
         key_id="client-a-2026-11",
         timestamp=1767225600,
@@ -216,7 +219,7 @@ def test_missing_malformed_and_unknown(validator: HmacSignatureValidator) -> Non
 
 def test_multi_value_query_from_a_real_rest_event(clock: FakeClock) -> None:
     event = json.loads((EVENTS / "rest_request.json").read_text())
-    scheme = SignatureScheme(signed_headers=("accept",), signed_query=("tag", "fields"))
+    scheme = SignatureScheme(signed_headers=("accept",), signed_query=("tag", "fields"), version=1)
     path = "/" + ApiArn.parse(event["methodArn"]).resource
     headers = sign_request(
         SECRET,
@@ -234,8 +237,8 @@ def test_multi_value_query_from_a_real_rest_event(clock: FakeClock) -> None:
     assert validator.validate(parse_event(event)).principal_id == "k1"
 
 
-def test_http_api_v2_repeated_query_parameters_verify(clock: FakeClock) -> None:
-    scheme = SignatureScheme(signed_query=("tag",))
+def test_http_api_v2_repeated_query_parameters_verify_under_v1(clock: FakeClock) -> None:
+    scheme = SignatureScheme(signed_query=("tag",), version=1)
     query = {"tag": ["dog", "cat"]}
     headers = sign_request(SECRET, "k1", "GET", "/pets", query=query, scheme=scheme, timestamp=NOW)
     event = http_v2_event("GET /pets", headers=headers, query=query)
@@ -245,7 +248,9 @@ def test_http_api_v2_repeated_query_parameters_verify(clock: FakeClock) -> None:
 
 
 def test_websocket_connect_signs_get_and_the_route_key(clock: FakeClock) -> None:
-    headers = sign_request(SECRET, "k1", "GET", "/$connect", timestamp=NOW)
+    arn = ApiArn.parse(websocket_connect_event()["methodArn"])
+    where = {"api_id": arn.api_id, "stage": arn.stage}
+    headers = sign_request(SECRET, "k1", "GET", "/$connect", timestamp=NOW, **where)
     validator = HmacSignatureValidator({"k1": SECRET}, clock=clock)
     assert validator.validate(parse_event(websocket_connect_event(headers=headers)))
 
@@ -361,7 +366,11 @@ def test_secrets_manager_down_fails_closed_quickly(monkeypatch: pytest.MonkeyPat
     started = time.monotonic()
     with pytest.raises(InfrastructureError) as caught:
         validator.validate(
-            request(headers=sign_request(SECRET, "k", "GET", "/pets", timestamp=NOW))
+            request(
+                headers=sign_request(
+                    SECRET, "k", "GET", "/pets", timestamp=NOW, api_id=API_ID, stage="prod"
+                )
+            )
         )
     assert caught.value.reason is ReasonCode.STORE_UNAVAILABLE
     assert time.monotonic() - started < 5

@@ -1,4 +1,4 @@
-"""``authorizers serve`` and ``authorizers demo`` (``make demo``) on the repository's template."""
+"""``authorizers serve`` on the repository's template (the demo: tests/test_demo.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,63 +14,13 @@ import requests
 
 from authorizers.cli import CliError, main
 from authorizers.cli.serve import describe, parameter_overrides
-from authorizers.demo import Call, Demo
 from authorizers.local.template import load_template
 from authorizers.testing import TestIssuer
 
 REPO = Path(__file__).resolve().parents[1]
+#: the repository template's required parameters (its Rules refuse to serve without them)
+REQUIRED = ["Issuer=https://issuer.example.test", "Audience=api"]
 SCRIPT = shutil.which("authorizers", path=str(Path(sys.executable).parent)) or "authorizers"
-
-
-def test_the_demo_answers_like_api_gateway(capsys):
-    started = time.perf_counter()
-    assert main(["demo"]) == 0
-    elapsed = time.perf_counter() - started
-    output = capsys.readouterr().out
-    rows = {
-        line.split("  ")[0]: line
-        for line in output.splitlines()
-        if line.startswith(("REST", "HTTP", "WebSocket", "zero-code"))
-    }
-    expected = {
-        "REST TOKEN: valid access token": ("200", "miss", "ok"),
-        "REST TOKEN: expired token": ("401", "miss", "expired"),
-        "REST TOKEN: token for another app client": ("401", "miss", "wrong_audience"),
-        "REST TOKEN: no Authorization header": ("401", " - ", "identity source missing"),
-        "REST REQUEST: valid API key": ("200", "partner-42", "ok"),
-        "REST REQUEST: unknown API key": ("401", "miss", "unknown_api_key"),
-        "HTTP API simple response: valid JWT": ("200", "miss", "ok"),
-        "WebSocket $connect: token in the query": ("101", "miss", "ok"),
-        "WebSocket $connect: no token": ("401", "identity source missing"),
-    }
-    for label, parts in expected.items():
-        assert label in rows, output
-        for part in parts:
-            assert part in rows[label], rows[label]
-    (repeat,) = [line for label, line in rows.items() if "valid token again" in label]
-    assert " 200 " in repeat and " hit " in repeat
-    assert elapsed < 30
-
-
-def test_the_demo_repeats_the_token_on_another_route_when_the_template_has_one(tmp_path):
-    (tmp_path / "samples").symlink_to(REPO / "samples")
-    extra = "        PetRoute:\n          Type: Api\n          Properties:\n"
-    extra += '            {RestApiId: !Ref RestApi, Path: "/pets/{id}", Method: GET}\n'
-    text = (REPO / "template.yaml").read_text()
-    assert "        ApiKeyRoute:\n" in text
-    (tmp_path / "template.yaml").write_text(
-        text.replace("        ApiKeyRoute:\n", extra + "        ApiKeyRoute:\n", 1)
-    )
-    with Demo(tmp_path / "template.yaml") as demo:
-        calls = [
-            c for c in demo.calls() if isinstance(c, Call) and c.label.startswith("REST TOKEN")
-        ]
-        first, repeat = calls[0], calls[-1]
-        assert "another route" in repeat.label and repeat.url == "/RestApi/pets/7"
-        assert repeat.headers == first.headers  # the same token: the cache key
-        with requests.Session() as session:
-            rows = [demo.send(call, session) for call in (first, repeat)]
-    assert [(row.status, row.cache) for row in rows] == [(200, "miss"), (200, "hit")]
 
 
 def test_serve_runs_the_template_with_parameters_and_an_env_file(tmp_path):
@@ -132,7 +81,8 @@ def test_serve_usage_errors(tmp_path, capsys):
 
 
 def test_describe_lists_every_route_with_its_authorizer():
-    template = load_template(REPO / "template.yaml")
+    required = {"Issuer": "https://issuer.example.test", "Audience": "api"}
+    template = load_template(REPO / "template.yaml", parameter_overrides=required)
     lines = describe(template, "http://127.0.0.1:3000")
     assert "RestApi (rest, stage prod): http://127.0.0.1:3000/RestApi" in lines
     assert any(line.startswith("WebSocketApi") and "ws://127.0.0.1:3000" in line for line in lines)
@@ -142,3 +92,147 @@ def test_describe_lists_every_route_with_its_authorizer():
 @pytest.fixture(autouse=True)
 def _in_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
+
+
+# --- no traceback for a user mistake ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "rule IssuerAndAudienceAreSet: Issuer is required"),
+        (["--parameter-overrides", "Issuer=https://i.example"], "Audience is required"),
+        (
+            [
+                "--parameter-overrides",
+                "Issuer=https://i.example",
+                "Audience=a",
+                "UserPoolId=eu-west-1_A",
+            ],
+            "rule AppClientsForAUserPool: AppClientIds is required with UserPoolId",
+        ),
+        (["--parameter-overrides", "Architecture=ppc"], "'ppc' is not one of"),
+        (["--parameter-overrides", "Architecture"], "is not NAME=VALUE"),
+        (["--parameter-overrides", "ParameterKey=A"], "ParameterValue missing"),
+        (["--template", "folder"], "folder: Is a directory"),
+        (["--template", "binary.yaml"], "binary.yaml is not a UTF-8 text file"),
+        (["--template", "broken.yaml"], "broken.yaml is not valid YAML"),
+        (["--template", "odd.yaml"], "odd.yaml: cannot read this template (AttributeError"),
+        (["--env-vars", "none.json", "--parameter-overrides", *REQUIRED], "cannot read none.json"),
+        (["--port", "99999"], "'99999' is not a port"),
+    ],
+)
+def test_serve_mistakes_are_one_line_without_a_traceback(
+    tmp_path, capsys, monkeypatch, args, message
+):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "binary.yaml").write_bytes(b"\xff\xfe\x00garbage")
+    (tmp_path / "broken.yaml").write_text("Resources: [\n")
+    (tmp_path / "odd.yaml").write_text(
+        "Resources:\n  F: {Type: AWS::Serverless::Function, Properties: 5}\n"
+    )
+    shutil.copy(REPO / "template.yaml", tmp_path / "template.yaml")
+    monkeypatch.chdir(tmp_path)
+    assert main(["serve", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_a_missing_extra_names_the_extra_to_install(tmp_path):
+    """As after ``pip install .`` without ``[local]``: ``yaml`` cannot be imported."""
+    script = "import sys; sys.modules['yaml'] = None\nfrom authorizers.cli import main\n"
+    script += "sys.exit(main(['serve', '--template', sys.argv[1]]))"
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(REPO / "template.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "authorizers serve: error: this needs the optional dependency 'yaml': "
+        "pip install 'authorizers[local]'"
+    )
+
+
+# --- invoke a template function by its logical id --------------------------------------------
+
+INVOKE_TEMPLATE = """
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Secret: {Type: String, Default: from-default}
+Globals:
+  Function: {Runtime: python3.13, Environment: {Variables: {FROM_GLOBALS: "yes"}}}
+Resources:
+  Authz:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: authz/
+      Handler: app.handler
+      Environment: {Variables: {EXPECTED: !Ref Secret}}
+"""
+
+INVOKE_HANDLER = """
+import os
+print("init: reading settings")
+
+def handler(event, context):
+    print("checking", context.function_name)
+    good = event["authorizationToken"] == "Bearer " + os.environ["EXPECTED"]
+    return {
+        "principalId": os.environ["FROM_GLOBALS"],
+        "policyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow" if good else "Deny", "Action": "execute-api:Invoke",
+            "Resource": event["methodArn"]}]},
+    }
+"""
+
+
+def _invoke_project(tmp_path: Path) -> None:
+    (tmp_path / "authz").mkdir()
+    (tmp_path / "authz" / "app.py").write_text(INVOKE_HANDLER)
+    (tmp_path / "template.yaml").write_text(INVOKE_TEMPLATE)
+
+
+def test_invoke_runs_a_template_function_with_its_environment(tmp_path):
+    _invoke_project(tmp_path)
+    base = [SCRIPT, "invoke", "Authz", "--kind", "token", "--json"]
+    allowed = subprocess.run(
+        [*base, "--token", "Bearer s3", "--parameter-overrides", "Secret=s3"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    document = json.loads(allowed.stdout)  # exactly one JSON document: nothing else on stdout
+    assert allowed.returncode == 0, allowed.stderr
+    assert document["response"]["principalId"] == "yes"
+    assert document["results"][0]["status"] == 200
+    assert "[Authz] init: reading settings" in allowed.stderr
+    assert "[Authz] checking Authz" in allowed.stderr
+    denied = subprocess.run(
+        [*base, "--token", "Bearer s3"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert denied.returncode == 1  # the default Secret: a Deny
+    assert json.loads(denied.stdout)["results"][0]["status"] == 403
+
+
+def test_invoke_json_keeps_stdout_to_one_document_for_a_module_handler(tmp_path):
+    (tmp_path / "chatty.py").write_text(INVOKE_HANDLER.replace('os.environ["EXPECTED"]', '"x"'))
+    result = subprocess.run(
+        [SCRIPT, "invoke", "chatty.py:handler", "--kind", "token", "--json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "FROM_GLOBALS": "env"},
+    )  # fmt: skip
+    assert json.loads(result.stdout)["response"]["principalId"] == "env", result.stderr
+    assert "init: reading settings" in result.stderr and "checking" in result.stderr
+
+
+def test_invoke_template_mistakes(tmp_path, capsys, monkeypatch):
+    _invoke_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["invoke", "Nope", "--kind", "token"]) == 2
+    assert "has no function 'Nope' (functions: Authz)" in capsys.readouterr().err
+    (tmp_path / "authz" / "app.py").write_text("raise KeyError('SETTING')\n")
+    assert main(["invoke", "Authz", "--kind", "token"]) == 2
+    err = capsys.readouterr().err
+    assert "Authz: init failed: KeyError at app.py:1" in err and "Traceback" not in err

@@ -511,6 +511,51 @@ def test_unreadable_requests_are_answered_not_crashed_on(local, header, status):
     assert local.records == [] and local.events("TokenFn") == []
 
 
+def _raw(local: Local, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", local.server.port), timeout=5) as client:
+        client.sendall(request)
+        client.shutdown(socket.SHUT_WR)
+        return b"".join(iter(lambda: client.recv(4096), b""))
+
+
+GOOD_HEAD = b"GET /RestApi/whoami HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer allow:sekret\r\n"
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        pytest.param(b"GET /RestApi/whoami\r\n\r\n", id="HTTP/0.9 request line"),
+        pytest.param(GOOD_HEAD + b"X-No-Colon\r\n\r\n", id="header line without a colon"),
+        pytest.param(b"GET /RestApi/whoami HTTP/1.1\r\nNoColon\r\nHost: x\r\n\r\n", id="first"),
+        pytest.param(GOOD_HEAD + b"Host : y\r\n\r\n", id="space before the colon"),
+        pytest.param(GOOD_HEAD + b"X-Tenant: a\x00b\r\n\r\n", id="NUL in a header value"),
+        pytest.param(GOOD_HEAD + b"X-Folded: a\r\n b\r\n\r\n", id="obsolete line folding"),
+        pytest.param(
+            b"POST /RestApi/whoami HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+            b"Content-Length: 2\r\n\r\nab",
+            id="two conflicting Content-Length headers",
+        ),
+        pytest.param(
+            b"POST /RestApi/whoami HTTP/1.1\r\nHost: x\r\nContent-Length: +2\r\n\r\nab",
+            id="Content-Length with a sign",
+        ),
+        pytest.param(
+            b"POST /RestApi/whoami HTTP/1.1\r\nHost: x\r\nContent-Length: 1_0\r\n\r\nab",
+            id="Content-Length with an underscore",
+        ),
+    ],
+)
+def test_requests_a_real_gateway_refuses_are_answered_400(local, request_bytes):
+    answer = _raw(local, request_bytes)
+    assert answer.startswith(b"HTTP/1.") and b" 400 " in answer.split(b"\r\n", 1)[0], answer
+    assert local.records == [] and local.events("TokenFn") == []
+
+
+def test_a_well_formed_raw_request_still_goes_through(local):
+    answer = _raw(local, GOOD_HEAD + b"Content-Length: 0\r\nContent-Length: 0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 200 "), answer
+
+
 # -- the log line ------------------------------------------------------------------------------
 
 
@@ -522,3 +567,11 @@ def test_one_log_line_per_request_without_credentials(local):
     assert "decision=allow" in first and "cache=miss" in first and "latency=" in first
     assert "cache=hit" in second and "reason='cached response allows this route'" in second
     assert "Bearer" not in first + second
+
+
+def test_a_method_arn_over_1600_bytes_is_a_414_without_invoking(local):
+    """AGW/limits: path parameter values count toward the 1600-byte method ARN: 414."""
+    response = local.get("/RestApi/admin/" + "x" * 1600, "allow:alice")
+    assert response.status_code == 414
+    assert local.events("TokenFn") == []
+    assert "1600" in local.records[-1].reason

@@ -282,7 +282,9 @@ def test_unreadable_inputs(tmp_path):
 
 
 def test_the_repository_template_as_the_gateway_serves_it():
-    template = load_template(REPO / "template.yaml", parameter_overrides={"CacheTtlSeconds": "60"})
+    required = {"Issuer": "https://issuer.example.test", "Audience": "api"}  # no defaults
+    overrides = {"CacheTtlSeconds": "60", **required}
+    template = load_template(REPO / "template.yaml", parameter_overrides=overrides)
     assert template.warnings == ()
     kinds = {spec.kind for spec in template.authorizers.values()}
     assert {RequestKind.REST_TOKEN, RequestKind.REST_REQUEST, RequestKind.HTTP_V2} <= kinds
@@ -290,7 +292,9 @@ def test_the_repository_template_as_the_gateway_serves_it():
     for spec in template.authorizers.values():
         assert spec.unsupported is None and spec.function_id in template.functions
         assert spec.identity_sources, spec.name
-        if spec.kind is not RequestKind.WEBSOCKET:
+        if spec.name == "DpopAuthorizer":  # per request: never cached
+            assert spec.ttl_seconds == 0
+        elif spec.kind is not RequestKind.WEBSOCKET:
             assert spec.ttl_seconds == 60, spec.name
     websocket = next(a for a in template.apis.values() if a.api_type is ApiType.WEBSOCKET)
     connect = next(r for r in template.routes_of(websocket.logical_id) if r.path == "$connect")
@@ -299,3 +303,47 @@ def test_the_repository_template_as_the_gateway_serves_it():
         assert route.function_id in template.functions, route
     for function in template.functions.values():
         assert function.code_uri is not None and function.code_uri.is_dir(), function
+
+
+RULES_TEMPLATE = """
+Parameters:
+  Pool: {Type: String, Default: ""}
+  Clients: {Type: String, Default: ""}
+  Stage: {Type: String, Default: dev}
+Rules:
+  ClientsWithAPool:
+    RuleCondition: !Not [!Equals [!Ref Pool, ""]]
+    Assertions:
+      - Assert: !Not [!Equals [!Ref Clients, ""]]
+        AssertDescription: Clients is required with Pool
+  StageIsKnown:
+    Assertions:
+      - Assert: {"Fn::Contains": [[dev, prod], !Ref Stage]}
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: ., Handler: app.handler, Runtime: python3.13}
+"""
+
+
+@pytest.mark.parametrize(
+    ("overrides", "refused"),
+    [
+        ({}, None),  # the rule's condition does not hold: nothing to assert
+        ({"Pool": "eu-west-1_A", "Clients": "app"}, None),
+        ({"Pool": "eu-west-1_A"}, "rule ClientsWithAPool: Clients is required with Pool"),
+    ],
+)
+def test_serve_checks_template_rules_as_a_deploy_would(tmp_path, overrides, refused):
+    path = tmp_path / "template.yaml"
+    path.write_text(RULES_TEMPLATE)
+    assert load_template(path, parameter_overrides=overrides).warnings == ()  # not asked to
+    if refused is not None:
+        with pytest.raises(ConfigurationError, match=refused):
+            load_template(path, parameter_overrides=overrides, check_rules=True)
+        return
+    template = load_template(path, parameter_overrides=overrides, check_rules=True)
+    # a function the local resolver does not know is reported, never guessed
+    assert template.warnings == (
+        "rule StageIsKnown not checked locally: Fn::Contains is not supported by the local gateway",
+    )

@@ -115,6 +115,25 @@ def test_nested_context_values_are_refused_for_iam_responses_naming_the_key(valu
     assert "context_json_encode" in refused.value.detail
 
 
+def test_payload_2_iam_responses_may_nest_context_and_1_0_may_not() -> None:
+    """Contract §5: in HTTP API payload 2.0 context values may be arrays and maps, in the IAM
+    response format too (AWS's example); 1.0 is the REST-compatible, flat one."""
+    context = {"roles": ["a", "b"], "meta": {"k": [1, True]}, "tier": "gold"}
+    v2 = request(kind=RequestKind.HTTP_V2)
+    response = policy_response(v2, "u", Grants.everything(), context=context)
+    assert response["context"] == context
+    assert check_policy_response(response, nested_context=True) == []
+    assert check_policy_response(response) != []  # the same response to a 1.0 event: a 500
+    with pytest.raises(InvalidResponse):
+        policy_response(
+            request(kind=RequestKind.HTTP_V1), "u", Grants.everything(), context=context
+        )
+    encoded = policy_response(
+        v2, "u", Grants.everything(), context=context, json_encode_context=True
+    )
+    assert encoded["context"]["roles"] == '["a","b"]'  # asked for JSON strings: still given
+
+
 def test_nested_context_values_can_be_sent_as_json_strings() -> None:
     context = {"roles": ["a", "b"], "meta": {"k": [1, True]}, "tier": "gold"}
     response = policy_response(

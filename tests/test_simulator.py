@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from authorizers.arn import ApiArn
 from authorizers.request import AuthRequest, RequestKind
+from authorizers.testing.events import http_v1_event, http_v2_event, request_event
 from authorizers.testing.simulator import (
     DEFAULT_API,
     ActionMatching,
@@ -217,17 +218,106 @@ def test_literal_resources_match_only_themselves(path: str) -> None:
 IP_CONDITION = {"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "198.51.100.7"]}}
 
 
-def test_statements_with_conditions_do_not_count_by_default() -> None:
-    """§4.4: "Whether API Gateway evaluates it in authorizer output is **UNVERIFIED**": a
-    conditional Allow grants nothing and a conditional Deny denies nothing, with a warning."""
+def test_a_conditional_deny_never_turns_into_an_allow_when_not_evaluated() -> None:
+    """Issue 13: with conditions="unmatched" a conditional Deny used to deny nothing, so the
+    unconditional Allow beside it allowed. Unevaluated, an Allow does not count, a Deny does."""
     conditional_allow = policy(statement("Allow", f"{API}/*", Condition=IP_CONDITION))
-    result = simulate(conditional_allow, "GET /pets", source_ip="203.0.113.9")
+    result = simulate(
+        conditional_allow, "GET /pets", source_ip="203.0.113.9", conditions="unmatched"
+    )
     assert result.decision is GatewayDecision.IMPLICIT_DENY
-    assert "Condition" in result.warnings[0]
+    assert any("not evaluated" in warning for warning in result.warnings)
     conditional_deny = policy(
         statement("Allow", f"{API}/*"), statement("Deny", f"{API}/*", Condition=IP_CONDITION)
     )
-    assert simulate(conditional_deny, "GET /pets", source_ip="203.0.113.9").allowed
+    for source_ip in ("203.0.113.9", "10.0.0.1"):
+        denied = simulate(
+            conditional_deny, "GET /pets", source_ip=source_ip, conditions="unmatched"
+        )
+        assert denied.decision is GatewayDecision.EXPLICIT_DENY
+
+
+def test_conditions_are_evaluated_by_default_with_a_warning() -> None:
+    conditional_deny = policy(
+        statement("Allow", f"{API}/*"), statement("Deny", f"{API}/*", Condition=IP_CONDITION)
+    )
+    inside = simulate(conditional_deny, "GET /pets", source_ip="203.0.113.9")
+    assert inside.decision is GatewayDecision.EXPLICIT_DENY
+    outside = simulate(conditional_deny, "GET /pets", source_ip="10.0.0.1")
+    assert outside.allowed
+    assert any("UNVERIFIED" in warning for warning in outside.warnings)
+
+
+UNEVALUABLE = [
+    {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}},  # operator
+    {"StringLike": {"aws:UserAgent": "curl*"}},  # operator
+    {"StringEquals": {"aws:SourceArn": "arn:aws:execute-api:*"}},  # key with unknown value
+    {"StringEquals": {"aws:UserAgent": "curl/8"}},  # a bare route carries no headers
+    {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},  # a bare route carries no source IP
+    {"IpAddress": {"aws:UserAgent": "10.0.0.0/8"}},  # IP operator on a non-IP key
+    {"StringEquals": {"aws:Referer": [1, 2]}},  # values it cannot read
+]
+
+
+@pytest.mark.parametrize("condition", UNEVALUABLE)
+def test_an_unevaluable_condition_denies_as_a_deny_and_grants_nothing_as_an_allow(
+    condition: dict[str, Any],
+) -> None:
+    deny = policy(
+        statement("Allow", f"{API}/*"), statement("Deny", f"{API}/*", Condition=condition)
+    )
+    assert simulate(deny, "GET /x").decision is GatewayDecision.EXPLICIT_DENY
+    allow = policy(statement("Allow", f"{API}/*", Condition=condition))
+    assert simulate(allow, "GET /x").decision is GatewayDecision.IMPLICIT_DENY
+
+
+def test_a_failing_test_decides_an_and_whatever_else_is_unknown() -> None:
+    """IAM ANDs operators and keys: one test known to fail makes the condition false."""
+    condition = {
+        "IpAddress": {"aws:SourceIp": "10.0.0.0/8"},
+        "DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"},
+    }
+    deny = policy(
+        statement("Allow", f"{API}/*"), statement("Deny", f"{API}/*", Condition=condition)
+    )
+    assert simulate(deny, "GET /x", source_ip="192.0.2.1").allowed
+    assert not simulate(deny, "GET /x", source_ip="10.0.0.1").allowed
+
+
+@pytest.mark.parametrize(
+    ("operator", "user_agent", "holds"),
+    [
+        ("StringEquals", "curl/8", True),
+        ("StringEquals", "Curl/8", False),  # case-sensitive
+        ("StringEquals", None, False),  # key absent: false
+        ("StringEqualsIfExists", None, True),
+        ("StringNotEquals", "curl/8", False),
+        ("StringNotEquals", "wget", True),
+        ("StringNotEquals", None, True),  # negated: true when absent
+        ("StringNotEqualsIfExists", "curl/8", False),
+    ],
+)
+def test_string_equals_on_the_user_agent_of_the_event(
+    operator: str, user_agent: str | None, holds: bool
+) -> None:
+    """§4.4 and AGW/apigateway-resource-policies-aws-condition-keys: aws:UserAgent is present
+    only when the caller sent the header; values OR."""
+    condition = {operator: {"aws:UserAgent": ["curl/8", "httpie/3"]}}
+    response = policy(statement("Allow", f"{API}/*", Condition=condition))
+    headers = {} if user_agent is None else {"User-Agent": user_agent}
+    event = request_event("GET /x", headers=headers)
+    if user_agent is None:
+        event["headers"].pop("User-Agent", None)
+        event["multiValueHeaders"].pop("User-Agent", None)
+    assert simulate(response, event).allowed is holds
+
+
+def test_condition_keys_supply_values_the_request_cannot() -> None:
+    condition = {"StringEquals": {"aws:Referer": "https://app.example.com/"}}
+    response = policy(statement("Allow", f"{API}/*", Condition=condition))
+    keys = {"aws:Referer": "https://app.example.com/"}
+    assert simulate(response, "GET /x", condition_keys=keys).allowed
+    assert not simulate(response, "GET /x", condition_keys={"AWS:REFERER": None}).allowed
 
 
 @pytest.mark.parametrize(
@@ -266,16 +356,20 @@ def test_missing_key_is_false_except_negated_and_if_exists(operator: str, holds:
     response = policy(
         statement("Allow", f"{API}/*", Condition={operator: {"aws:SourceIp": "10.0.0.0/8"}})
     )
-    assert simulate(response, "GET /x", conditions="source_ip").allowed is holds
+    event = request_event("GET /x")
+    del event["requestContext"]["identity"]["sourceIp"]  # a VPC-endpoint call has none
+    assert simulate(response, event, conditions="source_ip").allowed is holds
+    absent = {"aws:SourceIp": None}
+    assert simulate(response, "GET /x", condition_keys=absent).allowed is holds
 
 
 def test_unsupported_condition_keys_leave_the_statement_unmatched() -> None:
-    """§4.4 (documented subset): keys other than aws:SourceIp are not evaluated."""
-    condition = {"StringEquals": {"aws:UserAgent": "curl"}}
+    """§4.4 (documented subset): a key whose value is unknown is not evaluated."""
+    condition = {"StringEquals": {"aws:SourceVpce": "vpce-1"}}
     response = policy(statement("Allow", f"{API}/*", Condition=condition))
-    result = simulate(response, "GET /x", source_ip="10.0.0.1", conditions="source_ip")
+    result = simulate(response, "GET /x", source_ip="10.0.0.1")
     assert result.decision is GatewayDecision.IMPLICIT_DENY
-    assert "StringEquals/aws:UserAgent" in result.warnings[0]
+    assert "StringEquals/aws:SourceVpce" in result.warnings[0]
 
 
 def test_source_ip_is_taken_from_the_request() -> None:
@@ -482,3 +576,87 @@ def test_context_principal_id_does_not_override_the_principal() -> None:
     result = simulate({**VALID, "context": {"principalId": "spoofed"}}, "GET /x")
     assert result.context["principalId"] == "user-1"
     assert "principalId" in result.warnings[0]
+
+
+# --- §5: context values of HTTP API IAM responses -------------------------------------------
+
+NESTED = {"arrayKey": ["a", 1], "mapKey": {"k": [True]}, "stringKey": "v"}
+
+
+def test_payload_2_iam_responses_may_nest_lists_and_maps_in_context() -> None:
+    """§5: "In 2.0, `context` values may be ... **arrays, and maps**" (AWS's own example is an
+    IAM policy response); 1.0, REST and WebSocket stay flat."""
+    event = http_v2_event("GET /x")
+    response = policy(statement("Allow", event["routeArn"]), context=NESTED)
+    result = simulate(response, event, api_kind="http_iam")
+    assert result.allowed
+    assert result.context["mapKey"] == {"k": [True]}
+    assert result.template_context["arrayKey"] == '["a", 1]'
+    for flat in (http_v1_event("GET /x"), request_event("GET /x")):
+        invalid = simulate(response, flat)
+        assert invalid.decision is GatewayDecision.INVALID
+        assert any("arrayKey" in reason for reason in invalid.reasons)
+    bare = simulate(response, "GET /x", api_kind="http_iam")  # payload version unknown: strict
+    assert bare.decision is GatewayDecision.INVALID
+
+
+# A property over random condition blocks: an unevaluable test never helps the caller.
+KNOWN_TESTS = st.sampled_from(
+    [
+        ("IpAddress", "aws:SourceIp", ["10.0.0.0/8"]),
+        ("NotIpAddress", "aws:SourceIp", "192.0.2.0/24"),
+        ("IpAddressIfExists", "aws:SourceIp", "10.1.0.0/16"),
+        ("StringEquals", "aws:UserAgent", ["curl/8", "httpie/3"]),
+        ("StringNotEquals", "aws:UserAgent", "curl/8"),
+        ("StringEqualsIfExists", "aws:Referer", "https://app/"),
+        ("StringNotEqualsIfExists", "aws:Referer", ["https://app/"]),
+    ]
+)
+UNEVALUABLE_TESTS = st.sampled_from(
+    [
+        ("DateGreaterThan", "aws:CurrentTime", "2020-01-01T00:00:00Z"),
+        ("StringLike", "aws:UserAgent", "curl*"),
+        ("StringEquals", "aws:SourceArn", "arn:aws:execute-api:*"),
+        ("Bool", "aws:SecureTransport", "true"),
+    ]
+)
+
+
+def _block(tests: list[tuple[str, str, Any]]) -> dict[str, dict[str, Any]]:
+    block: dict[str, dict[str, Any]] = {}
+    for operator, key, values in tests:
+        block.setdefault(operator, {})[key] = values
+    return block
+
+
+@given(
+    st.lists(KNOWN_TESTS, max_size=4),
+    UNEVALUABLE_TESTS,
+    st.sampled_from(["10.1.2.3", "192.0.2.9", "203.0.113.5", None]),
+    st.sampled_from(["curl/8", "wget", None]),
+    st.sampled_from(["https://app/", None]),
+)
+def test_an_unevaluable_test_never_turns_a_condition_into_an_allow(
+    known: list[tuple[str, str, Any]],
+    unknown: tuple[str, str, Any],
+    source_ip: str | None,
+    user_agent: str | None,
+    referer: str | None,
+) -> None:
+    keys = {"aws:SourceIp": source_ip, "aws:UserAgent": user_agent, "aws:Referer": referer}
+    with_unknown = _block([*known, unknown])
+
+    def decide(*statements: Any) -> GatewayDecision:
+        return simulate(policy(*statements), "GET /x", condition_keys=keys).decision
+
+    everything = statement("Allow", f"{API}/*")
+    assert decide(statement("Allow", f"{API}/*", Condition=with_unknown)) is not (
+        GatewayDecision.ALLOW
+    )
+    guarded = decide(everything, statement("Deny", f"{API}/*", Condition=with_unknown))
+    # the Deny stays out of the way exactly when one of its known tests is false
+    known_false = bool(known) and (
+        decide(everything, statement("Deny", f"{API}/*", Condition=_block(known)))
+        is GatewayDecision.ALLOW
+    )
+    assert (guarded is GatewayDecision.ALLOW) is known_false

@@ -42,8 +42,9 @@ def parse_network(text: str) -> IPNetwork:
     typo, and silently widening it to ``10.0.0.0/8`` would grant far more than intended."""
     try:
         network = ip_network(text.strip(), strict=True)
-    except (TypeError, ValueError) as error:
-        raise ConfigurationError(f"not a CIDR block: {text!r} ({error})") from None
+    except (TypeError, ValueError) as error:  # their messages quote the value: never repeat it
+        why = "host bits set" if "host bits set" in str(error) else "not an address/prefix"
+        raise ConfigurationError(f"not a CIDR block ({why})") from None
     return unmapped(network)
 
 

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from authorizers._internal.config_schema import ConfigFieldError, Fields, reported_at
 from authorizers.errors import Forbidden
 from authorizers.requirements import (
+    AUTHENTICATED,
+    EstablishedBy,
     Requirement,
     all_of,
     any_of,
@@ -48,7 +50,10 @@ _ROUTE_SHAPE = "'<VERB> /path' (GET, POST, ..., or ANY) or a WebSocket route key
 
 
 def build_requirement(fields: Fields) -> Requirement:
+    """``validator``/``issuer`` scope every condition of the object to what that validator
+    (by name) or issuer established; alone they require that it took part."""
     with fields:
+        scope = (fields.text("validator"), fields.text("issuer"))
         parts: list[Requirement] = []
         for key, membership in _MEMBERSHIP.items():
             names = fields.texts(key)
@@ -68,9 +73,13 @@ def build_requirement(fields: Fields) -> Requirement:
             if nested:
                 parts.append(combine(*nested))
         fields.finish()  # a misspelt condition must read as a typo, not as "no condition"
-        if not parts:
+        scoped = scope != (None, None)
+        if not parts and not scoped:
             raise ConfigFieldError(fields.path, "give at least one condition")
-        return parts[0] if len(parts) == 1 else all_of(*parts)
+        requirement = (
+            AUTHENTICATED if not parts else parts[0] if len(parts) == 1 else all_of(*parts)
+        )
+        return EstablishedBy(*scope) & requirement if scoped else requirement
 
 
 def _route(fields: Fields, key: str) -> tuple[str, str]:

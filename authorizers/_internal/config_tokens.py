@@ -82,6 +82,7 @@ def _claim_rules(fields: Fields, *, token_type: bool, groups_claim: bool) -> dic
     settings: dict[str, Any] = {
         "leeway": fields.number("leeway", minimum=0, maximum=600),
         "max_age": fields.number("max_age", positive=True),
+        "max_lifetime": fields.number("max_lifetime", positive=True),
         "required_claims": fields.texts("required_claims"),
         "claims_equal": fields.mapping("claims_equal"),
         "claims_contain": _claims_contain(fields),

@@ -17,6 +17,7 @@ from authorizers._internal.config_schema import (
     Fields,
     reported_at,
 )
+from authorizers._internal.config_sender import build_cert_bound, build_dpop
 from authorizers._internal.config_tokens import build_cognito, build_jwt, build_oidc
 
 if TYPE_CHECKING:
@@ -236,7 +237,10 @@ def _hmac(fields: Fields, context: BuildContext, name: str | None) -> Validator:
     named_headers = {key: value for key in headers if (value := fields.text(key)) is not None}
     with reported_at(fields.path):
         scheme = SignatureScheme(
-            fields.text_list("signed_headers"), fields.text_list("signed_query"), **named_headers
+            fields.text_list("signed_headers"),
+            fields.text_list("signed_query"),
+            **named_headers,
+            version=fields.integer("version", minimum=1, maximum=2) or 2,
         )
     return HmacSignatureValidator(
         secrets,
@@ -254,6 +258,8 @@ BUILDERS: dict[str, Builder] = {
     "api_key": _api_key,
     "request": _request,
     "hmac": _hmac,
+    "dpop": build_dpop,
+    "cert_bound": build_cert_bound,
     "any_of": _any_of,
     "all_of": _all_of,
 }

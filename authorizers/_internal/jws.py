@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import binascii
 import functools
-import json
 import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from authorizers._internal import strict_json
 from authorizers.errors import ReasonCode, Unauthorized
 
 #: Default cap on the token length. Real access and ID tokens are 1-4 KB; 16 KB leaves room
@@ -76,19 +76,7 @@ def decode_segment(segment: str, what: str) -> bytes:
     return binascii.a2b_base64(segment.replace("-", "+").replace("_", "/") + _PADDING[remainder])
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # Two parsers may pick different duplicates (first vs last wins): refuse the ambiguity.
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise ValueError("duplicate key")
-    return obj
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
+_DECODER = strict_json.DECODER  # no duplicate keys, no NaN/Infinity
 #: The C scanner itself, without decode()'s Python-level wrapping (undocumented but stable
 #: since Python 2.6, and typeshed lacks it).
 _SCAN_VALUE: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from authorizers.errors import ReasonCode, Unauthorized
+from authorizers.jwks.edwards import WeakKeyError, check_public_key
 from authorizers.jwks.keys import MIN_RSA_BITS
 
 if TYPE_CHECKING:  # EC and EdDSA load on first use: RSA-only functions never import them
@@ -84,6 +85,12 @@ def _eddsa(key: PublicKey, data: bytes, signature: bytes) -> None:
 
     if not isinstance(key, Ed25519PublicKey | Ed448PublicKey):
         raise _unfit()
+    # Checked again here (~1 µs): a small-order key from elsewhere would verify forgeries.
+    curve = "Ed25519" if isinstance(key, Ed25519PublicKey) else "Ed448"
+    try:
+        check_public_key(curve, key.public_bytes_raw())
+    except WeakKeyError:
+        raise _unfit() from None
     key.verify(signature, data)
 
 

@@ -14,7 +14,16 @@ if TYPE_CHECKING:
 
 class NamedValidator:
     """``name`` (logs, ``Identity.validator``) as the read-only property the
-    :class:`~authorizers.validator.Validator` protocol asks for."""
+    :class:`~authorizers.validator.Validator` protocol asks for.
+
+    ``per_request`` is True for a validator whose verdict depends on the request's method,
+    path, query, body or a time window (an HMAC signature): API Gateway must not replay its
+    result on another request, so the :class:`~authorizers.authorizer.Authorizer` needs a
+    result TTL of 0 and allows only the called method ARN. Readers use
+    ``getattr(validator, "per_request", False)``: a custom validator may lack it.
+    """
+
+    per_request: bool = False
 
     def __init__(self, name: str) -> None:
         self._name = name

@@ -34,8 +34,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "api-key": ("authorizers.cli.api_key", "issue an API key, or hash one for a key store"),
     "layer": ("authorizers.cli.layer", "build the Lambda layer zip for a runtime and CPU"),
     "serve": ("authorizers.cli.serve", "run a SAM template's APIs and authorizers locally"),
-    "demo": ("authorizers.cli.demo", "the sample authorizers over real HTTP, with a local issuer"),
+    "idp": ("authorizers.cli.idp", "a local OpenID provider on 127.0.0.1 that mints tokens"),
+    "routes": (
+        "authorizers.cli.routes",
+        "the routes a template serves through an authorizer; check rules against them",
+    ),
+    "demo": ("authorizers.cli.demo", "every answer API Gateway gives, over real HTTP on 127.0.0.1"),
 }
+
+
+#: optional top-level modules -> the extra that installs them
+OPTIONAL_MODULES = {"yaml": "local", "boto3": "aws", "botocore": "aws", "moto": "test"}
 
 
 class CliError(Exception):
@@ -58,6 +67,13 @@ def read_json(path: str) -> Any:
         raise CliError(f"cannot read {path}: {error.strerror}") from None
     except json.JSONDecodeError as error:
         raise CliError(f"{path} is not valid JSON: {error}") from None
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free one) to 65535."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0-65535)")
+    return int(text)
 
 
 def parse_pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
@@ -100,6 +116,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(import_module(COMMANDS[args.command][0]).run(args))
     except CliError as error:
         print(f"authorizers {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except ModuleNotFoundError as error:
+        extra = OPTIONAL_MODULES.get((error.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        print(
+            f"authorizers {args.command}: error: this needs the optional dependency "
+            f"{error.name!r}: pip install 'authorizers[{extra}]'",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -1,14 +1,18 @@
-"""``authorizers invoke module:function``: run a handler on one event, show what API Gateway
-would make of the response for the called route and any ``--check`` routes.
+"""``authorizers invoke HANDLER``: run a handler on one event, show what API Gateway would
+make of the response for the called route and any ``--check`` routes.
 
-The event comes from a file (``--event``) or is generated (``--kind`` and the event options of
+HANDLER is ``module:function``, ``file.py:function``, or a function's logical id in the SAM
+``--template`` (like ``sam local invoke``: its code folder, layers and environment). The event
+comes from a file (``--event``) or is generated (``--kind`` and the event options of
 ``authorizers events``). An exception's message is not printed (it may carry the token)
-unless ``--traceback`` is given. Exit code 0 when every checked route is allowed, else 1.
+unless ``--traceback`` is given. ``--json`` prints exactly one JSON document on stdout; what
+the handler prints goes to stderr. Exit code 0 when every checked route is allowed, else 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -22,6 +26,7 @@ from typing import Any
 
 from authorizers.cli import EXIT_DENIED, EXIT_OK, CliError, read_json
 from authorizers.cli.events import KINDS, add_event_arguments, build_event
+from authorizers.cli.serve import add_template_arguments, read_template
 from authorizers.cli.simulate import summary
 from authorizers.errors import AuthorizerError
 from authorizers.testing.simulator import ApiKind
@@ -45,7 +50,10 @@ class LambdaContext:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("handler", help="'package.module:function' or 'path/to/file.py:function'")
+    parser.add_argument(
+        "handler",
+        help="'package.module:function', 'path/to/file.py:function' or a template function id",
+    )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--event", metavar="FILE", help="the event as JSON (- for stdin)")
     source.add_argument("--kind", choices=KINDS, help="generate an event of this kind")
@@ -60,6 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--traceback", action="store_true", help="show the handler's traceback")
     add_event_arguments(parser)
+    add_template_arguments(parser.add_argument_group("template (HANDLER is a logical id)"))
 
 
 def load_handler(spec: str) -> Callable[..., Any]:
@@ -93,15 +102,52 @@ def load_handler(spec: str) -> Callable[..., Any]:
     return target  # type: ignore[no-any-return]
 
 
-def run(args: argparse.Namespace) -> int:
+def _is_logical_id(handler: str) -> bool:
+    return ":" not in handler and handler.isidentifier()
+
+
+def _from_template(args: argparse.Namespace, event: dict[str, Any]) -> Any:
+    """Run the template's function as the local gateway would; its log lines go to stderr."""
+    from authorizers.local.functions import FunctionError, FunctionRunner  # noqa: PLC0415
+
+    if not Path(args.template).exists():
+        raise CliError(
+            f"handler {args.handler!r} is not 'module:function' or 'file.py:function', "
+            f"and there is no {args.template} to find a function {args.handler!r} in"
+        )
+    template = read_template(args)
+    if args.handler not in template.functions:
+        known = ", ".join(sorted(template.functions)) or "none"
+        raise CliError(f"{args.template} has no function {args.handler!r} (functions: {known})")
+
+    def log(function_id: str, line: str) -> None:
+        print(f"  [{function_id}] {line}", file=sys.stderr)
+
+    invocation = FunctionRunner(template.functions, output=log).invoke(args.handler, event)
+    if isinstance(invocation.error, FunctionError):  # init failed: credential-free by contract
+        raise CliError(str(invocation.error))
+    return invocation.value if invocation.error is None else invocation.error
+
+
+def _outcome(args: argparse.Namespace, event: dict[str, Any]) -> Any:
     from authorizers.testing.assertions import call_handler  # noqa: PLC0415
+
+    if _is_logical_id(args.handler):
+        return _from_template(args, event)
+    # with --json, stdout is the document alone: what the handler prints (at import too,
+    # where loggers pick their stream) goes to stderr
+    quiet = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
+    with quiet:
+        return call_handler(load_handler(args.handler), event, LambdaContext())
+
+
+def run(args: argparse.Namespace) -> int:
     from authorizers.testing.simulator import simulate  # noqa: PLC0415
 
     event = read_json(args.event) if args.event else build_event(args.kind, args)
     if not isinstance(event, dict):
         raise CliError("the event must be a JSON object")
-    handler = load_handler(args.handler)
-    outcome = call_handler(handler, event, LambdaContext())
+    outcome = _outcome(args, event)
     raised = isinstance(outcome, BaseException)
     if raised and args.traceback:
         traceback.print_exception(outcome, file=sys.stderr)
@@ -115,7 +161,8 @@ def run(args: argparse.Namespace) -> int:
     if str(outcome) == "Unauthorized" and raised:
         shown = "raised Exception('Unauthorized')"
     if args.json:
-        print(json.dumps({"response": shown, "results": [summary(r) for r in results]}, indent=2))
+        document = {"response": shown, "results": [summary(r) for r in results]}
+        print(json.dumps(document, indent=2, default=repr))
     else:
         print(shown if raised else json.dumps(outcome, indent=2, default=repr))
         for result in results:

@@ -12,16 +12,18 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from authorizers.cli import CliError, parse_pairs
+from authorizers.cli import CliError, parse_pairs, port_number
+from authorizers.cli.idp import DEFAULT_PORT
 
 if TYPE_CHECKING:
     from authorizers.local.gateway import LocalGateway, RequestRecord
     from authorizers.local.model import LocalTemplate
+    from authorizers.local.mtls import MutualTls
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_template_arguments(parser: argparse._ActionsContainer) -> None:
+    """``--template``, ``--env-vars``, ``--parameter-overrides`` (also used by ``invoke``)."""
     parser.add_argument("--template", "-t", default="template.yaml", help="the SAM template")
-    parser.add_argument("--port", "-p", type=int, default=3000, help="port on 127.0.0.1 (0: any)")
     parser.add_argument(
         "--env-vars",
         "-n",
@@ -35,9 +37,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="template parameter values (also ParameterKey=NAME,ParameterValue=VALUE)",
     )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_template_arguments(parser)
+    parser.add_argument(
+        "--port", "-p", type=port_number, default=3000, help="port on 127.0.0.1 (0: any)"
+    )
     parser.add_argument(
         "--quiet-functions", action="store_true", help="do not show what functions print"
     )
+    parser.add_argument(
+        "--issuer",
+        action="store_true",
+        help="also run a local OpenID provider (authorizers idp) on --issuer-port",
+    )
+    parser.add_argument("--issuer-port", type=port_number, default=DEFAULT_PORT, metavar="PORT")
+    parser.add_argument(
+        "--reload", action="store_true", help="restart a function when its code changes"
+    )
+    tls = parser.add_argument_group("mutual TLS (as on an API Gateway custom domain)")
+    tls.add_argument("--tls-cert", metavar="PEM", help="the server certificate")
+    tls.add_argument("--tls-key", metavar="PEM", help="the server private key")
+    tls.add_argument(
+        "--truststore", metavar="PEM", help="CA bundle client certificates must chain to"
+    )
+
+
+def mutual_tls(args: argparse.Namespace) -> MutualTls | None:
+    """The ``--tls-*`` options: all three, or none."""
+    given = [args.tls_cert, args.tls_key, args.truststore]
+    if not any(given):
+        return None
+    if not all(given):
+        raise CliError("mutual TLS needs --tls-cert, --tls-key and --truststore together")
+    from pathlib import Path  # noqa: PLC0415
+
+    from authorizers.local.mtls import MutualTls  # noqa: PLC0415
+
+    return MutualTls(Path(args.tls_cert), Path(args.tls_key), Path(args.truststore))
 
 
 def parameter_overrides(items: list[str]) -> dict[str, str]:
@@ -79,6 +117,19 @@ def describe(template: LocalTemplate, base_url: str) -> list[str]:
     return lines
 
 
+def rule_warnings(template: LocalTemplate) -> list[str]:
+    """Where a zero-code authorizer's route rules and the template's routes disagree
+    (``authorizers routes --check`` in full); never stops the gateway from starting."""
+    from authorizers.errors import ConfigurationError  # noqa: PLC0415
+    from authorizers.local.route_check import template_checks  # noqa: PLC0415
+
+    try:
+        checks = template_checks(template)
+    except (ConfigurationError, ValueError) as error:
+        return [f"warning: route rules not checked: {error}"]
+    return [f"warning: {line}" for check in checks for line in check.problems()]
+
+
 def build_gateway(
     template: LocalTemplate, *, quiet_functions: bool = False, quiet: bool = False
 ) -> LocalGateway:
@@ -99,24 +150,63 @@ def build_gateway(
 
 
 def run(args: argparse.Namespace) -> int:
-    from authorizers.errors import ConfigurationError  # noqa: PLC0415
     from authorizers.local.server import LocalServer  # noqa: PLC0415
+
+    idp = None
+    if args.issuer:
+        from authorizers.cli.idp import banner, start_idp  # noqa: PLC0415
+
+        idp = start_idp(port=args.issuer_port)
+    try:
+        template = read_template(args)
+        tls = mutual_tls(args)
+        gateway = build_gateway(template, quiet_functions=args.quiet_functions)
+        try:
+            server = LocalServer(gateway, port=args.port, tls=tls).start()
+        except OSError as error:
+            raise CliError(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}") from None
+        print("\n".join(describe(template, server.url) + rule_warnings(template)), flush=True)
+        if idp is not None:
+            print("local OpenID provider:\n  " + "\n  ".join(banner(idp)), flush=True)
+        if args.reload:
+            _watch(gateway)
+        print("Ctrl-C stops.", flush=True)
+        server.serve_forever()
+    finally:
+        if idp is not None:
+            idp.stop()
+    return 0
+
+
+def read_template(args: argparse.Namespace) -> LocalTemplate:
+    """The ``--template`` with its overrides; any problem with it is one line, no traceback."""
+    from authorizers.errors import ConfigurationError  # noqa: PLC0415
     from authorizers.local.template import load_template  # noqa: PLC0415
 
     try:
-        template = load_template(
+        return load_template(
             args.template,
             parameter_overrides=parameter_overrides(args.parameter_overrides),
             env_vars=args.env_vars,
+            check_rules=True,
         )
     except ConfigurationError as error:
         raise CliError(str(error)) from None
-    gateway = build_gateway(template, quiet_functions=args.quiet_functions)
-    try:
-        server = LocalServer(gateway, port=args.port).start()
-    except OSError as error:
-        raise CliError(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}") from None
-    print("\n".join(describe(template, server.url)), flush=True)
-    print("Ctrl-C stops.", flush=True)
-    server.serve_forever()
-    return 0
+    except UnicodeDecodeError:
+        raise CliError(f"{args.template} is not a UTF-8 text file") from None
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        # a template of an unexpected shape: say where to look rather than crash
+        raise CliError(
+            f"{args.template}: cannot read this template ({type(error).__name__}: {error}); "
+            "check it with `sam validate`"
+        ) from None
+
+
+def _watch(gateway: LocalGateway) -> None:
+    from authorizers.local.reload import CodeWatcher  # noqa: PLC0415
+
+    def reloaded(function_ids: list[str]) -> None:
+        print(f"code changed: restarted {', '.join(function_ids)}", file=sys.stderr, flush=True)
+
+    watcher = CodeWatcher(gateway, on_reload=reloaded).start()
+    print(f"--reload: watching {len(watcher.folders)} code folder(s)", flush=True)

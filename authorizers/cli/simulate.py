@@ -9,7 +9,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from authorizers.cli import EXIT_DENIED, EXIT_OK, CliError, read_json
+from authorizers.cli import EXIT_DENIED, EXIT_OK, CliError, parse_pairs, read_json
 from authorizers.testing.simulator import ActionMatching, ApiKind, ConditionHandling
 
 if TYPE_CHECKING:
@@ -30,8 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--conditions",
         choices=[mode.value for mode in ConditionHandling],
-        default=ConditionHandling.UNMATCHED.value,
-        help="statements with a Condition: never match (default) or evaluate aws:SourceIp",
+        default=ConditionHandling.EVALUATE.value,
+        help="statements with a Condition: evaluate IpAddress/StringEquals (default), or"
+        " 'unmatched'; either way an unevaluated Deny applies and an unevaluated Allow does not",
+    )
+    parser.add_argument(
+        "--condition-key",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a condition key's value, e.g. aws:UserAgent=curl/8 (repeatable)",
     )
     parser.add_argument(
         "--actions",
@@ -58,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
                 source_ip=args.source_ip,
                 conditions=args.conditions,
                 actions=args.actions,
+                condition_keys=dict(parse_pairs(args.condition_key, "--condition-key")),
             )
         except (ValueError, MalformedEvent) as error:
             raise CliError(str(error)) from None

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from authorizers.errors import ReasonCode, Unauthorized
+from authorizers.jwks.edwards import WeakKeyError, check_public_key
 
 if TYPE_CHECKING:  # EC and EdDSA load on first use: RSA-only functions never import them
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -149,6 +150,7 @@ def _ec_key(jwk: Mapping[str, Any]) -> PublicKey:
 
 def _okp_key(jwk: Mapping[str, Any]) -> PublicKey:
     x = _decode(jwk, "x")
+    check_public_key(jwk["crv"], x)  # small-order keys let anyone forge (see edwards.py)
     if jwk["crv"] == "Ed25519":
         from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: PLC0415
 
@@ -219,8 +221,8 @@ def parse_jwks(
         try:
             key = parse(jwk)
         except (ValueError, TypeError, KeyError) as error:
-            leaked = isinstance(error, PrivateKeyPublishedError)
-            log("WARNING" if leaked else "DEBUG", "JWK #%d skipped: %s", index, error)
+            alarming = isinstance(error, PrivateKeyPublishedError | WeakKeyError)
+            log("WARNING" if alarming else "DEBUG", "JWK #%d skipped: %s", index, error)
             continue
         keys[key.kid] = (*keys.get(key.kid, ()), key)
     return keys

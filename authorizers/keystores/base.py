@@ -8,6 +8,7 @@ into a key), so looking it up in a dict or a table needs no constant-time compar
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCo
 from authorizers.identity import ContextValue
 
 _KEY_HASH = re.compile(r"[0-9a-f]{64}")
+_EPOCH_TEXT = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,9})?")
 _EMPTY: Mapping[str, ContextValue] = MappingProxyType({})
 
 _RECORD_FIELDS = frozenset(
@@ -141,17 +143,19 @@ def _names(value: object, name: str) -> frozenset[str]:
 
 
 def _epoch(value: object, name: str) -> float | None:
+    """A finite time: NaN compares false with everything, so a NaN ``expires_at`` would
+    never expire; ``"1_0"``, ``"inf"`` or non-ASCII digits are not epoch seconds either."""
     if value is None:
         return None
     if isinstance(value, bool):
         raise ValueError(f"{name!r} must be epoch seconds or an ISO 8601 time")
     if isinstance(value, int | float | Decimal):
+        if (isinstance(value, Decimal) and not value.is_finite()) or not math.isfinite(value):
+            raise ValueError(f"{name!r} must be a finite number")
         return float(value)
     if isinstance(value, str):
-        try:
+        if _EPOCH_TEXT.fullmatch(value):
             return float(value)
-        except ValueError:
-            pass
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:

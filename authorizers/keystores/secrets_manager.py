@@ -8,9 +8,9 @@ the secret (and ``kms:Decrypt`` if it uses a customer-managed key).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from authorizers._internal import strict_json
 from authorizers.clock import MonotonicClock, monotonic_clock
 from authorizers.errors import ConfigurationError
 from authorizers.keystores._aws import AwsClientSettings, LazyClient
@@ -41,7 +41,7 @@ class SecretJsonMap:
         text = response.get("SecretString")
         if not isinstance(text, str):
             raise ValueError("secret has no SecretString (binary secrets are not supported)")
-        data = json.loads(text)
+        data = strict_json.loads(text)  # a duplicate entry or a NaN time fails closed
         if not isinstance(data, dict):
             raise ValueError("secret is not a JSON object")
         return data

@@ -11,10 +11,10 @@ SecureStrings under a customer-managed key).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
+from authorizers._internal import strict_json
 from authorizers.clock import MonotonicClock, monotonic_clock
 from authorizers.errors import ConfigurationError
 from authorizers.keystores._aws import AwsClientSettings, LazyClient
@@ -57,10 +57,10 @@ class SsmKeyStore(SnapshotKeyStore):
 
 
 def _json_record(value: Any) -> KeyRecord:
-    try:
-        data = json.loads(value)
-    except json.JSONDecodeError:
-        raise ValueError("not JSON") from None
-    except TypeError as error:
-        raise ValueError(str(error)) from None
+    if not isinstance(value, str):
+        raise ValueError("parameter value is not text")
+    try:  # strict: {"enabled": false, "enabled": true} or a NaN time is refused, not guessed
+        data = strict_json.loads(value)
+    except (ValueError, RecursionError) as error:
+        raise ValueError(f"not JSON: {error}") from None
     return KeyRecord.from_mapping(data)

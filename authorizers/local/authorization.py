@@ -13,7 +13,7 @@ import json
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from authorizers.clock import MonotonicClock, monotonic_clock
@@ -52,7 +52,7 @@ class Authorization:
     invoked: bool
     cached: bool
     reason: str
-    response: Any
+    response: Any = field(repr=False)  # may carry usageIdentifierKey (the API key)
     latency_ms: float
 
     @property
@@ -136,6 +136,8 @@ class AuthorizerStage:
         decision = result.decision
         if cached:
             return _CACHED.get(decision, decision.value)
+        if invocation is None and decision is not GatewayDecision.UNAUTHORIZED:
+            return result.reasons[0] if result.reasons else decision.value  # 414, not invokable
         if invocation is None:  # 401 before invoking
             if self.spec.kind is RequestKind.REST_TOKEN:
                 if event.get("authorizationToken"):

@@ -19,8 +19,8 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -43,7 +43,7 @@ class Invocation:
     """One run of a function: what it returned or raised, what it printed, how long it took."""
 
     function_id: str
-    value: Any
+    value: Any = field(repr=False)  # an authorizer's answer may carry the API key
     error: BaseException | None
     logs: tuple[str, ...]
     duration_ms: float
@@ -82,6 +82,19 @@ def _where(error: BaseException) -> str:
     return f"{type(error).__name__} at {Path(last.filename).name}:{last.lineno}"
 
 
+def _forget_modules(folder: Path) -> None:
+    """Drop the modules loaded from ``folder`` (never this package's own: a CodeUri of ``.``
+    in a clone of this repository must not unload the gateway running it)."""
+    own = Path(__file__).resolve().parents[1]
+    for name, module in list(sys.modules.items()):
+        origin = getattr(module, "__file__", None)
+        if origin is None:
+            continue
+        path = Path(origin).resolve()
+        if path.is_relative_to(folder.resolve()) and not path.is_relative_to(own):
+            del sys.modules[name]
+
+
 class FunctionRunner:
     """Imports (once, lazily) and invokes the functions of a template."""
 
@@ -118,6 +131,17 @@ class FunctionRunner:
             for line in logs:
                 self.output(function_id, line)
         return Invocation(function_id, value, error, logs, duration_ms)
+
+    def reset(self, function_ids: Iterable[str]) -> None:
+        """Forget these functions' loaded code, as a code update does to Lambda's execution
+        environments: the next invocation runs the init phase again, from the files as they
+        are now (modules imported from the function's own folder are dropped too)."""
+        with self._lock:
+            for function_id in function_ids:
+                self._handlers.pop(function_id, None)
+                spec = self.functions.get(function_id)
+                if spec is not None and spec.code_uri is not None:
+                    _forget_modules(spec.code_uri)
 
     # -- loading ----------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from authorizers.errors import AuthorizerError
 from authorizers.local import lambda_events
 from authorizers.local.authorization import Authorization, AuthorizerStage
 from authorizers.local.functions import FunctionRunner, Output
+from authorizers.local.gateway_responses import customize
 from authorizers.local.http import HttpRequest, HttpResponse
 from authorizers.local.integration import MalformedProxyResponse, proxy_response
 from authorizers.local.model import ApiSpec, ApiType, LocalTemplate
@@ -46,6 +47,7 @@ class GatewayResponses:
     missing_route: str = '{"message":"Missing Authentication Token"}'
     not_found: str = '{"message":"Not Found"}'
     upgrade_required: str = '{"message":"Upgrade Required"}'
+    uri_too_long: str = '{"message":"Request-URI Too Long"}'  # body UNVERIFIED; 414 documented
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +213,10 @@ class LocalGateway:
         return authorization, self._refusal(api, result.decision)
 
     def _refusal(self, api: ApiSpec, decision: GatewayDecision) -> HttpResponse:
+        """API Gateway's answer, as the API's gateway responses change it."""
+        return customize(api.gateway_responses, decision, self._default_refusal(api, decision))
+
+    def _default_refusal(self, api: ApiSpec, decision: GatewayDecision) -> HttpResponse:
         bodies = self.responses
         http = api.api_type is ApiType.HTTP
         if decision is GatewayDecision.UNAUTHORIZED:
@@ -219,6 +225,8 @@ class LocalGateway:
             return HttpResponse.json(403, bodies.forbidden if http else bodies.explicit_deny)
         if decision is GatewayDecision.IMPLICIT_DENY:
             return HttpResponse.json(403, bodies.forbidden if http else bodies.implicit_deny)
+        if decision is GatewayDecision.URI_TOO_LONG:
+            return HttpResponse.json(414, bodies.uri_too_long)
         return HttpResponse.json(500, bodies.internal_error if http else bodies.authorizer_error)
 
     def _check_api_key(

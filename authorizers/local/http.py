@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -16,10 +16,11 @@ class HttpRequest:
 
     method: str
     path: str
-    query_string: str = ""
-    headers: Headers = ()
-    body: bytes = b""
+    query_string: str = field(default="", repr=False)  # these may hold credentials
+    headers: Headers = field(default=(), repr=False)
+    body: bytes = field(default=b"", repr=False)
     source_ip: str = "127.0.0.1"
+    client_cert_pem: str | None = None  # with mutual TLS: the verified client certificate
 
     def header_values(self, *, without: tuple[str, ...] = ()) -> dict[str, list[str]]:
         """Header name (as first sent) -> every value; names compare case-insensitively."""

@@ -12,13 +12,14 @@ overrides variables; a variable the template does not declare is added (sam igno
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from authorizers.errors import ConfigurationError
-from authorizers.local import sam_auth
+from authorizers.local import gateway_responses, sam_auth, template_rules
 from authorizers.local.intrinsics import Resolver, load_yaml
 from authorizers.local.model import (
     ApiSpec,
@@ -32,6 +33,7 @@ from authorizers.local.model import (
 _FUNCTION = "AWS::Serverless::Function"
 _REST, _HTTP = "AWS::Serverless::Api", "AWS::Serverless::HttpApi"
 _V2_API = "AWS::ApiGatewayV2::Api"
+_GATEWAY_RESPONSE = "AWS::ApiGateway::GatewayResponse"
 _IMPLICIT = {_REST: "ServerlessRestApi", _HTTP: "ServerlessHttpApi"}
 _GLOBALS = {_FUNCTION: "Function", _REST: "Api", _HTTP: "HttpApi"}
 
@@ -41,13 +43,17 @@ def load_template(
     *,
     parameter_overrides: Mapping[str, str] | None = None,
     env_vars: Mapping[str, Mapping[str, Any]] | str | Path | None = None,
+    check_rules: bool = False,
 ) -> LocalTemplate:
     """The template at ``path`` as the gateway serves it. ``env_vars`` is SAM's environment
-    file (a path) or its content."""
+    file (a path) or its content. ``check_rules``: refuse parameter values the template's
+    ``Rules`` refuse, as a deploy would (``authorizers serve`` does)."""
     path = Path(path).resolve()
     document = load_yaml(path)
     resolver = Resolver(document, parameter_overrides)
+    skipped = template_rules.check_rules(document, resolver) if check_rules else []
     reader = _Reader(path.parent, document, resolver, _env_overrides(env_vars))
+    reader.warnings += skipped
     return reader.read()
 
 
@@ -135,6 +141,7 @@ class _Reader:
                 functions[name] = self.function(name, properties)
                 routes += self.event_routes(name, properties, apis, authorizers)
         self.check(routes, authorizers, functions)
+        self.add_gateway_responses(apis)
         return LocalTemplate(functions, apis, authorizers, tuple(routes), tuple(self.warnings))
 
     # -- functions --------------------------------------------------------------------------
@@ -189,6 +196,11 @@ class _Reader:
             stage=str(properties.get("StageName") or ("Prod" if rest else "$default")),
             stage_variables=properties.get("Variables" if rest else "StageVariables") or {},
             api_key_source=str(properties.get("ApiKeySourceType") or "HEADER"),
+            gateway_responses=gateway_responses.from_sam(
+                properties.get("GatewayResponses") or {}, self.warnings
+            )
+            if rest
+            else {},
         )
         auth = properties.get("Auth") or {}
         found = {
@@ -243,6 +255,20 @@ class _Reader:
             section = "Api" if api_id == _IMPLICIT[_REST] else "HttpApi"
             auth = self.resolver.resolve((self.globals.get(section) or {}).get("Auth"))
         return dict(auth or {})
+
+    def add_gateway_responses(self, apis: dict[str, ApiSpec]) -> None:
+        """``AWS::ApiGateway::GatewayResponse`` resources join their REST API's responses."""
+        for name, resource in self.resources.items():
+            if resource.get("Type") != _GATEWAY_RESPONSE:
+                continue
+            properties = self.properties(name)
+            api = apis.get(str(properties.get("RestApiId")))
+            if api is None or api.api_type is not ApiType.REST:
+                self.warnings.append(f"{name}: not attached to a REST API in the template")
+                continue
+            spec = gateway_responses.from_resource(properties, self.warnings)
+            merged = {**api.gateway_responses, str(properties.get("ResponseType")): spec}
+            apis[api.logical_id] = dataclasses.replace(api, gateway_responses=merged)
 
     # -- consistency ------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import json
 import struct
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from authorizers.local import lambda_events
@@ -93,7 +93,7 @@ class _Connection:
     handler: BaseHTTPRequestHandler
     request: HttpRequest
     router: ApiRouter
-    connect_event: dict[str, Any]
+    connect_event: dict[str, Any] = field(repr=False)  # its headers and query hold credentials
 
     @property
     def api(self) -> ApiSpec:

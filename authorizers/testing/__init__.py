@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "assert_invalid": "authorizers.testing.assertions",
     "assert_unauthorized": "authorizers.testing.assertions",
     "assert_context": "authorizers.testing.assertions",
+    "assert_rules_cover_template": "authorizers.testing.assertions",
     "call_handler": "authorizers.testing.assertions",
     "PolicySnapshot": "authorizers.testing.snapshots",
 }

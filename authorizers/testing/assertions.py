@@ -8,8 +8,9 @@ so the fix is obvious from the test report.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from authorizers.testing.simulator import (
     GatewayDecision,
@@ -18,6 +19,9 @@ from authorizers.testing.simulator import (
     request_arn,
     simulate,
 )
+
+if TYPE_CHECKING:
+    from authorizers.rules import RouteRule
 
 _DENIALS = {
     None: (GatewayDecision.EXPLICIT_DENY, GatewayDecision.IMPLICIT_DENY),
@@ -142,3 +146,27 @@ def assert_context(
     if problems:
         raise AssertionError("authorizer context differs:\n" + "\n".join(sorted(problems)))
     return result
+
+
+def assert_rules_cover_template(
+    rules: Iterable[RouteRule | str] | Mapping[str, Any],
+    template: str | Path,
+    *,
+    authorizer: str | None = None,
+    api: str | None = None,
+    parameter_overrides: Mapping[str, str] | None = None,
+) -> None:
+    """The rules and the routes the SAM template serves through ``authorizer`` agree: every
+    route is ruled, every rule matches a route of this authorizer (see
+    :mod:`authorizers.local.route_check`). ``rules`` are the ``RouteRule`` objects given to
+    ``AccessRules``, route keys (``"GET /pets/{id}"``) or a zero-code configuration document;
+    ``authorizer`` its name in the template or its function's logical id (needed when the
+    template has several)."""
+    from authorizers.local.route_check import check_routes, rule_keys  # noqa: PLC0415
+    from authorizers.local.route_universe import select_authorizer  # noqa: PLC0415
+    from authorizers.local.template import load_template  # noqa: PLC0415
+
+    loaded = load_template(template, parameter_overrides=parameter_overrides)
+    check = check_routes(select_authorizer(loaded, authorizer, api), rule_keys(rules))
+    if not check.ok:
+        raise AssertionError("rules and template disagree:\n  " + "\n  ".join(check.problems()))

@@ -4,10 +4,13 @@ The classic production surprise - a policy that allows only the called method, c
 then evaluated against the *next* method - never shows in a unit test that calls the handler
 once. Replaying a sequence with the cache's rules makes it show: the second route gets 403.
 
-Rules modelled: the cache key is the identity-source values (the token for TOKEN
-authorizers); a missing or empty source is 401 without invoking the function; a hit skips
-the function and evaluates the cached response against the new request; TTL 0 disables
-caching, 3600 is the maximum. Errors are not cached unless ``cache_errors`` (UNVERIFIED).
+Rules modelled: a method ARN over 1600 bytes is 414 before anything else (AGW/limits); the
+cache key is the identity-source values (the token for TOKEN authorizers); a missing or empty
+source is 401 without invoking the function; a hit skips the function and evaluates the cached
+response against the new request; TTL 0 disables caching, 3600 is the maximum. Errors are not
+cached unless ``cache_errors`` (UNVERIFIED). A gateway that cannot invoke the function
+(``invokable=False``: no permission, throttled, deleted) answers 500 on a miss, while cached
+entries keep answering.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import copy
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from authorizers.clock import MonotonicClock, monotonic_clock
@@ -29,6 +32,7 @@ from authorizers.testing.simulator import (
     Result,
     infer_api_kind,
     simulate,
+    uri_too_long,
 )
 
 Handler = Callable[[Mapping[str, Any], Any], Any]
@@ -50,7 +54,7 @@ class ReplayStep:
     cached: bool
     cache_key: str | None
     result: Result
-    response: Any = None
+    response: Any = field(default=None, repr=False)  # may carry usageIdentifierKey
 
     @property
     def decision(self) -> GatewayDecision:
@@ -90,6 +94,8 @@ class CacheReplay:
     (``method.request.header.Authorization``, ``$request.header.Authorization``,
     ``$context.routeKey``...); TOKEN events always use their token. ``clock`` is monotonic
     seconds: advance a :class:`~authorizers.clock.FakeClock` to expire entries.
+    ``invokable`` (an attribute, so a test may flip it mid-sequence) says whether API Gateway
+    can invoke the function at all.
     """
 
     def __init__(
@@ -103,6 +109,7 @@ class CacheReplay:
         api_kind: ApiKind | str | None = None,
         clock: MonotonicClock = monotonic_clock,
         lambda_context: Any = None,
+        invokable: bool = True,
     ) -> None:
         if not 0 <= ttl_seconds <= MAX_TTL_SECONDS:
             raise ConfigurationError(f"TTL must be 0..{MAX_TTL_SECONDS} seconds")
@@ -114,6 +121,7 @@ class CacheReplay:
         self.api_kind = api_kind
         self.clock = clock
         self.lambda_context = lambda_context
+        self.invokable = invokable
         self.invocations = 0
         self._entries: dict[str, tuple[float, Any]] = {}
         self._count = 0
@@ -126,6 +134,10 @@ class CacheReplay:
         from authorizers._internal.event_parsing import parse_event  # noqa: PLC0415
 
         index, self._count = self._count, self._count + 1
+        arn = event.get("methodArn") or event.get("routeArn")
+        too_long = uri_too_long(arn, self._event_kind(event)) if isinstance(arn, str) else None
+        if too_long is not None:
+            return ReplayStep(index, invoked=False, cached=False, cache_key=None, result=too_long)
         if event.get("type") == "TOKEN" and event.get("authorizationToken") is None:
             event = {**event, "authorizationToken": ""}  # absent header: same 401 as empty
         request = parse_event(event)
@@ -147,6 +159,11 @@ class CacheReplay:
             return ReplayStep(
                 index, invoked=False, cached=True, cache_key=key, result=result, response=entry[1]
             )
+        if not self.invokable:
+            reason = "API Gateway could not invoke the authorizer function: 500"
+            kind = self._kind(request)
+            result = Result(GatewayDecision.INVALID, str(request.arn), kind, reasons=(reason,))
+            return ReplayStep(index, invoked=False, cached=False, cache_key=key, result=result)
         response = self._invoke(event)
         result = simulate(response, request, api_kind=self.api_kind)
         cacheable = self.cache_errors or result.decision not in (
@@ -161,6 +178,16 @@ class CacheReplay:
 
     def _kind(self, request: AuthRequest) -> ApiKind:
         return ApiKind(self.api_kind) if self.api_kind else infer_api_kind(None, request)
+
+    def _event_kind(self, event: Mapping[str, Any]) -> ApiKind:
+        """The API kind of an event that cannot be parsed (its ARN is too long)."""
+        if self.api_kind:
+            return ApiKind(self.api_kind)
+        if "routeArn" in event or event.get("version") == "1.0":
+            return ApiKind.HTTP_IAM
+        context = event.get("requestContext")
+        websocket = isinstance(context, Mapping) and "connectionId" in context
+        return ApiKind.WEBSOCKET if websocket else ApiKind.REST
 
     def _invoke(self, event: Mapping[str, Any]) -> Any:
         self.invocations += 1

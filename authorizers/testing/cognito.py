@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from authorizers.clock import Clock, system_clock
-from authorizers.testing.issuer import BrokenToken, TestIssuer
+from authorizers.testing.issuer import BrokenToken, PrivateKey, TestIssuer
 
 if TYPE_CHECKING:
     from authorizers.testing.jwks_server import JwksServer
@@ -32,6 +32,8 @@ class CognitoTestIssuer:
     (``https://cognito-idp.<region>.amazonaws.com/<pool>``) or ``"updated"``
     (``https://issuer-cognito-idp.<region>...``, the multi-Region form); both are in
     :attr:`issuers`. Every token method takes ``broken=`` to mint a :class:`BrokenToken`.
+    ``private_key`` (e.g. a key saved by ``authorizers mint --save-key``) signs both kinds of
+    token instead of two generated keys, so tokens survive a restart of the local IdP.
     """
 
     __test__ = False  # not a pytest test class
@@ -42,6 +44,7 @@ class CognitoTestIssuer:
         client_ids: Iterable[str] = (DEFAULT_CLIENT_ID,),
         *,
         issuer_form: str = "classic",
+        private_key: PrivateKey | None = None,
         clock: Clock = system_clock,
     ) -> None:
         match = _POOL_ID.fullmatch(user_pool_id)
@@ -60,8 +63,10 @@ class CognitoTestIssuer:
         self.updated_issuer = f"https://issuer-cognito-idp.{self.region}.{domain}/{user_pool_id}"
         issuer = self.classic_issuer if issuer_form == "classic" else self.updated_issuer
         # Cognito signs ID and access tokens with different RSA keys (different kids).
-        self.id_keys = TestIssuer(issuer, audience=None, typ=None, clock=clock)
-        self.access_keys = TestIssuer(issuer, audience=None, typ=None, clock=clock)
+        self.id_keys, self.access_keys = (
+            TestIssuer(issuer, audience=None, typ=None, clock=clock, private_key=private_key)
+            for _ in range(2)
+        )
         self.server: JwksServer | None = None  # set while serve() runs
 
     @property
@@ -81,7 +86,8 @@ class CognitoTestIssuer:
 
     @property
     def jwks(self) -> dict[str, list[dict[str, str]]]:
-        return {"keys": self.id_keys.jwks["keys"] + self.access_keys.jwks["keys"]}
+        keys = self.id_keys.jwks["keys"] + self.access_keys.jwks["keys"]
+        return {"keys": list({key["kid"]: key for key in keys}.values())}  # one key: once
 
     def rotate(self, *, keep_old: bool = True) -> None:
         """New ID and access signing keys (old ones stay published if ``keep_old``)."""

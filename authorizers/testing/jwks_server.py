@@ -22,13 +22,13 @@ import socket
 import struct
 import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from authorizers._internal.background_server import LOOPBACK, BackgroundServer
 
@@ -37,6 +37,10 @@ JWKS_PATH = "/.well-known/jwks.json"
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 _SIGNING_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"]
 _SIGNING_ALGORITHMS += ["ES256", "ES384", "ES512", "EdDSA"]
+
+#: An extra GET endpoint: the query (name -> values) -> ``(content type, body)``; a
+#: ``ValueError`` is answered 400 with its message.
+Endpoint = Callable[[Mapping[str, list[str]]], tuple[str, bytes]]
 
 
 class FaultKind(StrEnum):
@@ -108,6 +112,7 @@ class JwksServer(BackgroundServer):
 
     ``jwks``: the JWK Set to serve (default ``{"keys": []}``). ``issuer``: the discovery
     ``issuer`` (default: :attr:`url`). ``discovery=False`` answers 404 for discovery.
+    ``port``: 0 picks a free one. ``endpoints``: extra GET paths (the local IdP's ``/mint``).
     """
 
     def __init__(
@@ -116,6 +121,8 @@ class JwksServer(BackgroundServer):
         *,
         issuer: str | None = None,
         discovery: bool = True,
+        port: int = 0,
+        endpoints: Mapping[str, Endpoint] | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self._jwks = json.dumps(jwks if jwks is not None else {"keys": []}).encode()
@@ -125,13 +132,15 @@ class JwksServer(BackgroundServer):
         self._faults: dict[str, tuple[Fault, int | None]] = {}
         self._counts: Counter[str] = Counter()
         self._stopping = threading.Event()
+        self._port = port
+        self.endpoints: dict[str, Endpoint] = dict(endpoints or {})
         super().__init__()
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def _build(self) -> ThreadingHTTPServer:
         """Bind an ephemeral port on 127.0.0.1; requests stuck in a fault end at :meth:`stop`."""
-        server = ThreadingHTTPServer((LOOPBACK, 0), _Handler)
+        server = ThreadingHTTPServer((LOOPBACK, self._port), _Handler)
         server.daemon_threads = True
         server.owner = self  # type: ignore[attr-defined]
         self._stopping.clear()
@@ -224,10 +233,23 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         owner: JwksServer = self.server.owner  # type: ignore[attr-defined]
         self.close_connection = True
-        body, fault = owner._take(urlsplit(self.path).path)
+        url = urlsplit(self.path)
+        endpoint = owner.endpoints.get(url.path)
+        if endpoint is not None:
+            self._endpoint(endpoint, url.query)
+            return
+        body, fault = owner._take(url.path)
         # the client may give up (deadline, size cap): exactly what tests provoke
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self._answer(owner, body, fault)
+
+    def _endpoint(self, endpoint: Endpoint, query: str) -> None:
+        try:
+            content_type, body = endpoint(parse_qs(query, max_num_fields=64))
+        except ValueError as error:
+            self._send(400, f"{error}\n".encode(), "text/plain")
+            return
+        self._send(200, body, content_type, {"Cache-Control": "no-store"})
 
     def _answer(self, owner: JwksServer, body: bytes | None, fault: Fault | None) -> None:
         stopping = owner._stopping

@@ -16,8 +16,13 @@ RESOURCE_LIMIT = 512  # characters per policy Resource (§3)
 WEBSOCKET_RESULT_LIMIT = 8192  # bytes of the whole result, WebSocket quota (§6)
 
 
-def check_policy_response(response: Any, *, websocket: bool = False) -> list[str]:
-    """Why API Gateway would reject an IAM-policy response (empty list: it would not)."""
+def check_policy_response(
+    response: Any, *, websocket: bool = False, nested_context: bool = False
+) -> list[str]:
+    """Why API Gateway would reject an IAM-policy response (empty list: it would not).
+
+    ``nested_context``: the response answers an HTTP API payload 2.0 event, whose context may
+    hold lists and maps as AWS's example does (§5); REST, WebSocket and 1.0 stay flat."""
     if not isinstance(response, Mapping):
         return ["the response is not a JSON object"]
     reasons: list[str] = []
@@ -31,7 +36,7 @@ def check_policy_response(response: Any, *, websocket: bool = False) -> list[str
         reasons.append("policyDocument is missing or not an object")
     else:
         reasons += _check_document(document)
-    reasons += _check_context(response, nested_ok=False)
+    reasons += _check_context(response, nested_ok=nested_context)
     if not isinstance(response.get("usageIdentifierKey", ""), str):
         reasons.append("usageIdentifierKey must be a string")
     if websocket and len(json.dumps(response, default=str).encode()) > WEBSOCKET_RESULT_LIMIT:

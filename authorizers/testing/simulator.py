@@ -16,11 +16,10 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from authorizers._internal.cidr import CidrSet, parse_address
-from authorizers.arn import ApiArn
-from authorizers.errors import ConfigurationError
+from authorizers.arn import MAX_ARN_BYTES, ApiArn
 from authorizers.request import AuthRequest, RequestKind
 from authorizers.testing import events
+from authorizers.testing._conditions import KeyValues, request_keys, statement_applies
 from authorizers.testing.response_checks import check_policy_response, check_simple_response
 
 #: The API that ``"GET /pets/1"`` style requests belong to unless ``api=`` says otherwise: the
@@ -47,6 +46,7 @@ class GatewayDecision(StrEnum):
     IMPLICIT_DENY = "implicit_deny"
     UNAUTHORIZED = "unauthorized"
     INVALID = "invalid"
+    URI_TOO_LONG = "uri_too_long"  # method ARN over 1600 bytes: refused before authorizing
 
 
 STATUS = {
@@ -55,14 +55,20 @@ STATUS = {
     GatewayDecision.IMPLICIT_DENY: 403,
     GatewayDecision.UNAUTHORIZED: 401,
     GatewayDecision.INVALID: 500,
+    GatewayDecision.URI_TOO_LONG: 414,
 }
 
 
 class ConditionHandling(StrEnum):
-    """What a statement with a ``Condition`` block does (contract §4.4: UNVERIFIED)."""
+    """What a statement with a ``Condition`` block does (contract §4.4: UNVERIFIED).
 
-    UNMATCHED = "unmatched"  # default: the statement never matches, Allow or Deny
-    SOURCE_IP = "source_ip"  # evaluate IpAddress/NotIpAddress on aws:SourceIp; else unmatched
+    Whatever the mode, a condition that is not evaluated never turns into an Allow: such an
+    Allow statement does not match and such a Deny statement does.
+    """
+
+    EVALUATE = "evaluate"  # default: the IpAddress/StringEquals subset (testing._conditions)
+    SOURCE_IP = "source_ip"  # the former name of "evaluate"
+    UNMATCHED = "unmatched"  # evaluate nothing: conditional Allows never match, Denies always
 
 
 class ActionMatching(StrEnum):
@@ -169,16 +175,23 @@ def simulate(
     api_kind: ApiKind | str | None = None,
     api: ApiArn | str | None = None,
     source_ip: str | None = None,
-    conditions: ConditionHandling | str = ConditionHandling.UNMATCHED,
+    conditions: ConditionHandling | str = ConditionHandling.EVALUATE,
     actions: ActionMatching | str = ActionMatching.EXACT,
+    condition_keys: Mapping[str, str | None] | None = None,
 ) -> Result:
     """Evaluate ``response`` (a dict, or the exception the authorizer raised) for ``request``
-    (``"GET /pets/1"``, an execute-api ARN, an AuthRequest or a Lambda event)."""
+    (``"GET /pets/1"``, an execute-api ARN, an AuthRequest or a Lambda event).
+
+    ``condition_keys`` gives values of IAM condition keys (``{"aws:UserAgent": "curl/8"}``;
+    ``None``: the request does not carry the key), over those read from the request."""
     resolved = as_request(request)
     kind = ApiKind(api_kind) if api_kind is not None else infer_api_kind(response, resolved)
     if api is None and kind in (ApiKind.HTTP_IAM, ApiKind.HTTP_SIMPLE):
         api = DEFAULT_HTTP_API
     arn = str(request_arn(resolved, api))
+    too_long = uri_too_long(arn, kind)
+    if too_long is not None:
+        return too_long
     if isinstance(response, BaseException):
         return _raised(response, arn, kind)
     if kind is ApiKind.HTTP_SIMPLE:
@@ -190,17 +203,21 @@ def simulate(
             GatewayDecision.ALLOW if response["isAuthorized"] else GatewayDecision.EXPLICIT_DENY
         )
         return Result(decision, arn, kind, context=context, template_context=_strings(context))
-    reasons = check_policy_response(response, websocket=kind is ApiKind.WEBSOCKET)
+    reasons = check_policy_response(
+        response,
+        websocket=kind is ApiKind.WEBSOCKET,
+        nested_context=_payload_2(kind, resolved),
+    )
     if reasons:
         return Result(GatewayDecision.INVALID, arn, kind, reasons=tuple(reasons))
-    if source_ip is None and isinstance(resolved, AuthRequest):
-        source_ip = resolved.source_ip
+    keys = request_keys(resolved, source_ip)
+    keys.update((key.lower(), value) for key, value in (condition_keys or {}).items())
     statements: list[Mapping[str, Any]] = response["policyDocument"]["Statement"]
     warnings: list[str] = []
     decision, index = _evaluate(
         statements,
         arn,
-        source_ip=source_ip,
+        keys=keys,
         conditions=ConditionHandling(conditions),
         actions=ActionMatching(actions),
         warnings=warnings,
@@ -219,6 +236,27 @@ def simulate(
         context=context,
         template_context=_strings(context),
         warnings=tuple(warnings),
+    )
+
+
+def uri_too_long(arn: str, kind: ApiKind) -> Result | None:
+    """414 for a method ARN over 1600 bytes: API Gateway answers it without running the
+    authorizer or evaluating any policy (AGW/limits, contract §1)."""
+    size = len(arn.encode())
+    if size <= MAX_ARN_BYTES:
+        return None
+    reason = f"the method ARN is {size} bytes, over API Gateway's {MAX_ARN_BYTES}: 414"
+    return Result(GatewayDecision.URI_TOO_LONG, arn, kind, reasons=(reason,))
+
+
+def _payload_2(kind: ApiKind, request: str | ApiArn | AuthRequest) -> bool:
+    """An HTTP API IAM response to a payload 2.0 event may nest lists and maps in its context
+    (AWS's own example does); 1.0, REST and WebSocket stay flat, and so does a bare route,
+    whose payload version is unknown (the strict reading)."""
+    return (
+        kind is ApiKind.HTTP_IAM
+        and isinstance(request, AuthRequest)
+        and request.kind is RequestKind.HTTP_V2
     )
 
 
@@ -248,12 +286,14 @@ def _evaluate(
     statements: list[Mapping[str, Any]],
     arn: str,
     *,
-    source_ip: str | None,
+    keys: KeyValues,
     conditions: ConditionHandling,
     actions: ActionMatching,
     warnings: list[str],
 ) -> tuple[GatewayDecision, int | None]:
-    """Explicit Deny wins over Allow; no matching Allow is an implicit deny (§4.1, §4.2)."""
+    """Explicit Deny wins over Allow; no matching Allow is an implicit deny (§4.1, §4.2). A
+    condition that cannot be evaluated counts against the caller: its Deny applies, its
+    Allow does not."""
     first_allow: int | None = None
     for index, statement in enumerate(statements):
         label = f"Statement[{index}]"
@@ -261,8 +301,9 @@ def _evaluate(
             continue
         if not any(resource_matches(pattern, arn) for pattern in _as_list(statement["Resource"])):
             continue
-        if "Condition" in statement and not _condition_holds(
-            statement["Condition"], source_ip, conditions, label, warnings
+        evaluate = conditions is not ConditionHandling.UNMATCHED
+        if "Condition" in statement and not statement_applies(
+            statement, keys, evaluate=evaluate, label=label, warnings=warnings
         ):
             continue
         if statement["Effect"] == "Deny":
@@ -303,39 +344,3 @@ def _action_matches(action: Any, mode: ActionMatching, label: str, warnings: lis
                 " (contract §4.2); use 'execute-api:Invoke'"
             )
     return False
-
-
-def _condition_holds(
-    condition: Mapping[str, Any],
-    source_ip: str | None,
-    mode: ConditionHandling,
-    label: str,
-    warnings: list[str],
-) -> bool:
-    """IAM semantics for the supported subset: operators and keys AND, values OR; a missing
-    key is false except for negated and ``...IfExists`` operators (§4.4)."""
-    if mode is ConditionHandling.UNMATCHED:
-        warnings.append(
-            f"{label} has a Condition and is not counted: whether API Gateway evaluates"
-            " conditions in authorizer policies is UNVERIFIED (contract §4.4)"
-        )
-        return False
-    address = parse_address(source_ip) if source_ip is not None else None
-    for operator, tests in condition.items():
-        base = operator.removesuffix("IfExists")
-        for key, values in tests.items():
-            if base not in ("IpAddress", "NotIpAddress") or key.lower() != "aws:sourceip":
-                warnings.append(f"{label} condition {operator}/{key} is not evaluated: unmatched")
-                return False
-            if address is None:  # key absent: only negated and ...IfExists operators hold
-                if base == operator == "IpAddress":
-                    return False
-                continue
-            try:
-                networks = CidrSet(_as_list(values))
-            except ConfigurationError:
-                warnings.append(f"{label} condition {operator} has a bad CIDR block: unmatched")
-                return False
-            if (address in networks) != (base == "IpAddress"):
-                return False
-    return True

@@ -4,9 +4,7 @@ compiles to - time, audience, required values, scopes and groups.
 Kept apart from :mod:`authorizers.validators.jwt` (the verification pipeline) so the rules
 read as a list. Claims are attacker-chosen JSON even after the signature checks out (a buggy
 or compromised client of the issuer may mint odd values), so every reader checks types:
-``true`` is not a number, ``1e400`` is not a date, a ``scope`` that is not a string is refused
-rather than ignored, and dates are only ever compared (never subtracted), so a 400-digit
-integer cannot overflow anything.
+a ``scope`` that is not a string is refused rather than ignored (dates: ``token_times``).
 """
 
 from __future__ import annotations
@@ -17,54 +15,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from authorizers._internal import setting_checks as checks
 from authorizers._internal.signature import SUPPORTED_ALGORITHMS
 from authorizers.errors import ConfigurationError, Forbidden, ReasonCode, Unauthorized
 from authorizers.jwks.fetch import Fetcher
 from authorizers.jwks.keys import VerificationKey
 from authorizers.jwks.sources import KeySource
+from authorizers.validators.token_times import DEFAULT_LEEWAY
 
-#: Leeway for ``exp``/``nbf``/``iat``. Lambda and the big IdPs keep NTP time, but a token minted
-#: a second "in the future" by a slightly fast IdP clock must not bounce; 30 s absorbs real skew
-#: while keeping an expired token usable for at most half a minute (Envoy and Powertools use 60,
-#: aws-jwt-verify and PyJWT 0).
-DEFAULT_LEEWAY = 30.0
 #: ``check(header, claims, key)``: raise an ``AuthorizerError`` to refuse the token.
 CustomCheck = Callable[[Mapping[str, Any], Mapping[str, Any], VerificationKey], None]
 Strings = str | Sequence[str]
-
-
-def numeric_date(claims: Mapping[str, Any], name: str) -> int | float | None:
-    """A NumericDate claim (RFC 7519 §2) or ``None`` if absent; other types are invalid."""
-    if name not in claims:
-        return None
-    value = claims[name]
-    if type(value) is int or (type(value) is float and math.isfinite(value)):
-        return value
-    raise Unauthorized(ReasonCode.INVALID_CLAIM, f"{name!r} is not a finite number")
-
-
-def check_times(
-    claims: Mapping[str, Any], now: float, leeway: float, max_age: float | None
-) -> None:
-    """``exp`` is required; ``nbf`` and ``iat`` may not lie in the future (same rules as
-    PyJWT: expired when ``exp <= now - leeway``, early when ``nbf|iat > now + leeway``)."""
-    exp = numeric_date(claims, "exp")
-    if exp is None:
-        raise Unauthorized(ReasonCode.MISSING_CLAIM, "'exp' is required")
-    if exp <= now - leeway:
-        raise Unauthorized(ReasonCode.EXPIRED, "token has expired")
-    if "nbf" in claims:
-        nbf = numeric_date(claims, "nbf")
-        if nbf is not None and nbf > now + leeway:
-            raise Unauthorized(ReasonCode.NOT_YET_VALID, "'nbf' is in the future")
-    iat = numeric_date(claims, "iat")
-    if iat is not None and iat > now + leeway:
-        raise Unauthorized(ReasonCode.NOT_YET_VALID, "'iat' is in the future")
-    if max_age is not None:
-        if iat is None:
-            raise Unauthorized(ReasonCode.MISSING_CLAIM, "'iat' is required for a max age")
-        if iat < now - max_age - leeway:
-            raise Unauthorized(ReasonCode.TOKEN_TOO_OLD, "token was issued too long ago")
 
 
 def _strings(value: Any, name: str, *, split: bool) -> frozenset[str]:
@@ -93,9 +54,24 @@ def scopes_of(claims: Mapping[str, Any]) -> frozenset[str]:
 _NO_SCOPES: frozenset[str] = frozenset()
 
 
-def groups_of(claims: Mapping[str, Any], name: str) -> frozenset[str]:
-    """Groups from a list-of-strings claim (a single string counts as one group)."""
-    return _strings(claims[name], name, split=False) if name in claims else frozenset()
+def groups_of(claims: Mapping[str, Any], name: str | None) -> frozenset[str]:
+    """Groups from a list-of-strings claim (a single string counts as one group); none
+    unless the issuer's groups claim is named (no default: see ``IssuerConfig``)."""
+    if name is None or name not in claims:
+        return _NO_SCOPES
+    return _strings(claims[name], name, split=False)
+
+
+def issuer_mismatch(sent: str, trusted: Sequence[str], *, what: str = "token issuer") -> str:
+    """Which ``iss`` came and which are trusted (issuers are public; the sent one is cut
+    short and escaped: it is attacker-chosen), with a hint for a trailing-slash difference."""
+    shown = ", ".join(repr(name) for name in trusted[:4]) + (", ..." if len(trusted) > 4 else "")
+    got = repr(sent if len(sent) <= 100 else sent[:97] + "...")
+    detail = f"{what} {got} is not trusted (trusted: {shown})"
+    near = [name for name in trusted if name.rstrip("/") == sent.rstrip("/")]
+    if near:
+        detail += f"; it differs from {near[0]!r} only by a trailing slash"
+    return detail
 
 
 def normalize_token_type(value: str) -> str:
@@ -240,6 +216,11 @@ class IssuerConfig:
     ``scopes_*``/``groups_*`` failures are 403 (Forbidden), everything else 401.
     ``context_claims`` copies claims into the authorizer context, flattened to scalars (see
     :func:`~authorizers.validators.claims.context_value`); a mapping renames them.
+    ``groups_claim`` names the claim groups are read from; there is no default, because a
+    ``groups`` claim means something different to every issuer (a route requiring the group
+    ``admins`` must not accept another IdP's ``admins``). ``max_lifetime`` bounds ``exp - iat``
+    (``exp - now`` without ``iat``): a token valid for longer than the issuer ever mints is
+    refused. Empty or mistyped requirements are configuration errors, never "anything".
     """
 
     issuer: str
@@ -261,7 +242,8 @@ class IssuerConfig:
     scopes_all: Strings | None = None
     groups_any: Strings | None = None
     groups_all: Strings | None = None
-    groups_claim: str = "groups"
+    groups_claim: str | None = None
+    max_lifetime: float | None = None
     checks: Sequence[CustomCheck] = ()
     principal_claim: str = "sub"
     context_claims: Sequence[str] | Mapping[str, str] = ()
@@ -292,8 +274,32 @@ class IssuerConfig:
             raise ConfigurationError(f"{name}: audience is empty")
         if not 0 <= self.leeway <= 600:
             raise ConfigurationError(f"{name}: leeway must be 0-600 seconds")
-        if self.max_age is not None and self.max_age <= 0:
-            raise ConfigurationError(f"{name}: max_age must be positive")
+        for limit in ("max_age", "max_lifetime"):
+            value = getattr(self, limit)
+            if value is not None and (isinstance(value, bool) or not value > 0):
+                raise ConfigurationError(f"{name}: {limit} must be a positive number")
+        self._check_requirements(name)
+
+    def _check_requirements(self, name: str) -> None:
+        names = ("audience", "client_ids", "scopes_any", "scopes_all", "groups_any", "groups_all")
+        for field in (*names, "token_type"):
+            checks.optional_names(getattr(self, field), f"{name}: {field}")
+        if self.required_claims:
+            checks.names(self.required_claims, f"{name}: required_claims", single=False)
+        if self.claims_equal is not None:
+            checks.mapping(self.claims_equal, f"{name}: claims_equal")
+        if self.claims_contain is not None:
+            for claim, values in checks.mapping(
+                self.claims_contain, f"{name}: claims_contain"
+            ).items():
+                checks.names(values, f"{name}: claims_contain[{claim!r}]")
+        checks.name(self.principal_claim, f"{name}: principal_claim")
+        if self.groups_claim is not None:
+            checks.name(self.groups_claim, f"{name}: groups_claim")
+        elif self.groups_any is not None or self.groups_all is not None:
+            raise ConfigurationError(
+                f"{name}: groups_any/groups_all need groups_claim (the claim holding groups)"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,9 +311,10 @@ class IssuerRules:
     algorithms: frozenset[str]
     leeway: float
     max_age: float | None
+    max_lifetime: float | None
     token_types: frozenset[str] | None
     rules: ClaimRules
-    groups_claim: str
+    groups_claim: str | None
     checks: tuple[CustomCheck, ...]
     principal_claim: str
     context_claims: tuple[tuple[str, str], ...]
@@ -322,6 +329,7 @@ class IssuerRules:
             algorithms=as_set(config.algorithms),
             leeway=float(config.leeway),
             max_age=config.max_age,
+            max_lifetime=config.max_lifetime,
             token_types=None if typ is None else frozenset(map(normalize_token_type, as_set(typ))),
             rules=ClaimRules.build(
                 audience=config.audience if config.verify_audience else None,

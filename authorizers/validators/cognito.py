@@ -30,6 +30,9 @@ from authorizers.validators.jwt import (
 )
 
 TokenUse = Literal["id", "access", "both"]
+#: Cognito mints access and ID tokens valid for 5 minutes to 1 day: a longer-lived token
+#: (``exp - iat``) did not come from Cognito's token endpoint. Override with ``max_lifetime``.
+COGNITO_MAX_LIFETIME = 86_400.0
 
 _POOL_ID = re.compile(r"(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+")
 
@@ -89,7 +92,8 @@ class CognitoValidator(JwtValidator):
     ``verify_client_id=False`` says otherwise. ``jwks_url`` overrides where keys are fetched:
     a string for a single pool, or a mapping of pool id to URL. Other keyword arguments are
     :class:`JwtValidator` options (``clock``, ``header``...) or :class:`IssuerConfig` settings
-    (``leeway``, ``max_age``, ``context_claims``...); ``checks`` run after Cognito's own.
+    (``leeway``, ``max_age``, ``max_lifetime`` - default one day -, ``context_claims``...);
+    ``checks`` run after Cognito's own.
     """
 
     def __init__(
@@ -133,6 +137,7 @@ class CognitoValidator(JwtValidator):
             "groups_any": groups_any,
             "groups_all": groups_all,
             "groups_claim": "cognito:groups",
+            "max_lifetime": COGNITO_MAX_LIFETIME,
             "verify_audience": False,  # the app-client check above replaces it
             "allow_http_loopback": allow_http_loopback,
             "checks": (*profile_checks, *checks),

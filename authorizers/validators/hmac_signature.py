@@ -9,14 +9,12 @@ body cannot be signed here. Signatures are compared in constant time; a timestam
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import quote
 
 from authorizers._internal.validator_parts import NamedValidator, refuse_token_event
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
@@ -30,15 +28,32 @@ from authorizers.keystores._aws import AwsClientSettings
 from authorizers.keystores.secrets_manager import SecretJsonMap
 from authorizers.keystores.snapshot import EntrySnapshot
 from authorizers.request import AuthRequest
+from authorizers.validators.hmac_canonical import (
+    ALGORITHM,
+    ALGORITHM_V2,
+    TIMESTAMP,
+    SignatureScheme,
+    Values,
+)
 
-ALGORITHM = "AUTHORIZERS-HMAC-SHA256"
+__all__ = [
+    "ALGORITHM",
+    "ALGORITHM_V2",
+    "MIN_SECRET_BYTES",
+    "HmacKey",
+    "HmacSecrets",
+    "HmacSignatureValidator",
+    "SecretsManagerHmacSecrets",
+    "SignatureScheme",
+    "StaticHmacSecrets",
+    "Values",
+    "sign_request",
+]
+
 MIN_SECRET_BYTES = 32
 _KEY_ID = re.compile(r"[A-Za-z0-9._:/+=@-]{1,128}")
-_TIMESTAMP = re.compile(r"\d{1,12}")
 _SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")
 _BAD = ReasonCode.BAD_REQUEST_SIGNATURE
-
-Values = str | Sequence[str]
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -132,69 +147,6 @@ def _check_key_id(key_id: str) -> str:
     return key_id
 
 
-def _pct(text: str) -> str:
-    return quote(text, safe="-._~")
-
-
-def _distinct(value: Values | None, *, strip: bool = False) -> list[str]:
-    """Sorted distinct values: the event collapses repeated identical values, so must we."""
-    items = [] if value is None else [value] if isinstance(value, str) else list(value)
-    return sorted({item.strip() if strip else item for item in items})
-
-
-@dataclass(frozen=True, slots=True)
-class SignatureScheme:
-    """What is signed and where the signature travels; client and authorizer must agree."""
-
-    signed_headers: tuple[str, ...] = ()
-    signed_query: tuple[str, ...] = ()
-    key_id_header: str = "x-signature-key-id"
-    timestamp_header: str = "x-signature-timestamp"
-    signature_header: str = "x-signature"
-
-    def __post_init__(self) -> None:
-        headers = tuple(sorted({name.lower() for name in self.signed_headers}))
-        object.__setattr__(self, "signed_headers", headers)
-        object.__setattr__(self, "signed_query", tuple(sorted(set(self.signed_query))))
-        own = {self.key_id_header, self.timestamp_header, self.signature_header}
-        if self.signature_header.lower() in headers or len({h.lower() for h in own}) != 3:
-            raise ConfigurationError("signature headers must differ and not sign themselves")
-
-    def canonical_string(
-        self,
-        *,
-        key_id: str,
-        timestamp: int,
-        method: str,
-        path: str,
-        headers: Mapping[str, Values] | None = None,
-        query: Mapping[str, Values] | None = None,
-    ) -> str:
-        """Seven lines joined by ``\\n``: algorithm, key id, timestamp, METHOD, path,
-        ``name=value&...`` (signed query names sorted, then their distinct values sorted, RFC
-        3986 percent-encoded; absent names omitted), ``name:value;...`` (signed headers,
-        lowercase names sorted, distinct trimmed values sorted, percent-encoded and joined by
-        ``,``; an absent header gives ``name:``)."""
-        if not path.startswith("/") or not path.isprintable():
-            raise ValueError("path must start with '/' and hold no control characters")
-        query = query or {}
-        lower_headers = {name.lower(): value for name, value in (headers or {}).items()}
-        canonical_query = "&".join(
-            f"{_pct(name)}={_pct(value)}"
-            for name in self.signed_query
-            for value in _distinct(query.get(name))
-        )
-        canonical_headers = ";".join(
-            f"{name}:{','.join(_pct(v) for v in _distinct(lower_headers.get(name), strip=True))}"
-            for name in self.signed_headers
-        )
-        lines = (ALGORITHM, key_id, str(timestamp), method.upper(), path)
-        return "\n".join((*lines, canonical_query, canonical_headers))
-
-    def signature(self, secret: bytes, canonical: str) -> str:
-        return hmac.new(secret, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
 def sign_request(
     secret: str | bytes,
     key_id: str,
@@ -205,11 +157,14 @@ def sign_request(
     query: Mapping[str, Values] | None = None,
     scheme: SignatureScheme | None = None,
     timestamp: int | None = None,
+    api_id: str | None = None,
+    stage: str | None = None,
 ) -> dict[str, str]:
     """The headers a client adds to sign a request (key id, timestamp, signature).
 
-    ``path`` is the path below the stage, as in the method ARN (``/pets/1``). Pass the same
-    ``scheme`` the authorizer uses; ``timestamp`` defaults to now (epoch seconds).
+    ``path`` is the path below the stage, as in the method ARN (``/pets/1``); ``api_id`` and
+    ``stage`` (required by version 2, the default) name the API stage the request is for.
+    Pass the same ``scheme`` the authorizer uses; ``timestamp`` defaults to now.
     """
     scheme = scheme or SignatureScheme()
     stamp = int(time.time()) if timestamp is None else timestamp
@@ -220,6 +175,8 @@ def sign_request(
         path=path,
         headers=headers,
         query=query,
+        api_id=api_id,
+        stage=stage,
     )
     return {
         scheme.key_id_header: key_id,
@@ -229,7 +186,13 @@ def sign_request(
 
 
 class HmacSignatureValidator(NamedValidator):
-    """Verifies a signature made with :func:`sign_request` (or any client following the docs)."""
+    """Verifies a signature made with :func:`sign_request` (or any client following the docs).
+
+    Per request: the signature binds one method, path, query and time window, so the
+    Authorizer refuses a result TTL above 0 and allows only the signed method ARN.
+    """
+
+    per_request = True
 
     def __init__(
         self,
@@ -268,7 +231,7 @@ class HmacSignatureValidator(NamedValidator):
         key_id, stamp, signature = sent
         if key_id is None or stamp is None or signature is None:
             raise Unauthorized(ReasonCode.MISSING_CREDENTIAL, "request signature headers missing")
-        if not _KEY_ID.fullmatch(key_id) or not _TIMESTAMP.fullmatch(stamp):
+        if not _KEY_ID.fullmatch(key_id) or not TIMESTAMP.fullmatch(stamp):
             raise Unauthorized(_BAD, "malformed signature key id or timestamp")
         if not _SIGNATURE.fullmatch(signature):
             raise Unauthorized(_BAD, "signature is not 64 hex characters")
@@ -277,14 +240,10 @@ class HmacSignatureValidator(NamedValidator):
         key = self.secrets.secret_for(key_id)
         if key is None:
             raise Unauthorized(ReasonCode.UNKNOWN_KEY, f"unknown signing key id {key_id!r}")
-        canonical = scheme.canonical_string(
-            key_id=key_id,
-            timestamp=int(stamp),
-            method=request.arn.verb or "GET",  # WebSocket $connect: the upgrade is a GET
-            path=request.arn.path,
-            headers={name: request.headers.get_all(name) for name in scheme.signed_headers},
-            query={name: request.query.get_all(name) for name in scheme.signed_query},
-        )
+        try:
+            canonical = scheme.canonical_request(request, key_id=key_id, timestamp=stamp)
+        except ValueError as error:  # e.g. a signed parameter sent twice (version 2)
+            raise Unauthorized(_BAD, str(error)) from None
         expected = scheme.signature(key.secret, canonical)
         if not hmac.compare_digest(expected.encode(), signature.lower().encode()):
             raise Unauthorized(_BAD, "request signature does not verify")

@@ -34,17 +34,17 @@ from authorizers.jwks.keys import VerificationKey
 from authorizers.jwks.sources import KeySource, RemoteJwks
 from authorizers.request import AuthRequest, RequestKind
 from authorizers.validators.claims import (
-    DEFAULT_LEEWAY,
     CustomCheck,
     IssuerConfig,
     IssuerRules,
     Strings,
-    check_times,
     context_value,
     groups_of,
+    issuer_mismatch,
     normalize_token_type,
     scopes_of,
 )
+from authorizers.validators.token_times import DEFAULT_LEEWAY, check_times
 
 __all__ = [
     "DEFAULT_CACHE_SIZE",
@@ -83,8 +83,10 @@ def _time_window(claims: Mapping[str, Any], issuer: IssuerRules) -> tuple[float,
     ulp inside the exact bounds: never wider than what :func:`check_times` accepts; outside,
     :func:`check_times` runs and says why."""
     leeway = issuer.leeway
-    starts = [claims[name] for name in ("nbf", "iat") if claims.get(name) is not None]
-    start = max(starts) - leeway if starts else -math.inf
+    starts = [claims[name] - leeway for name in ("nbf", "iat") if claims.get(name) is not None]
+    if issuer.max_lifetime is not None and claims.get("iat") is None:
+        starts.append(claims["exp"] - leeway - issuer.max_lifetime)  # exp - now - leeway bound
+    start = max(starts) if starts else -math.inf
     until = claims["exp"] + leeway  # expired when exp <= now - leeway
     if issuer.max_age is not None:
         until = min(until, claims["iat"] + issuer.max_age + leeway)
@@ -117,6 +119,8 @@ class JwtValidator:
     ``query_parameter`` names a query parameter to read instead (a header and a query value
     that differ are ambiguous and refused).
     """
+
+    per_request = False  # the verdict depends on the token only (see NamedValidator)
 
     def __init__(
         self,
@@ -230,7 +234,7 @@ class JwtValidator:
             return self._verify_new(token, now)
         try:
             if not hit.window[0] <= now < hit.window[1]:
-                check_times(hit.claims, now, issuer.leeway, issuer.max_age)
+                check_times(hit.claims, now, issuer.leeway, issuer.max_age, issuer.max_lifetime)
             for check in issuer.checks:
                 check(hit.header, hit.claims, hit.key)
         except Exception:
@@ -258,7 +262,7 @@ class JwtValidator:
             raise Unauthorized(ReasonCode.DISALLOWED_ALGORITHM, "alg does not fit the key")
         if not verify_signature(alg, key.public_key, jws.signing_input, jws.signature):
             raise Unauthorized(ReasonCode.BAD_SIGNATURE, "signature does not verify")
-        check_times(claims, now, issuer.leeway, issuer.max_age)
+        check_times(claims, now, issuer.leeway, issuer.max_age, issuer.max_lifetime)
         if issuer.token_types is not None:
             typ = header.get("typ")
             if not isinstance(typ, str) or normalize_token_type(typ) not in issuer.token_types:
@@ -286,7 +290,7 @@ class JwtValidator:
             raise Unauthorized(ReasonCode.INVALID_CLAIM, "'iss' is not a string")
         issuer = self._issuers.get(iss)
         if issuer is None:
-            raise Unauthorized(ReasonCode.WRONG_ISSUER, "issuer is not trusted")
+            raise Unauthorized(ReasonCode.WRONG_ISSUER, issuer_mismatch(iss, tuple(self._issuers)))
         return issuer
 
     def _identity(self, issuer: IssuerRules, claims: dict[str, Any]) -> Identity:

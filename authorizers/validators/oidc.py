@@ -35,6 +35,7 @@ from authorizers.jwks.fetch import (
 )
 from authorizers.jwks.keys import VerificationKey
 from authorizers.jwks.sources import KeySource, RemoteJwks, fetch_json
+from authorizers.validators.claims import issuer_mismatch
 from authorizers.validators.jwt import IssuerConfig, JwtValidator, Strings, split_options
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
@@ -111,8 +112,16 @@ class DiscoveredKeys:
                 ReasonCode.KEY_UNAVAILABLE, f"OIDC discovery failed: {error}"
             ) from None
         where = describe_url(self.discovery_url)
-        if doc.get("issuer") != self.issuer:
-            raise ConfigurationError(f"{where}: 'issuer' differs from the configured issuer")
+        found = doc.get("issuer")
+        if found != self.issuer:  # Discovery §4.3: exactly equal, no normalising
+            problem = (
+                issuer_mismatch(found, (self.issuer,), what="'issuer'")
+                if isinstance(found, str)
+                else "no 'issuer' string"
+            )
+            raise ConfigurationError(
+                f"{where}: {problem}; configure the issuer exactly as the provider writes it"
+            )
         jwks_uri = doc.get("jwks_uri")
         if not isinstance(jwks_uri, str):
             raise ConfigurationError(f"{where}: no 'jwks_uri'")

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from authorizers._internal import setting_checks as checks
 from authorizers._internal.cidr import CidrPolicy, IPNetwork, parse_address
 from authorizers._internal.validator_parts import NamedValidator, refuse_token_event
 from authorizers.clock import Clock, system_clock
@@ -61,18 +62,22 @@ class ValueMatch:
     regex: str | None = None
     _pattern: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self) -> None:  # an empty condition would mean "anything": refuse it
+        if self.equals is not None:
+            checks.name(self.equals, "equals")
         if self.one_of is not None:
-            if isinstance(self.one_of, str) or not self.one_of:
-                raise ConfigurationError("one_of must be a non-empty collection of strings")
-            object.__setattr__(self, "one_of", frozenset(self.one_of))
+            object.__setattr__(self, "one_of", checks.names(self.one_of, "one_of", single=False))
         pattern = None
         if self.regex is not None:
             try:
-                pattern = re.compile(self.regex)
-            except (re.error, TypeError) as error:
-                raise ConfigurationError(f"bad regex {self.regex!r}: {error}") from None
+                pattern = re.compile(checks.name(self.regex, "regex"))
+            except re.error as error:  # the pattern may be a secret: name the field only
+                raise ConfigurationError(f"regex does not compile ({error.msg})") from None
         object.__setattr__(self, "_pattern", pattern)
+
+    def __repr__(self) -> str:  # a value may be a shared secret: which conditions, not what
+        given = [name for name in ("equals", "one_of", "regex") if getattr(self, name) is not None]
+        return f"ValueMatch({', '.join(given) or 'presence only'})"
 
     @property
     def presence_only(self) -> bool:
@@ -130,8 +135,9 @@ class ParamRule:
         regex: str | None = None,
         required: bool = True,
     ) -> ParamRule:
-        match = ValueMatch(equals, frozenset(one_of) if one_of is not None else None, regex)
-        return cls(ParamSource(source), name, match, required)
+        # one_of="acme" must not become the character set {a, c, e, m}: checked as given
+        allowed = None if one_of is None else checks.names(one_of, "one_of", single=False)
+        return cls(ParamSource(source), name, ValueMatch(equals, allowed, regex), required)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> ParamRule:
@@ -142,9 +148,7 @@ class ParamRule:
         one_of, required = data.get("one_of"), data.get("required", True)
         if source not in set(ParamSource) or not isinstance(name, str):
             raise ConfigurationError("a request rule needs 'source' (header|query|path|stage)")
-        if one_of is not None and (
-            not isinstance(one_of, list) or not all(isinstance(v, str) for v in one_of)
-        ):
+        if one_of is not None and not isinstance(one_of, list):
             raise ConfigurationError("'one_of' must be a list of strings")
         for key in ("equals", "regex"):
             if data.get(key) is not None and not isinstance(data[key], str):
@@ -198,9 +202,8 @@ class ClientCertRule:
 
     def __post_init__(self) -> None:
         if self.serial_numbers is not None:
-            if isinstance(self.serial_numbers, str) or not self.serial_numbers:
-                raise ConfigurationError("serial_numbers must be a non-empty collection")
-            object.__setattr__(self, "serial_numbers", frozenset(map(_serial, self.serial_numbers)))
+            serials = checks.names(self.serial_numbers, "serial_numbers", single=False)
+            object.__setattr__(self, "serial_numbers", frozenset(map(_serial, serials)))
 
     def check(self, cert: ClientCert | None, now: float) -> None:
         if cert is None:

@@ -32,6 +32,8 @@ DIFFERENCES = frozenset(
         "typed-claims",
         "principal-required",
         "profile-rules",
+        "bounded-dates",
+        "weak-keys",
     }
 )
 _RECIPE_KEYS = frozenset(

@@ -29,7 +29,7 @@ from .keys import NOW
 
 SIGNING_STYLES = frozenset(
     {"key", "none", "hmac-pem", "hmac-jwk", "hmac-der", "hmac-n", "zeros"}
-    | {"ecdsa-der", "ecdsa-high-s"}
+    | {"ecdsa-der", "ecdsa-high-s", "small-order-forgery"}
 )
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _PLACEHOLDER = re.compile(r"\$\{([A-Z_]+)\}")
@@ -58,6 +58,7 @@ class Forge:
             "TRAP": trap_url,
             "NOW": str(NOW),
             "EXP": str(NOW + 3600),
+            "FOUR_HUNDRED_DIGITS": "1" + "0" * 399,
         }
 
     # -- values ------------------------------------------------------------------------------
@@ -152,6 +153,8 @@ def _sign(recipe: Mapping[str, Any], data: bytes, header_text: str, key_name: st
         return b""
     if style == "zeros":
         return bytes(256)
+    if style == "small-order-forgery":  # R = the identity point, S = 0
+        return bytes([1]) + bytes(31) + bytes(32)
     if style.startswith("hmac-"):
         alg = _header_alg(header_text)
         bits = alg[2:] if alg in ("HS256", "HS384", "HS512") else "256"

@@ -47,7 +47,18 @@ _SPECS: Mapping[str, tuple[str, str]] = {
     "cognito-id": ("RS256", "cognito-id-1"),
     "cognito-foreign": ("RS256", "cognito-access-1"),
 }
-TRUSTED = {ISSUER: ("rsa", "ec", "ed"), OTHER_ISSUER: ("other",)}
+#: Small-order Ed25519 points published next to the real keys (a careless or hostile JWKS):
+#: under OpenSSL, R = identity and S = 0 verifies for any message and the identity key.
+WEAK = {
+    "ed-small-order": {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "kid": "ed-small-order",
+        "x": "AQ" + "A" * 41,
+    },
+    "ed-zero-x": {"kty": "OKP", "crv": "Ed25519", "kid": "ed-zero-x", "x": "A" * 43},
+}
+TRUSTED = {ISSUER: ("rsa", "ec", "ed", *WEAK), OTHER_ISSUER: ("other",)}
 POOL_KEYS = ("cognito-access", "cognito-id")
 
 
@@ -58,7 +69,7 @@ def key(name: str) -> SigningKey:
 
 
 def jwks(*names: str) -> dict[str, Any]:
-    return {"keys": [key(name).public_jwk for name in names]}
+    return {"keys": [WEAK[name] if name in WEAK else key(name).public_jwk for name in names]}
 
 
 def public_der(name: str) -> bytes:

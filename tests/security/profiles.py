@@ -71,7 +71,13 @@ def jwt_validator() -> JwtValidator:
     clock = FakeClock(NOW)
     return JwtValidator(
         [
-            IssuerConfig(issuer, keys=_static(names), audience=AUDIENCE, algorithms=ALGORITHMS)
+            IssuerConfig(
+                issuer,
+                keys=_static(names),
+                audience=AUDIENCE,
+                algorithms=ALGORITHMS,
+                groups_claim="groups" if issuer == keys.ISSUER else None,  # no default
+            )
             for issuer, names in keys.TRUSTED.items()
         ],
         clock=clock,

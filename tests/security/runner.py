@@ -51,9 +51,9 @@ class HandlerResult:
 def call_handler(
     validator: Validator, event: Mapping[str, Any], *, simple: bool = False, **options: Any
 ) -> HandlerResult:
-    """One handler call; ``options`` go to :class:`Authorizer` (route rules get a result TTL
-    of 0, the deployment that makes any rules legal)."""
-    if options.get("rules") is not None:
+    """One handler call; ``options`` go to :class:`Authorizer` (route rules and per-request
+    validators get a result TTL of 0, the deployment that makes them legal)."""
+    if options.get("rules") is not None or getattr(validator, "per_request", False):
         options.setdefault("result_ttl_seconds", 0)
     recorder = Recorder()
     authorizer = Authorizer(validator, simple_responses=simple, observability=recorder, **options)

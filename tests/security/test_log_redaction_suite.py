@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from jwt.algorithms import RSAAlgorithm
 
+from authorizers._internal.event_parsing import parse_event
 from authorizers.authorizer import Authorizer
 from authorizers.clock import FakeClock
 from authorizers.errors import Unauthorized
@@ -27,7 +28,7 @@ from authorizers.jwks.sources import RemoteJwks
 from authorizers.keystores.base import hash_api_key
 from authorizers.keystores.static import StaticKeyStore
 from authorizers.observability import PowertoolsObserver
-from authorizers.testing.events import http_v2_event, request_event, token_event
+from authorizers.testing.events import API_ID, http_v2_event, request_event, token_event
 from authorizers.testing.jwks_server import Fault, JwksServer
 from authorizers.validators.api_key import ApiKeyValidator
 from authorizers.validators.hmac_signature import HmacSignatureValidator, sign_request
@@ -170,12 +171,33 @@ def test_api_keys_are_never_logged(capture: Capture, register_secret: Callable[.
     assert_no_leak(capture.text(), {"API key": API_KEY, "disabled API key": disabled})
 
 
+def test_an_application_logging_decisions_and_identities_logs_no_api_key(
+    capture: Capture, register_secret: Callable[..., Any]
+) -> None:
+    """Issue 14.7: ``repr`` of a Decision and its Identity once printed the usage key."""
+    register_secret(API_KEY, "redaction suite API key")
+    store = StaticKeyStore({hash_api_key(API_KEY): {"owner": "machine-1"}})
+    authorizer = Authorizer(ApiKeyValidator(store, usage_identifier=True), observability=None)
+    app = logging.getLogger("redaction-suite.app")
+    for event in (
+        request_event("GET /pets/1", headers={"x-api-key": API_KEY}),
+        http_v2_event("GET /pets/1", headers={"x-api-key": API_KEY}),
+    ):
+        decision = authorizer.authorize(parse_event(event))
+        assert decision.identity is not None
+        assert decision.identity.usage_identifier_key == API_KEY
+        app.warning("decision %r of %r (%s)", decision, decision.identity, decision)
+    assert_no_leak(capture.text(), {"API key": API_KEY})
+
+
 def test_hmac_secrets_and_signatures_are_never_logged(
     capture: Capture, register_secret: Callable[..., Any]
 ) -> None:
     register_secret(HMAC_SECRET, "redaction suite HMAC secret")
     validator = HmacSignatureValidator({"client-1": HMAC_SECRET}, clock=FakeClock(NOW))
-    signed = sign_request(HMAC_SECRET, "client-1", "GET", "/pets/1", timestamp=NOW)
+    signed = sign_request(
+        HMAC_SECRET, "client-1", "GET", "/pets/1", timestamp=NOW, api_id=API_ID, stage="prod"
+    )
     signature = signed["x-signature"]
     register_secret(signature, "HMAC request signature")
     variants = [

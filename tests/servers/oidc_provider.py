@@ -169,6 +169,21 @@ class OidcProvider:
         )
         return self._issued(response.json(), "access_token")
 
+    def dpop_token(self, proof: str, scope: str = "api:read", alg: str = "ES256") -> str:
+        """A client-credentials access token bound to the key of ``proof`` (RFC 9449 §5): a
+        DPoP proof of ``POST <issuer>/token``; the provider's ``dPoP`` feature is on."""
+        response = self._http.post(
+            f"{self.issuer}/token",
+            auth=(M2M_CLIENTS[alg], CLIENT_SECRET),
+            headers={"DPoP": proof},
+            data={"grant_type": "client_credentials", "scope": scope, "resource": API_AUDIENCE},
+            timeout=10,
+        )
+        body = response.json()
+        if body.get("token_type") != "DPoP":
+            raise RuntimeError(f"not a DPoP token: {body.get('error')} {body.get('token_type')}")
+        return self._issued(body, "access_token")
+
     def id_token(
         self, alg: str = "RS256", login: str = "alice", scope: str = "openid email"
     ) -> str:

@@ -1,0 +1,7 @@
+"""``python -m authorizers.demo``."""
+
+import sys
+
+from authorizers.demo.stack import main
+
+sys.exit(main())

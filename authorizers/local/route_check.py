@@ -1,0 +1,266 @@
+"""Compare an authorizer's route rules with the routes a SAM template serves through it.
+
+Three kinds of finding, each a mistake that otherwise shows only as a 403 (or an Allow) in
+production: a route served but not ruled (every call to it is refused), a rule that matches no
+served route (a typo, or a route since removed), and a rule that matches only routes guarded by
+another authorizer (or none), where it never applies.
+
+"Matches" compares route keys by template structure only: ``{id}`` and ``{petId}`` are the same
+segment shape, ``{proxy+}`` takes one or more segments, ``ANY`` covers every verb. This is not
+API Gateway's route selection (which also ranks overlapping routes): :func:`relation` is the one
+place that decides, kept small so the policy compiler's selection can replace it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from authorizers.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from authorizers.local.model import LocalTemplate, RouteSpec
+    from authorizers.local.route_universe import AuthorizerRoutes
+    from authorizers.rules import RouteRule
+
+_ANY = ("ANY", "*", None)  # ANY in templates, "*" in rules, None: $default / WebSocket keys
+_ONE, _GREEDY = "{}", "{+}"
+
+
+class Relation(Enum):
+    NONE = 0  # no request belongs to both
+    PARTIAL = 1  # some requests of the route are the rule's, not all
+    COVERS = 2  # every request of the route is the rule's
+
+
+def _shape(path: str) -> tuple[str, ...]:
+    """``/pets/{id}/files/{proxy+}`` -> ``("pets", "{}", "files", "{+}")``; ``$connect`` and
+    an HTTP API's ``$default`` stay one literal token (``$default`` is handled by callers)."""
+    if path.startswith("$"):
+        return (path,)
+    segments = [s for s in path.split("/") if s]
+    return tuple(
+        (_GREEDY if s.endswith("+}") else _ONE) if s.startswith("{") and s.endswith("}") else s
+        for s in segments
+    )
+
+
+def _covers(outer: tuple[str, ...], inner: tuple[str, ...]) -> bool:
+    """Every path of ``inner`` is a path of ``outer`` (one pass over the segments)."""
+    for index, token in enumerate(outer):
+        if token == _GREEDY:
+            return len(inner) > index
+        if index >= len(inner) or inner[index] == _GREEDY:
+            return False
+        if token != _ONE and token != inner[index]:
+            return False
+    return len(inner) == len(outer)
+
+
+def _overlap(left: tuple[str, ...], right: tuple[str, ...]) -> bool:
+    """Some path belongs to both (one pass over the segments)."""
+    for index in range(min(len(left), len(right))):
+        a, b = left[index], right[index]
+        if _GREEDY in (a, b):
+            return True
+        if _ONE not in (a, b) and a != b:
+            return False
+    return len(left) == len(right)
+
+
+def relation(rule_verb: str, rule_path: str, route_method: str | None, route_path: str) -> Relation:
+    """How a rule (``"GET"``/``"*"``, ``/pets/{id}``) relates to a served route."""
+    if route_method is None and route_path == "$default" and not rule_path.startswith("$"):
+        return Relation.PARTIAL  # an HTTP API's catch-all receives whatever no route takes
+    rule_any, route_any = rule_verb in _ANY, route_method in _ANY
+    if not (rule_any or route_any or rule_verb == route_method):
+        return Relation.NONE
+    rule, route = _shape(rule_path), _shape(route_path)
+    if (rule_any or not route_any) and _covers(rule, route):
+        return Relation.COVERS
+    return Relation.PARTIAL if _overlap(rule, route) else Relation.NONE
+
+
+# -- the rules to compare ----------------------------------------------------------------------
+
+
+def _parse_key(key: str) -> tuple[str, str]:
+    if key.startswith("$") and " " not in key:
+        return "*", key
+    verb, _, path = key.strip().partition(" ")
+    if not path.startswith("/") or not verb.isalpha():
+        raise ConfigurationError(f"route key {key!r} is not 'VERB /path' or '$connect'")
+    return ("*" if verb.upper() == "ANY" else verb.upper()), path.strip()
+
+
+def rule_keys(rules: Iterable[RouteRule | str] | Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(verb, path)`` of each rule: :class:`~authorizers.rules.RouteRule` objects, route keys
+    (``"GET /pets/{id}"``), or a zero-code configuration document (its ``routes``)."""
+    if isinstance(rules, Mapping):
+        items = rules.get("routes") or []
+        if not isinstance(items, list):
+            raise ConfigurationError("the configuration's 'routes' is not a list")
+        keys = [item.get("allow") or item.get("deny") for item in items if isinstance(item, dict)]
+        return [_parse_key(key) for key in keys if isinstance(key, str)]
+    return [_parse_key(r) if isinstance(r, str) else (r.verb, r.path) for r in rules]
+
+
+def _shown(verb: str, path: str) -> str:
+    return path if path.startswith("$") else f"{'ANY' if verb == '*' else verb} {path}"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteCheck:
+    """Findings for one authorizer (``label``: ``Api.Authorizer``); ``ok`` when none."""
+
+    label: str
+    unruled: tuple[str, ...] = ()
+    partly_ruled: tuple[str, ...] = ()
+    unmatched_rules: tuple[str, ...] = ()
+    other_authorizer: tuple[str, ...] = ()
+    settings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems()
+
+    def problems(self) -> list[str]:
+        """One line per finding, saying what happens in production."""
+        return [
+            *(f"{self.label}: route {r} is served but no rule rules it: every call gets 403"
+              for r in self.unruled),
+            *(f"{self.label}: route {r} is only partly ruled: its other requests get 403"
+              for r in self.partly_ruled),
+            *(f"{self.label}: rule {r} matches no route served through this authorizer "
+              "(a typo, or a removed route?)" for r in self.unmatched_rules),
+            *(f"{self.label}: rule {r}: it never applies there" for r in self.other_authorizer),
+            *(f"{self.label}: {setting}" for setting in self.settings),
+        ]  # fmt: skip
+
+
+def check_routes(found: AuthorizerRoutes, rules: list[tuple[str, str]]) -> RouteCheck:
+    """Compare ``rules`` with the routes served through ``found``'s authorizer."""
+    unruled, partly = [], []
+    for route in found.routes:
+        best = max(
+            (relation(verb, path, route.method, route.path) for verb, path in rules),
+            key=lambda found_relation: found_relation.value,
+            default=Relation.NONE,
+        )
+        if best is Relation.NONE:
+            unruled.append(route.route_key)
+        elif best is Relation.PARTIAL and not _ruled_together(route, rules):
+            partly.append(route.route_key)
+    unmatched, elsewhere = [], []
+    for verb, path in rules:
+        if any(_meets(verb, path, route) for route in found.routes):
+            continue
+        other = next((route for route in found.other_routes if _meets(verb, path, route)), None)
+        if other is None:
+            unmatched.append(_shown(verb, path))
+        else:
+            guard = f"authorizer {other.authorizer}" if other.authorizer else "no authorizer"
+            elsewhere.append(f"{_shown(verb, path)} (route {other.route_key} uses {guard})")
+    return RouteCheck(
+        found.label, tuple(unruled), tuple(partly), tuple(unmatched), tuple(elsewhere)
+    )
+
+
+def _meets(verb: str, path: str, route: RouteSpec) -> bool:
+    return relation(verb, path, route.method, route.path) is not Relation.NONE
+
+
+def _ruled_together(route: RouteSpec, rules: list[tuple[str, str]]) -> bool:
+    """An ``ANY`` route whose every verb has a rule covering it is ruled."""
+    if route.method not in _ANY or route.path.startswith("$"):
+        return False
+    from authorizers._internal.route_patterns import VERBS  # noqa: PLC0415
+
+    return all(
+        any(relation(verb, path, method, route.path) is Relation.COVERS for verb, path in rules)
+        for method in VERBS
+    )
+
+
+# -- zero-code authorizers of a template (what `authorizers serve` warns about) -----------------
+
+
+def zero_code_document(template: LocalTemplate, function_id: str | None) -> dict[str, Any] | None:
+    """The configuration document of a function running the generic handler, unsubstituted
+    (only its ``routes`` are read); ``None`` for other functions."""
+    from authorizers.config import CONFIG_ENV, CONFIG_FILE_ENV, parse_document  # noqa: PLC0415
+
+    function = template.functions.get(function_id or "")
+    if function is None:
+        return None
+    inline, file_name = (
+        function.environment.get(CONFIG_ENV),
+        function.environment.get(CONFIG_FILE_ENV),
+    )
+    if inline:
+        return parse_document(inline, CONFIG_ENV)
+    if not file_name or function.code_uri is None:
+        return None
+    path = Path(function.code_uri) / file_name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigurationError(f"cannot read {path}: {error.strerror}") from None
+    return parse_document(text, str(path))
+
+
+def _settings(found: AuthorizerRoutes, document: Mapping[str, Any]) -> tuple[str, ...]:
+    """Where the document's description of the deployment differs from the template's: the
+    Authorizer's cache-safety checks trust ``result_ttl_seconds``, and a simple response to an
+    authorizer expecting a policy (or the reverse) is a 500 on every call."""
+    from authorizers.authorizer import DEFAULT_RESULT_TTL_SECONDS  # noqa: PLC0415
+
+    spec, findings = found.spec, []
+    ttl = document.get("result_ttl_seconds", DEFAULT_RESULT_TTL_SECONDS)
+    if isinstance(ttl, int) and ttl != spec.ttl_seconds:
+        given = "" if "result_ttl_seconds" in document else " (the default)"
+        findings.append(
+            f"result_ttl_seconds is {ttl}{given}, but the template caches results for "
+            f"{spec.ttl_seconds} s: make them equal"
+        )
+    simple = document.get("simple_responses", False)
+    if isinstance(simple, bool) and simple != spec.simple_responses:
+        findings.append(
+            f"simple_responses is {str(simple).lower()}, but the template's "
+            f"EnableSimpleResponses is {str(spec.simple_responses).lower()}: every call gets 500"
+        )
+    return tuple(findings)
+
+
+def template_checks(template: LocalTemplate) -> list[RouteCheck]:
+    """A check per zero-code authorizer of the template: its route rules (if any) and the
+    settings that must match the template."""
+    from authorizers.local.route_universe import authorizers_in  # noqa: PLC0415
+
+    checks = []
+    for found in authorizers_in(template):
+        document = zero_code_document(template, found.spec.function_id)
+        if document is None:
+            continue
+        check = check_routes(found, rule_keys(document)) if document.get("routes") else None
+        checks.append(
+            replace(check or RouteCheck(found.label), settings=_settings(found, document))
+        )
+    return checks
+
+
+def load_rules_file(path: str | Path) -> list[tuple[str, str]]:
+    """Rules from a JSON file: a zero-code configuration, or a list of route keys."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigurationError(f"cannot read {path}: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise ConfigurationError(f"{path} is not valid JSON: {error}") from None
+    if isinstance(document, dict | list):
+        return rule_keys(document)
+    raise ConfigurationError(f"{path}: expected a configuration object or a list of route keys")
