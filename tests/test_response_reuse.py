@@ -222,8 +222,8 @@ def test_not_where_the_verdict_reads_more_than_the_credential() -> None:
     route_rules = AccessRules(allow_route("GET", "/pets"))
     assert Authorizer(validator, rules=route_rules)._reuse is None
     assert Authorizer(validator, rules=MethodArnOnly(), result_ttl_seconds=0)._reuse is None
-    validator.per_request = True  # type: ignore[attr-defined] # as an HMAC validator says
-    assert Authorizer(validator)._reuse is None
+    validator.per_request = True  # type: ignore[misc] # as an HMAC validator says
+    assert Authorizer(validator, result_ttl_seconds=0)._reuse is None
     uncached = JwtValidator(
         issuer=issuer.issuer, keys=StaticJwks(issuer.jwks), audience=issuer.audience, cache_size=0
     )
