@@ -9,9 +9,7 @@ the name is only ever resolved by the proxy, which maps it to loopback.
 
 from __future__ import annotations
 
-import datetime
 import http.server
-import ipaddress
 import json
 import select
 import socket
@@ -20,32 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 from authorizers._internal.background_server import LOOPBACK, BackgroundServer
+from authorizers.testing.certificates import TestCa
 
 #: The IdP's host name in the tests; only the proxy resolves it (to 127.0.0.1).
 IDP_HOST = "idp.example.test"
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def _pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
 @dataclass(frozen=True)
 class LocalPki:
-    """PEM files: ``ca`` (the bundle a client trusts), ``chain`` and ``key`` (the server's)."""
+    """PEM files: ``ca`` (the bundle a client trusts), ``chain`` and ``key`` (the server's),
+    made by the test kit's :class:`~authorizers.testing.certificates.TestCa`."""
 
     ca: Path
     chain: Path
@@ -54,63 +37,11 @@ class LocalPki:
     @classmethod
     def create(cls, folder: Path) -> LocalPki:
         """A CA and a certificate it signed for :data:`IDP_HOST` and 127.0.0.1."""
-        now = datetime.datetime.now(datetime.UTC)
-        valid = (now - datetime.timedelta(minutes=5), now + datetime.timedelta(hours=2))
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca = (
-            x509.CertificateBuilder()
-            .subject_name(_name("authorizers test CA"))
-            .issuer_name(_name("authorizers test CA"))
-            .public_key(ca_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(valid[0])
-            .not_valid_after(valid[1])
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(
-                x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
-            )
-            .sign(ca_key, hashes.SHA256())
-        )
-        key = ec.generate_private_key(ec.SECP256R1())
-        names = [x509.DNSName(IDP_HOST), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-        leaf = (
-            x509.CertificateBuilder()
-            .subject_name(_name(IDP_HOST))
-            .issuer_name(ca.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(valid[0])
-            .not_valid_after(valid[1])
-            .add_extension(x509.SubjectAlternativeName(names), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                critical=False,
-            )
-            .add_extension(
-                x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-            )
-            .sign(ca_key, hashes.SHA256())
-        )
-        pki = cls(folder / "ca.pem", folder / "chain.pem", folder / "key.pem")
-        pki.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-        pki.chain.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-        pki.key.write_bytes(_pem(key))
-        return pki
+        authority = TestCa("authorizers test CA")
+        server = authority.issue(IDP_HOST, server_names=(IDP_HOST, LOOPBACK))
+        ca, _ = authority.write(folder, "ca")
+        chain, key = server.write(folder, "server")
+        return cls(ca, chain, key)
 
 
 class _Quiet(http.server.BaseHTTPRequestHandler):
