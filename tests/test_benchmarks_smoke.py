@@ -51,6 +51,14 @@ def quick(script: str, *args: str) -> str:
         ),
         ("node_verify.py", ["## Warm path (Node.js peer)"]),
         (
+            "bench_policy.py",
+            [
+                "| compile 300 routes + broadest policy |",
+                "| refusal, 1,600-byte ARN, 300 live patterns |",
+                "| complete universe: compacted |",
+            ],
+        ),
+        (
             "cold_start.py",
             [
                 "| this interpreter (Python",
@@ -81,6 +89,14 @@ def quick(script: str, *args: str) -> str:
                 "| known kid | 200 in 100 s | 1 | ≤ 1 | ok | allow 200 |",
                 "| invented kids (flood) | 200 in 100 s |",
                 "| IdP down from the start (HTTP 503) | 200 in 1,000 s |",
+            ],
+        ),
+        (
+            "revocation.py",
+            [
+                "| + RevocationCheck (cached answers) |",
+                "| IntrospectionValidator.introspect, repeated token |",
+                "| introspection requests (cache_ttl 60 s) | 200 | 1,000 | ok |",
             ],
         ),
     ],

@@ -25,6 +25,7 @@ from authorizers.jwks.fetch import CA_BUNDLE_VARIABLES, FetchError, fetch_json, 
 from authorizers.jwks.http_client_fetch import HttpClientFetcher
 from authorizers.jwks.requests_fetch import RequestsFetcher
 from authorizers.jwks.sources import RemoteJwks
+from authorizers.validators.jwt import JwtValidator
 
 A = public_jwk("RSA", "a")
 ENVIRONMENT = (*CA_BUNDLE_VARIABLES, "SSL_CERT_DIR", "HTTPS_PROXY", "https_proxy", "ALL_PROXY")
@@ -165,35 +166,33 @@ def test_a_default_key_source_imports_no_http_client_until_it_fetches() -> None:
     assert done.stdout.split() == ["False", "False"], done.stderr
 
 
-def _issuer_document(url: str, **settings: Any) -> dict[str, Any]:
+def _jwt_document(url: str, **settings: Any) -> dict[str, Any]:
     issuer = {"issuer": "https://issuer.example", "jwks_url": url, "audience": "api"}
-    return {"validators": [{"type": "jwt", "issuers": [issuer | settings]}]}
+    return {"validators": [{"type": "jwt", "issuers": [issuer], **settings}]}
+
+
+def _fetcher_of(authorizer: Any) -> Any:
+    return authorizer._validator._issuers["https://issuer.example"].keys.cache.fetcher
 
 
 def test_requests_by_name_in_code_and_in_the_json_config(idp: TlsJwksServer) -> None:
     url = idp.jwks_url("127.0.0.1")
     assert isinstance(RemoteJwks(url, fetcher="requests").cache.fetcher, RequestsFetcher)
     assert isinstance(RemoteJwks(url).cache.fetcher, HttpClientFetcher)
-    built = build_authorizer(_issuer_document(url, fetcher="requests"))
-    keys = built._validator._issuers["https://issuer.example"].keys  # type: ignore[attr-defined]
-    assert isinstance(keys.cache.fetcher, RequestsFetcher)
+    validator = JwtValidator(
+        issuer="https://issuer.example", jwks_url=url, audience="api", fetcher="requests"
+    )
+    assert isinstance(
+        validator._issuers["https://issuer.example"].keys.cache.fetcher, RequestsFetcher
+    )
+    assert isinstance(
+        _fetcher_of(build_authorizer(_jwt_document(url, fetcher="requests"))), RequestsFetcher
+    )
+    assert isinstance(_fetcher_of(build_authorizer(_jwt_document(url))), HttpClientFetcher)
     with pytest.raises(
         ConfigFieldError, match=r"fetcher.*must be one of 'http\.client', 'requests'"
     ):
-        build_authorizer(_issuer_document(url, fetcher="curl"))
-    with pytest.raises(ConfigFieldError, match=r"fetcher.*applies to jwks_url only"):
-        build_authorizer(
-            {
-                "validators": [
-                    {
-                        "type": "jwt",
-                        "issuers": [
-                            {"issuer": "i", "jwks": jwks(A), "audience": "a", "fetcher": "requests"}
-                        ],
-                    }
-                ]
-            }
-        )
+        build_authorizer(_jwt_document(url, fetcher="curl"))
 
 
 def test_a_missing_extra_is_named(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -329,10 +329,10 @@ def test_the_zero_code_handler_imports_from_the_layer(
         "jwks_url": "https://idp.example/jwks",
         "audience": "a",
     }
+    validator: dict[str, Any] = {"type": "jwt", "issuers": [issuer]}
+    config: dict[str, Any] = {"validators": [validator]}
     if extras:
-        issuer["fetcher"] = "requests"
-    config = {"validators": [{"type": "jwt", "issuers": [issuer]}]}
-    if extras:
+        validator["fetcher"] = "requests"
         config["observability"] = {"type": "powertools"}
     done = subprocess.run(
         [sys.executable, "-I", "-S", "-c", _ZERO_CODE, str(build.path)],
