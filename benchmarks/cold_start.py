@@ -189,11 +189,11 @@ def build_layers(workdir: Path) -> tuple[list[LayerZip], list[LayerZip], str | N
     for_runs = [*runtime_requirements(extras=LAYER_EXTRAS), *NAIVE_PACKAGES]
     runs: list[LayerZip] = []
     products: list[LayerZip] = []
-    builds = [
-        ("with .pyc", runs, {"requirements": for_runs}),
-        ("without .pyc", runs, {"requirements": for_runs, "byte_compile": False}),
+    builds = [  # the product first: its sizes need only `authorizers layer fetch --with ...`
         ("runtime only", products, {}),
         ("--with requests,powertools", products, {"extras": LAYER_EXTRAS}),
+        ("with .pyc", runs, {"requirements": for_runs}),
+        ("without .pyc", runs, {"requirements": for_runs, "byte_compile": False}),
     ]
     for label, into, options in builds:
         out = workdir / "".join(c if c.isalnum() else "-" for c in label)
