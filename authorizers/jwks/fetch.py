@@ -5,44 +5,63 @@ size cap enforced while streaming, no redirects, HTTPS only (plain HTTP only to 
 when explicitly allowed, for tests), a 200 status and a strict JSON object. A hostile or broken
 IdP can therefore cost a request at most ``timeout`` seconds and ``max_bytes`` of memory.
 
-Two fetchers share these rules: :class:`RequestsFetcher`, the default (``requests`` is imported
-at the first fetch, never before), and the opt-in
+Two fetchers share these rules: the default
 :class:`~authorizers.jwks.http_client_fetch.HttpClientFetcher` on the standard library's
-``http.client``, for functions whose cold start matters more than using ``requests``: importing
-``requests`` costs ~130 ms of CPU on a cold start (see docs/performance.md). A function seeded
-from a snapshot file may never fetch at all, and then imports neither.
+``http.client`` (imported at the first fetch, never before), and
+:class:`~authorizers.jwks.requests_fetch.RequestsFetcher` (the ``[requests]`` extra), chosen
+by name (``fetcher="requests"``) or with the application's own ``requests.Session``. Both
+honour ``HTTPS_PROXY``/``NO_PROXY`` and a CA bundle named by the environment
+(:data:`CA_BUNDLE_VARIABLES`). A function seeded from a snapshot file may never fetch at all.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import ipaddress
-import logging
-import os
-import socket
-import threading
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from authorizers import _json as strict_json
+from authorizers.errors import ConfigurationError
+from authorizers.jwks._transport import (  # the shared rules, still importable here
+    CA_BUNDLE_VARIABLES,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_TIMEOUT,
+    REQUEST_HEADERS,
+    FetchError,
+    ca_bundle,
+    check_response,
+    check_url,
+    describe_url,
+    is_loopback,
+    read_capped,
+    run_within,
+    track_socket,
+)
 
-if TYPE_CHECKING:
-    import requests
-
-#: Total budget per fetch. AWS's own verifier uses 3 s; API Gateway gives its JWKS fetch 1.5 s.
-DEFAULT_TIMEOUT = 3.0
-#: 512 KiB: far above any real JWK Set (API Gateway caps JWKS at 150,000 bytes), small in memory.
-DEFAULT_MAX_BYTES = 512 * 1024
-
-_CHUNK = 16 * 1024
-_LOOPBACK_NAMES = frozenset({"localhost"})
-
-
-class FetchError(Exception):
-    """Keys or a document could not be fetched. The message is safe to log: it names the
-    host and the failure, never response content."""
+__all__ = [
+    "CA_BUNDLE_VARIABLES",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_TIMEOUT",
+    "FETCHER_NAMES",
+    "REQUEST_HEADERS",
+    "FetchError",
+    "Fetcher",
+    "Poster",
+    "ca_bundle",
+    "check_response",
+    "check_url",
+    "default_fetcher",
+    "describe_url",
+    "fetch_json",
+    "is_loopback",
+    "named_fetcher",
+    "parse_json_object",
+    "post_json",
+    "read_capped",
+    "resolve_fetcher",
+    "run_within",
+    "track_socket",
+]
 
 
 class Fetcher(Protocol):
@@ -68,44 +87,6 @@ class Poster(Protocol):
     ) -> bytes: ...
 
 
-def is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def describe_url(url: str) -> str:
-    """``scheme://host[:port]/path`` without query or credentials: safe for logs and errors."""
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
-def check_url(url: str, *, allow_http_loopback: bool = False) -> None:
-    """Refuse anything but an absolute HTTPS URL (or loopback HTTP when allowed)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        _ = parts.port  # raises on a malformed port
-    except (ValueError, TypeError, AttributeError) as error:
-        raise FetchError("not a valid URL") from error
-    if not host:
-        raise FetchError("URL has no host")
-    if parts.username is not None or parts.password is not None:
-        raise FetchError("URL must not carry credentials")
-    if parts.fragment:
-        raise FetchError("URL must not have a fragment")
-    if parts.scheme == "https":
-        return
-    if parts.scheme == "http" and allow_http_loopback and is_loopback(host):
-        return
-    raise FetchError(f"{describe_url(url)}: only https (or http to loopback when allowed)")
-
-
 def parse_json_object(body: bytes) -> dict[str, Any]:
     """Strict JSON (:mod:`authorizers._json`: no duplicate names, no NaN/Infinity), UTF-8,
     one object."""
@@ -121,7 +102,7 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
 def fetch_json(
     url: str,
     *,
-    fetcher: Fetcher | None = None,
+    fetcher: Fetcher | str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = DEFAULT_MAX_BYTES,
     allow_http_loopback: bool = False,
@@ -133,7 +114,7 @@ def fetch_json(
     """
     check_url(url, allow_http_loopback=allow_http_loopback)
     where = describe_url(url)
-    source = fetcher if fetcher is not None else default_fetcher()
+    source = resolve_fetcher(fetcher)
     try:
         body = source.fetch(url, timeout=timeout, max_bytes=max_bytes)
     except FetchError:
@@ -180,233 +161,47 @@ class _Posting:
         )
 
 
-#: What every fetcher sends: JSON wanted, no compression (a size cap on a compressed body
-#: would not bound what it inflates to), and a recognisable client for the IdP's logs.
-REQUEST_HEADERS: Mapping[str, str] = {
-    "Accept": "application/json, application/jwk-set+json",
-    "Accept-Encoding": "identity",
-    "User-Agent": "authorizers-jwks",
-}
-
-
-def check_response(
-    where: str, status: int, header: Callable[[str, str], str | None], max_bytes: int
-) -> None:
-    """Refuse what no fetcher may accept, before reading the body: anything but a 200 (a
-    redirect included), a compressed body, a declared length above the cap."""
-    if 300 <= status < 400:
-        raise FetchError(f"{where}: redirect refused (HTTP {status})")
-    if status != 200:
-        raise FetchError(f"{where}: HTTP {status}")
-    if (header("Content-Encoding", "identity") or "identity").lower() != "identity":
-        raise FetchError(f"{where}: compressed response refused")
-    declared = header("Content-Length", "") or ""
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise FetchError(f"{where}: response larger than {max_bytes} bytes")
-
-
-def read_capped(read: Callable[[int], bytes], where: str, max_bytes: int) -> bytes:
-    """The body, read in chunks and refused as soon as it passes ``max_bytes`` (a missing or
-    lying Content-Length cannot make us buffer more)."""
-    body = bytearray()
-    while chunk := read(_CHUNK):
-        body += chunk
-        if len(body) > max_bytes:
-            raise FetchError(f"{where}: response larger than {max_bytes} bytes")
-    return bytes(body)
-
-
-class _Abort:
-    """Lets the waiting thread cut the sockets of a fetch that overran its deadline."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
-        self.aborted = False
-
-    def attach(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sockets.append(sock)
-            if self.aborted:
-                self._shut(sock)
-
-    def abort(self) -> None:
-        with self._lock:
-            self.aborted = True
-            for sock in self._sockets:
-                self._shut(sock)
-
-    @staticmethod
-    def _shut(sock: socket.socket) -> None:
-        with contextlib.suppress(OSError):  # base-class call: below the TLS layer
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-_current = threading.local()
-
-
-def track_socket(sock: socket.socket) -> None:
-    """Register a socket of the running fetch: :func:`run_within` shuts it at the deadline."""
-    _current.abort.attach(sock)
-
-
-def run_within(url: str, timeout: float, get: Callable[[], bytes]) -> bytes:
-    """``get()`` in a worker thread, waited for at most ``timeout`` seconds.
-
-    At the deadline the sockets the worker registered (:func:`track_socket`) are shut down, so
-    neither slow headers, a trickling body nor a slow DNS answer can hold the caller longer,
-    and the abandoned worker ends at its next read. Any failure becomes a :class:`FetchError`.
-    """
-    box: dict[str, Any] = {}
-    abort = _Abort()
-
-    def work() -> None:
-        _current.abort = abort
-        try:
-            box["body"] = get()
-        except BaseException as error:  # handed to the waiting thread
-            box["error"] = error
-
-    worker = threading.Thread(target=work, name="authorizers-jwks-fetch", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        abort.abort()
-        raise FetchError(f"{describe_url(url)}: no complete response within {timeout:g} s")
-    if "body" in box:
-        body: bytes = box["body"]
-        return body
-    error = box.get("error")
-    if isinstance(error, FetchError):
-        raise error
-    raise FetchError(f"{describe_url(url)}: {type(error).__name__}") from error
+#: The fetchers a configuration may name: ``fetcher="requests"``, ``"fetcher": "requests"``.
+FETCHER_NAMES = ("http.client", "requests")
 
 
 @functools.cache
-def _tracking_adapter_class() -> Any:
-    """A requests adapter whose connections report their sockets to the current ``_Abort``.
+def named_fetcher(name: str) -> Fetcher:
+    """The process-wide fetcher of that name (one object per name, so key caches keyed by
+    fetcher are shared). ``requests`` needs the ``[requests]`` extra: a clear error if absent."""
+    if name == "http.client":
+        from authorizers.jwks.http_client_fetch import HttpClientFetcher  # noqa: PLC0415
 
-    Built on first use: it subclasses requests/urllib3 classes, which must not load at import.
-    """
-    from requests.adapters import HTTPAdapter  # noqa: PLC0415 - lazy: cold start
-    from urllib3 import connection, connectionpool  # noqa: PLC0415 - lazy: cold start
+        return HttpClientFetcher()
+    if name == "requests":
+        from authorizers.jwks.requests_fetch import RequestsFetcher  # noqa: PLC0415
 
-    def track(base: Any) -> Any:
-        class Tracking(base):  # type: ignore[misc]
-            def _new_conn(self) -> Any:
-                sock = super()._new_conn()
-                track_socket(sock)
-                return sock
-
-            def connect(self) -> None:
-                super().connect()
-                track_socket(self.sock)
-
-        return Tracking
-
-    class HttpPool(connectionpool.HTTPConnectionPool):
-        ConnectionCls = track(connection.HTTPConnection)
-
-    class HttpsPool(connectionpool.HTTPSConnectionPool):
-        ConnectionCls = track(connection.HTTPSConnection)
-
-    pools = {"http": HttpPool, "https": HttpsPool}
-
-    class TrackingAdapter(HTTPAdapter):
-        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = pools
-
-        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-            manager = super().proxy_manager_for(proxy, **kwargs)
-            manager.pool_classes_by_scheme = pools
-            return manager
-
-    return TrackingAdapter
+        return RequestsFetcher()
+    listed = ", ".join(repr(known) for known in FETCHER_NAMES)
+    raise ConfigurationError(f"unknown fetcher {name!r}: one of {listed}, or a Fetcher object")
 
 
-class _RedactQueries(logging.Filter):
-    """urllib3 logs each request line at DEBUG, query string included; a JWKS URL may carry a
-    credential there (``?client_secret=``), so the query is masked before any handler sees it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                arg.split("?", 1)[0] + "?[redacted]" if isinstance(arg, str) and "?" in arg else arg
-                for arg in record.args
-            )
-        return True
-
-
-@functools.cache
-def _redact_urllib3_request_lines() -> None:
-    logging.getLogger("urllib3.connectionpool").addFilter(_RedactQueries())
-
-
-class RequestsFetcher:
-    """A :class:`Fetcher` on ``requests``, for functions that import it anyway.
-
-    The request runs in a worker thread that the caller waits for at most ``timeout``; at the
-    deadline its sockets are shut down, so neither slow headers, a trickling body nor a slow
-    DNS answer can hold the caller longer. Proxies come from the environment (``HTTPS_PROXY``,
-    ``NO_PROXY``; never for loopback); ``.netrc`` is never read, so no credential is ever sent.
-    ``verify`` is a CA bundle path or ``True`` (``REQUESTS_CA_BUNDLE`` is honoured).
-    """
-
-    def __init__(self, *, verify: bool | str = True) -> None:
-        self.verify = verify
-
-    def fetch(self, url: str, *, timeout: float, max_bytes: int) -> bytes:
-        # Import here, not in the worker: an abandoned worker must never hold the import lock,
-        # and import time (slow on a small Lambda) is not the IdP's fault.
-        session = self._session(url)
-        return run_within(url, timeout, lambda: self._get(session, url, timeout, max_bytes))
-
-    def _session(self, url: str) -> requests.Session:
-        import requests  # noqa: PLC0415 - lazy: cold start
-
-        _redact_urllib3_request_lines()
-
-        session = requests.Session()
-        session.trust_env = False  # no .netrc credentials; proxies and CA bundle set below
-        adapter = _tracking_adapter_class()()
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        if not is_loopback(urlsplit(url).hostname or ""):
-            session.proxies.update(requests.utils.get_environ_proxies(url))
-        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        session.verify = bundle if self.verify is True and bundle else self.verify
-        return session
-
-    @staticmethod
-    def _get(session: requests.Session, url: str, timeout: float, max_bytes: int) -> bytes:
-        where = describe_url(url)
-        with (
-            session,
-            session.get(
-                url,
-                timeout=(timeout, timeout),
-                allow_redirects=False,
-                stream=True,
-                headers=REQUEST_HEADERS,
-            ) as response,
-        ):
-            check_response(where, response.status_code, response.headers.get, max_bytes)
-            return read_capped(
-                lambda size: response.raw.read(size, decode_content=False), where, max_bytes
-            )
-
-
-_default_lock = threading.Lock()
-_default: Fetcher | None = None
+def resolve_fetcher(fetcher: Fetcher | str | None) -> Fetcher:
+    """A fetcher object from what a caller may pass: ``None`` (the default), a name of
+    :data:`FETCHER_NAMES`, or any :class:`Fetcher`."""
+    if fetcher is None:
+        return default_fetcher()
+    if isinstance(fetcher, str):
+        return named_fetcher(fetcher)
+    return fetcher
 
 
 def default_fetcher() -> Fetcher:
-    """The process-wide default fetcher, a :class:`RequestsFetcher` (one object, so caches
-    keyed by fetcher are shared). Pass ``fetcher=HttpClientFetcher()`` to a key source to
-    trade ``requests`` for a shorter cold start."""
-    global _default  # noqa: PLW0603 - a lazily built process singleton
-    with _default_lock:
-        if _default is None:
-            _default = RequestsFetcher()
-        return _default
+    """The default: :class:`~authorizers.jwks.http_client_fetch.HttpClientFetcher`, on the
+    standard library. ``requests`` would cost a cold start ~65 ms of CPU and ~8 MiB more for
+    one GET every ten minutes (docs/architecture.md, "Dependencies"); name it to use it."""
+    return named_fetcher("http.client")
+
+
+def __getattr__(name: str) -> Any:
+    """``RequestsFetcher`` moved to :mod:`authorizers.jwks.requests_fetch`; still found here."""
+    if name == "RequestsFetcher":
+        from authorizers.jwks.requests_fetch import RequestsFetcher  # noqa: PLC0415
+
+        return RequestsFetcher
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
