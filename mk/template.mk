@@ -56,7 +56,7 @@ $(CFN_LINT_VENV)/.installed:
 template-tools: $(SAM_VENV)/.installed $(CFN_LINT_VENV)/.installed
 
 # awslambdaric (the bootstrap the Lambda Python runtimes run) in one venv per local Python
-# version, as .tools/awslambdaric-X.Y; tests/test_lambda_runtime.py uses whichever exist.
+# version, as .tools/awslambdaric-X.Y; tests/shipping/test_lambda_runtime.py uses whichever exist.
 lambda-runtime-tools:
 	@for version in $(LOCAL_PYTHONS); do \
 	  venv=$(TOOLS_DIR)/awslambdaric-$$version; \
@@ -77,4 +77,4 @@ check-template: template-tools lambda-runtime-tools layer-wheels
 	PYTHON=$(abspath $(PY)) $(SAM) build --template template.yaml \
 	  --build-dir $(SAM_BUILD_DIR) --parameter-overrides Architecture=$(LOCAL_ARCH)
 	AUTHORIZERS_SAM_LAYER=$(SAM_BUILD_DIR)/$(LOCAL_LAYER)/python $(PY) -m pytest -q \
-	  tests/test_layer.py tests/test_lambda_runtime.py tests/test_template.py
+	  tests/layer/test_layer.py tests/shipping/test_lambda_runtime.py tests/shipping/test_sam_template.py

@@ -43,7 +43,7 @@ ARCHITECTURES: dict[str, str] = {"x86_64": "x86_64", "arm64": "aarch64"}
 DEFAULT_RUNTIME = "python3.13"
 DEFAULT_ARCHITECTURE = "x86_64"
 
-#: Parts of the package a deployed authorizer never imports (tests/test_layer.py checks that
+#: Parts of the package a deployed authorizer never imports (tests/layer/test_layer.py checks that
 #: the runtime part imports none of them): development tools, left out of the layer.
 DEV_ONLY = (
     "cli",

@@ -1,12 +1,11 @@
 """Differential testing against PyJWT over the corpus and over byte-level mutations.
 
-``tests/test_jwt_differential.py`` compares JwtValidator with PyJWT on its own named tokens,
-generated claims and headers, and character edits. This module adds what that one does not
-reach: every case of the adversarial corpus (two trusted issuers, Cognito profiles), every
-single-bit flip of every decoded segment, cut-and-paste of segments between valid tokens,
-and every truncation. Where a case names an intended difference (docs/security.md), the
-difference must still exist - we reject, PyJWT accepts - so the list cannot go stale.
-"""
+``tests/validators/test_jwt_differential.py`` compares JwtValidator with PyJWT on its own named
+tokens, generated claims and headers, and character edits. This module adds what that one does
+not reach: every case of the adversarial corpus (two trusted issuers, Cognito profiles), every
+single-bit flip of every decoded segment, cut-and-paste of segments between valid tokens, and
+every truncation. Where a case names an intended difference (docs/security.md), the difference
+must still exist - we reject, PyJWT accepts - so the list cannot go stale."""
 
 from __future__ import annotations
 

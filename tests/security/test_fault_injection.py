@@ -1,6 +1,6 @@
 """Fault injection on the JWKS and OIDC discovery endpoints, through the whole handler.
 
-``tests/test_jwks_fetch.py`` checks each fault at the fetch level; here a real JwksServer on
+``tests/jwks/test_fetch.py`` checks each fault at the fetch level; here a real JwksServer on
 127.0.0.1 misbehaves under a JwtValidator (keys from the JWKS URL) or an OidcValidator (keys
 found through discovery) and the question is what API Gateway gets: a 500 naming
 ``key_unavailable`` (or a Deny when so configured) within the deadline, stale keys while the

@@ -24,7 +24,7 @@ from authorizers.local.template import load_template
 from authorizers.rules import allow_route, deny_route
 from authorizers.testing import assert_rules_cover_template
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 COVERS, PARTIAL, NONE = Relation.COVERS, Relation.PARTIAL, Relation.NONE
 
 CONFIG = {

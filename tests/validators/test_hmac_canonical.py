@@ -33,7 +33,7 @@ from authorizers.validators.hmac_signature import (
 NOW = 1_767_225_600
 SECRET = "hmac-v2-secret-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 SCHEME = SignatureScheme(signed_headers=("content-type", "x-tenant"), signed_query=("limit",))
-DOC = Path(__file__).parents[1] / "docs" / "api-keys-and-request-rules.md"
+DOC = Path(__file__).parents[2] / "docs" / "api-keys-and-request-rules.md"
 
 
 @pytest.fixture(autouse=True)

@@ -31,7 +31,7 @@ from authorizers import layer
 from authorizers.layer import LayerBuildError, LayerTarget
 from authorizers.testing.issuer import TestIssuer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LOCAL_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 ARN = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/live/POST/orders"
 

@@ -23,7 +23,7 @@ from authorizers.testing.dpop import DpopClient
 from authorizers.testing.issuer import TestIssuer
 from authorizers.testing.jwks_server import JwksServer
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 AUDIENCE = "https://api.example.com"
 REST_HOST = "https://RestApi.execute-api.us-east-1.amazonaws.com/prod"
 HTTP_HOST = "https://HttpApi.execute-api.us-east-1.amazonaws.com"

@@ -20,7 +20,7 @@ from authorizers.testing import TestIssuer
 from authorizers.testing.certificates import TestCa
 from authorizers.testing.dpop import DpopClient
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCRIPT = shutil.which("authorizers", path=str(Path(sys.executable).parent)) or "authorizers"
 AUDIENCE = "https://api.example.test"
 BASE = "https://api.example.test/v1"

@@ -27,7 +27,7 @@ from authorizers.testing.events import (
     websocket_connect_event,
 )
 
-FIXTURES = Path(__file__).parent / "events"
+FIXTURES = Path(__file__).parents[1] / "events"
 PREFIX = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5"
 BEARER = "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln"
 

@@ -32,7 +32,7 @@ from authorizers.cli import main
 from authorizers.layer import LayerBuildError, LayerTarget
 from authorizers.testing.issuer import TestIssuer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LOCAL_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/pets/7"
 

@@ -753,7 +753,7 @@ def test_token_from_a_websocket_query_parameter(issuer: TestIssuer, clock: FakeC
 
 
 def test_benchmark_smoke_run(capsys: pytest.CaptureFixture[str]) -> None:
-    path = Path(__file__).parent.parent / "benchmarks" / "bench_jwt.py"
+    path = Path(__file__).parents[2] / "benchmarks" / "bench_jwt.py"
     spec = importlib.util.spec_from_file_location("bench_jwt", path)
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)

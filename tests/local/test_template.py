@@ -16,7 +16,7 @@ from authorizers.local.template import load_template
 from authorizers.request import RequestKind
 from authorizers.testing import events
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -10,7 +10,7 @@ import pytest
 
 from authorizers.testing import CognitoTestIssuer, assert_unauthorized, token_event
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def _example() -> dict[str, Any]:

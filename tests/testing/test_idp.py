@@ -21,7 +21,7 @@ from authorizers.testing import JwksServer
 from authorizers.testing.idp import LocalIdp
 
 SCRIPT = shutil.which("authorizers", path=str(Path(sys.executable).parent)) or "authorizers"
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 AUDIENCE = "https://api.example.test"
 POOL = "eu-west-1_Local0001"
 

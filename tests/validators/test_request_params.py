@@ -30,7 +30,7 @@ from authorizers.validators.request_params import (
     ValueMatch,
 )
 
-EVENTS = Path(__file__).parent / "events"
+EVENTS = Path(__file__).parents[1] / "events"
 SHARED_SECRET = "hdr-secret-6c1f0b2d9e8a7c3b"
 CERT = client_certificate(
     serial_number="A1:B2:C3:D4",

@@ -1,8 +1,8 @@
 """IntrospectionValidator without a network: a recording HTTP client plays the provider.
 
 What is checked here is the validator's own logic - which answers count, the cache's bounds,
-single flight, the miss rate limit, outages - while tests/test_introspection_oidc_provider.py
-runs it against a real provider.
+single flight, the miss rate limit, outages - while
+tests/validators/test_introspection_oidc_provider.py runs it against a real provider.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from authorizers.cli import main
 from authorizers.demo import TEMPLATE, Row, explain
 from authorizers.demo.stack import API_KEY
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 #: label -> (route, status, cache, reason, words of the sentence that explains it)
 EXPECTED = {

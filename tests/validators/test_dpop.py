@@ -265,7 +265,7 @@ def test_the_recipe_builds_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
     import re  # noqa: PLC0415
     from pathlib import Path  # noqa: PLC0415
 
-    text = (Path(__file__).resolve().parents[1] / "docs" / "recipes.md").read_text()
+    text = (Path(__file__).resolve().parents[2] / "docs" / "recipes.md").read_text()
     match = re.search(r"<!-- python: sender-constrained -->\n```python\n(.*?)\n```", text, re.S)
     assert match is not None
     namespace: dict[str, Any] = {}

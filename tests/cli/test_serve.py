@@ -1,4 +1,4 @@
-"""``authorizers serve`` on the repository's template (the demo: tests/test_demo.py)."""
+"""``authorizers serve`` on the repository's template (the demo: tests/demo/test_demo.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from authorizers.cli.serve import describe, parameter_overrides
 from authorizers.local.template import load_template
 from authorizers.testing import TestIssuer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 #: the repository template's required parameters (its Rules refuse to serve without them)
 REQUIRED = ["Issuer=https://issuer.example.test", "Audience=api"]
 SCRIPT = shutil.which("authorizers", path=str(Path(sys.executable).parent)) or "authorizers"

@@ -1,8 +1,8 @@
 """The default fetcher (``HttpClientFetcher``, standard library only): what only it does
 (its proxy parsing, TLS verification with the system trust store). The hardening both fetchers
 share (deadline, size cap, redirects, status, compression, credentials) runs for both in
-``tests/test_jwks_fetch.py``; both behind a real proxy with a private CA in
-``tests/test_jwks_fetch_proxy_tls.py``."""
+``tests/jwks/test_fetch.py``; both behind a real proxy with a private CA in
+``tests/jwks/test_fetch_proxy_tls.py``."""
 
 from __future__ import annotations
 

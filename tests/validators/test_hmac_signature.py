@@ -46,7 +46,7 @@ NEW_SECRET = "hmac-secret-rotated-8796a5b4c3d2e1f00f1e2d3c4b5a6978"
 SCHEME = SignatureScheme(  # version 1 (explicit): still verifiable when configured
     signed_headers=("Content-Type", "x-tenant"), signed_query=("limit",), version=1
 )
-EVENTS = Path(__file__).parent / "events"
+EVENTS = Path(__file__).parents[1] / "events"
 
 
 def request(
@@ -123,7 +123,7 @@ def test_the_documented_v1_canonical_string_example_is_exact() -> None:
         "AUTHORIZERS-HMAC-SHA256\nclient-a-2026-11\n1767225600\nGET\n/pets\n"
         "limit=10\ncontent-type:application%2Fjson"
     )
-    doc = (Path(__file__).parents[1] / "docs" / "api-keys-and-request-rules.md").read_text()
+    doc = (Path(__file__).parents[2] / "docs" / "api-keys-and-request-rules.md").read_text()
     assert canonical in doc
 
 

@@ -245,7 +245,7 @@ def test_misspelt_options_fail_type_checking(tmp_path: Path) -> None:
         text=True,
         check=False,
         cwd=tmp_path,  # not the project's mypy configuration: only what a user's would say
-        env={**os.environ, "MYPYPATH": str(Path(__file__).resolve().parents[1])},
+        env={**os.environ, "MYPYPATH": str(Path(__file__).resolve().parents[2])},
     )
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
     assert any(':7: error: Unexpected keyword argument "jwks_ulr"' in e for e in errors), errors
