@@ -53,6 +53,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--issuer-port", type=port_number, default=DEFAULT_PORT, metavar="PORT")
     parser.add_argument(
+        "--jwks-override",
+        nargs="+",
+        default=[],
+        metavar="ISSUER=URL",
+        help="managed JWT/Cognito authorizers: the loopback JWKS URL for an issuer (or a "
+        "Cognito user pool id); a loopback issuer is found by discovery",
+    )
+    parser.add_argument(
         "--reload", action="store_true", help="restart a function when its code changes"
     )
 
@@ -87,6 +95,9 @@ def describe(template: LocalTemplate, base_url: str) -> list[str]:
                 auth = "no authorizer"
             elif spec.unsupported:
                 auth = f"{spec.name}: {spec.unsupported} (500)"
+            elif spec.managed is not None:
+                scopes = f", scopes {' '.join(route.scopes)}" if route.scopes else ""
+                auth = f"{spec.name} (managed {spec.managed.kind.value}{scopes})"
             else:
                 auth = f"{spec.name} ({spec.kind.value}, cache {spec.ttl_seconds} s)"
             lines.append(f"  {route.route_key:<28} {auth}")
@@ -110,7 +121,11 @@ def rule_warnings(template: LocalTemplate) -> list[str]:
 
 
 def build_gateway(
-    template: LocalTemplate, *, quiet_functions: bool = False, quiet: bool = False
+    template: LocalTemplate,
+    *,
+    quiet_functions: bool = False,
+    quiet: bool = False,
+    jwks_overrides: dict[str, str] | None = None,
 ) -> LocalGateway:
     """A gateway logging request lines (and function output) to stderr."""
     from authorizers.local.gateway import LocalGateway  # noqa: PLC0415
@@ -125,6 +140,7 @@ def build_gateway(
         template,
         on_record=None if quiet else record,
         output=None if quiet or quiet_functions else output,
+        jwks_overrides=jwks_overrides,
     )
 
 
@@ -138,7 +154,11 @@ def run(args: argparse.Namespace) -> int:
         idp = start_idp(port=args.issuer_port)
     try:
         template = read_template(args)
-        gateway = build_gateway(template, quiet_functions=args.quiet_functions)
+        gateway = build_gateway(
+            template,
+            quiet_functions=args.quiet_functions,
+            jwks_overrides=dict(parse_pairs(args.jwks_override, "--jwks-override")),
+        )
         try:
             server = LocalServer(gateway, port=args.port).start()
         except OSError as error:

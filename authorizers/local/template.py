@@ -223,19 +223,21 @@ class _Reader:
             route_auth = spec.get("Auth") or {}
             authorizer = route_auth.get("Authorizer", api_auth.get("DefaultAuthorizer"))
             path, method = spec.get("Path"), spec.get("Method")
+            name = sam_auth.route_authorizer(apis[api_id], authorizer, authorizers)
             routes.append(
                 RouteSpec(
                     api_id=api_id,
                     method=None if path is None and kind == _HTTP else str(method or "ANY").upper(),
                     path=str(path or "$default"),
                     function_id=function,
-                    authorizer=sam_auth.route_authorizer(apis[api_id], authorizer, authorizers),
+                    authorizer=name,
                     api_key_required=bool(
                         route_auth.get("ApiKeyRequired", api_auth.get("ApiKeyRequired", False))
                     ),
                     payload_version=str(spec.get("PayloadFormatVersion", "2.0"))
                     if kind == _HTTP
                     else "1.0",
+                    scopes=_scopes(route_auth, authorizers.get((api_id, name or ""))),
                 )
             )
         return routes
@@ -262,8 +264,20 @@ class _Reader:
                     f"{route.api_id} {route.route_key}: no template function behind it (500)"
                 )
         for spec in authorizers.values():
-            if spec.unsupported is None and spec.function_id not in functions:
+            if (
+                spec.managed is None
+                and spec.unsupported is None
+                and spec.function_id not in functions
+            ):
                 self.warnings.append(f"{spec.api_id} {spec.name}: function not in the template")
+
+
+def _scopes(route_auth: Mapping[str, Any], spec: AuthorizerSpec | None) -> tuple[str, ...]:
+    """A route's ``AuthorizationScopes``, else its managed authorizer's default ones."""
+    given = route_auth.get("AuthorizationScopes")
+    if given is not None:
+        return tuple(str(scope) for scope in given)
+    return spec.managed.scopes if spec is not None and spec.managed is not None else ()
 
 
 def _env_text(value: Any) -> str:
