@@ -45,7 +45,7 @@ _HTTP_SOURCES = {
 _NO_AUTH = (None, "NONE")
 
 
-def _ttl(where: str, value: Any, sources: tuple[str, ...]) -> int:
+def checked_ttl(where: str, value: Any, sources: tuple[str, ...]) -> int:
     ttl = int(value)
     if not 0 <= ttl <= MAX_TTL:
         raise ConfigurationError(f"{where}: ReauthorizeEvery must be 0..{MAX_TTL}")
@@ -85,10 +85,10 @@ def serverless_authorizer(
                 function,
                 sources,
                 identity.get("ValidationExpression"),
-                _ttl(where, identity.get("ReauthorizeEvery", REST_DEFAULT_TTL), sources),
+                checked_ttl(where, identity.get("ReauthorizeEvery", REST_DEFAULT_TTL), sources),
             )
         sources = _sources(identity, _REST_SOURCES)
-        ttl = _ttl(where, identity.get("ReauthorizeEvery", REST_DEFAULT_TTL), sources)
+        ttl = checked_ttl(where, identity.get("ReauthorizeEvery", REST_DEFAULT_TTL), sources)
         return AuthorizerSpec(
             name, api.logical_id, RequestKind.REST_REQUEST, function, sources, None, ttl
         )
@@ -96,7 +96,7 @@ def serverless_authorizer(
         sources = tuple(str(s) for s in _listed(spec.get("IdentitySource")))
         return http_jwt(name, api, spec["JwtConfiguration"], sources, spec)
     sources = _sources(identity, _HTTP_SOURCES)
-    ttl = _ttl(where, identity.get("ReauthorizeEvery", 0), sources)
+    ttl = checked_ttl(where, identity.get("ReauthorizeEvery", 0), sources)
     return _http_authorizer(where, name, api, spec, function=function, sources=sources, ttl=ttl)
 
 
@@ -111,7 +111,7 @@ def _field(spec: Mapping[str, Any], name: str) -> Any:
     return spec.get(name, spec.get(name.lower()))
 
 
-def _header_of(sources: tuple[str, ...], where: str) -> str:
+def header_of(sources: tuple[str, ...], where: str) -> str:
     """The header a managed authorizer reads; API Gateway allows one header source."""
     if not sources:
         return "Authorization"
@@ -137,7 +137,7 @@ def http_jwt(
     config = ManagedConfig(
         ManagedKind.HTTP_JWT,
         (issuer,),
-        header=_header_of(sources, where),
+        header=header_of(sources, where),
         algorithms=("RS256", "RS384", "RS512"),
         scopes=tuple(str(s) for s in _listed(spec.get("AuthorizationScopes"))),
     )
@@ -158,7 +158,7 @@ def _cognito(
     source = f"method.request.header.{header}"
     config = ManagedConfig(ManagedKind.COGNITO, (), header=header, user_pools=pools)
     where = f"{api.logical_id}.Auth.Authorizers.{name}"
-    ttl = _ttl(where, identity.get("ReauthorizeEvery", REST_DEFAULT_TTL), (source,))
+    ttl = checked_ttl(where, identity.get("ReauthorizeEvery", REST_DEFAULT_TTL), (source,))
     return AuthorizerSpec(
         name,
         api.logical_id,
@@ -291,5 +291,5 @@ def _v2_authorizer(
     function = reader.function_in(str(spec.get("AuthorizerUri", "")))
     if api.api_type is ApiType.WEBSOCKET:  # results are not cached (contract §6)
         return AuthorizerSpec(name, api.logical_id, kind, function, sources)
-    ttl = _ttl(where, spec.get("AuthorizerResultTtlInSeconds", 0), sources)
+    ttl = checked_ttl(where, spec.get("AuthorizerResultTtlInSeconds", 0), sources)
     return _http_authorizer(where, name, api, spec, function=function, sources=sources, ttl=ttl)

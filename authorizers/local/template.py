@@ -5,7 +5,10 @@ Understood: ``Parameters`` (with ``--parameter-overrides``), ``Conditions``, ``G
 events, ``AWS::Serverless::Api``/``HttpApi`` ``Auth`` (Lambda TOKEN/REQUEST authorizers,
 ``DefaultAuthorizer``, per-route ``Authorizer``/``NONE``, ``ApiKeyRequired``), layers, and
 ``AWS::ApiGatewayV2`` APIs (WebSocket or HTTP) with their ``Authorizer``, ``Route``,
-``Integration`` and ``Stage``. Identity sources are spelled the way SAM generates them.
+``Integration`` and ``Stage``, and CloudFormation REST APIs (``AWS::ApiGateway::RestApi``, the
+only place a REST JWT authorizer can be declared). Managed authorizers (JWT, Cognito user
+pools) are read with their ``AuthorizationScopes``. Identity sources are spelled the way SAM
+generates them.
 An environment file in SAM's format (``{"FunctionId": {"VAR": "value"}, "Parameters": {...}}``)
 overrides variables; a variable the template does not declare is added (sam ignores it).
 """
@@ -18,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from authorizers.errors import ConfigurationError
-from authorizers.local import sam_auth, template_rules
+from authorizers.local import rest_resources, sam_auth, template_rules
 from authorizers.local.intrinsics import Resolver, load_yaml
 from authorizers.local.model import (
     ApiSpec,
@@ -32,6 +35,7 @@ from authorizers.local.model import (
 _FUNCTION = "AWS::Serverless::Function"
 _REST, _HTTP = "AWS::Serverless::Api", "AWS::Serverless::HttpApi"
 _V2_API = "AWS::ApiGatewayV2::Api"
+_REST_API = "AWS::ApiGateway::RestApi"
 _IMPLICIT = {_REST: "ServerlessRestApi", _HTTP: "ServerlessHttpApi"}
 _GLOBALS = {_FUNCTION: "Function", _REST: "Api", _HTTP: "HttpApi"}
 
@@ -129,10 +133,11 @@ class _Reader:
             if kind in (_REST, _HTTP):
                 apis[name], found = self.serverless_api(name, self.properties(name), kind)
                 authorizers.update(found)
-            elif kind == _V2_API:
-                apis[name], found, v2_routes = sam_auth.v2_api(self, name)
+            elif kind in (_V2_API, _REST_API):
+                read = sam_auth.v2_api if kind == _V2_API else rest_resources.rest_api
+                apis[name], found, api_routes = read(self, name)
                 authorizers.update(found)
-                routes += v2_routes
+                routes += api_routes
         for name, resource in self.resources.items():
             if resource.get("Type") == _FUNCTION:
                 properties = self.properties(name)
