@@ -248,16 +248,61 @@ def _http_template_with(found: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_http_jwt_snippet_passes_sam_validate_and_cfn_lint(tmp_path):
-    sam, cfn_lint = _tool("sam"), _tool("cfn-lint")
     plan = http_plan(tmp_path, {"version": 1, "validators": [oidc()], "routes": scoped_rules()})
     found = snippet(plan)
     assert found is not None
-    path = tmp_path / "snippet.yaml"
-    path.write_text(yaml.safe_dump(_http_template_with(found)))
+    assert _check_with_tools(tmp_path, _http_template_with(found)) == []
+
+
+def _check_with_tools(tmp_path: Path, template: dict[str, Any] | Path) -> list[str]:
+    """sam validate must pass; the cfn-lint findings are returned (one per line pair)."""
+    sam, cfn_lint = _tool("sam"), _tool("cfn-lint")
+    path = template if isinstance(template, Path) else tmp_path / "checked.yaml"
+    if not isinstance(template, Path):
+        path.write_text(yaml.safe_dump(template))
     env = {"AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0", "PATH": "/usr/bin:/bin"}
     validated = subprocess.run(
         [sam, "validate", "--template", path], capture_output=True, text=True, env=env, check=False
     )
     assert validated.returncode == 0, validated.stdout + validated.stderr
     linted = subprocess.run([cfn_lint, path], capture_output=True, text=True, check=False)
-    assert linted.returncode == 0, linted.stdout + linted.stderr
+    return [line for line in linted.stdout.splitlines() if line[:1] in ("E", "W")]
+
+
+#: The pinned cfn-lint (mk/template.mk) predates REST JWT authorizers: its schema refuses
+#: AWS::ApiGateway::Authorizer JwtConfiguration, and that must be the only finding.
+UNKNOWN_TO_CFN_LINT = (
+    "E3002 Additional properties are not allowed ('JwtConfiguration' was unexpected)"
+)
+
+
+def test_the_sample_passes_sam_validate_and_cfn_lint_knows_all_but_rest_jwt(tmp_path):
+    assert _check_with_tools(tmp_path, SAMPLE) == [UNKNOWN_TO_CFN_LINT]
+
+
+def test_the_rest_jwt_snippet_passes_sam_validate_and_cfn_lint_knows_all_but_it(tmp_path):
+    found = json.loads(
+        subprocess.run(
+            [REPO / ".venv" / "bin" / "authorizers", "plan", SAMPLE, "--json",
+             "--parameter-overrides", f"Issuer={PUBLIC}"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    )[0]["snippet"]  # fmt: skip
+    template = yaml.safe_load(SAMPLE.read_text().replace("!", "_bang_"))  # plain YAML to edit
+    resources = template["Resources"]
+    resources.update(found["authorizer"])
+    resources["LambdaMethod"] = {
+        "Type": "AWS::ApiGateway::Method",
+        "Properties": {
+            "RestApiId": {"Ref": "JwtRestApi"},
+            "ResourceId": {"Ref": "ReportsResource"},
+            "HttpMethod": "POST",
+            "Integration": {"Type": "MOCK"},
+            **found["routes"]["GET /lambda"],
+        },
+    }
+    resources["LambdaTokenManaged"]["Properties"]["RestApiId"] = {"Ref": "JwtRestApi"}
+    text = yaml.safe_dump(template).replace("_bang_", "!")
+    path = tmp_path / "with-snippet.yaml"
+    path.write_text(text)
+    assert _check_with_tools(tmp_path, path) == [UNKNOWN_TO_CFN_LINT] * 2
