@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from authorizers.cli import main, serve
 from authorizers.local.managed import ManagedAuthorizer, build_managed, is_loopback_url
 from authorizers.local.model import ManagedConfig, ManagedIssuer, ManagedKind, RequiredClaim
+from authorizers.local.template import load_template
 from authorizers.testing import ManagedRoutes, TestIssuer
 
 SAMPLE = Path(__file__).parents[1] / "samples" / "managed_authorizers" / "template.yaml"
@@ -152,3 +154,25 @@ def test_the_kit_refuses_ambiguous_or_unguarded_routes(routes):
         routes.authorize("GET", "/nowhere")
     with pytest.raises(ValueError, match="no managed authorizer"):
         routes.authorize("GET", "/lambda")
+
+
+def test_serve_lists_managed_authorizers_with_their_scopes():
+    template = load_template(SAMPLE, parameter_overrides={"Issuer": "http://127.0.0.1:9000"})
+    lines = serve.describe(template, "http://127.0.0.1:3000")
+    assert "  GET /pets                    OidcJwt (managed http-jwt, scopes pets:read)" in lines
+    assert "  GET /reports                 RestJwt (managed rest-jwt, scopes reports:read)" in lines
+    assert "  GET /profile                 UserPool (managed cognito-user-pools)" in lines
+
+
+def test_serve_takes_jwks_overrides(monkeypatch):
+    built = {}
+
+    def fake_gateway(template, **options):
+        built.update(options)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(serve, "build_gateway", fake_gateway)
+    args = ["serve", "-t", str(SAMPLE), "--parameter-overrides", "Issuer=http://127.0.0.1:9",
+            "--jwks-override", "us-east-1_Sample1=http://127.0.0.1:9001/jwks"]  # fmt: skip
+    assert main(args) == 130
+    assert built["jwks_overrides"] == {"us-east-1_Sample1": "http://127.0.0.1:9001/jwks"}
