@@ -241,7 +241,13 @@ class LocalGateway:
             return outcome, None
         if outcome.status == 403:  # API Gateway's managed authorizers answer "Forbidden"
             return outcome, HttpResponse.json(403, self.responses.forbidden)
-        return outcome, self._refusal(routed.api, decision)
+        refusal = self._refusal(routed.api, decision)
+        if outcome.status == 401 and routed.api.api_type is ApiType.HTTP:  # contract §9
+            challenge = 'Bearer scope="" error="invalid_token" error_description="invalid token"'
+            refusal = HttpResponse(
+                401, (*refusal.headers, ("www-authenticate", challenge)), refusal.body
+            )
+        return outcome, refusal
 
     @staticmethod
     def passed_context(

@@ -88,6 +88,7 @@ def test_http_jwt_missing_or_invalid_token_is_401(api, oidc):
         response = api.get("/HttpApi/me", token)
         assert response.status_code == 401, token
         assert response.json() == {"message": "Unauthorized"}
+        assert response.headers["www-authenticate"].startswith('Bearer scope="" error=')
 
 
 def test_http_jwt_route_scopes_refuse_with_403(api, oidc):
