@@ -107,6 +107,20 @@ def _where(error: BaseException) -> str:
     return f"{type(error).__name__} at {filename}:{traceback.tb_lineno}"
 
 
+def _check_policy_size(rules: Rules) -> None:
+    """Refuse rules whose largest policy can exceed what API Gateway accepts: a size error
+    would otherwise be a 500 on every call of the broadest identities."""
+    largest = getattr(rules, "largest_policy_bytes", None)
+    limit = getattr(rules, "response_limit", None)
+    if isinstance(largest, int) and isinstance(limit, int) and largest > limit:
+        raise ConfigurationError(
+            f"the broadest identity's policy can take {largest} bytes, over API Gateway's "
+            f"{limit}: declare the complete route universe (AccessRules(..., universe=...)) so "
+            "the policy is compacted, or answer per route (MethodArnOnly) with a per-route "
+            "cache key (cache_per_route=True) or a result TTL of 0"
+        )
+
+
 def _per_request_only(validator: Validator, ttl: int) -> bool:
     """Whether answers hold for the called request only; such a validator needs TTL 0."""
     per_request = bool(getattr(validator, "per_request", False))
@@ -172,6 +186,7 @@ class Authorizer:
                 "0 (result_ttl_seconds=0) or a per-route cache key (cache_per_route=True)"
                 + ("" if scope is GrantScope.THIS_REQUEST else ", or use IAM responses")
             )
+        _check_policy_size(self._rules)
         self._per_request = _per_request_only(validator, ttl)
         self._validator = validator
         self._simple = simple_responses

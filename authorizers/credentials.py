@@ -61,3 +61,18 @@ def request_bearer_token(request: AuthRequest, *, allow_bare: bool = True) -> st
     Conflicting duplicate Authorization headers raise ``Unauthorized(ambiguous_credential)``.
     """
     return bearer_token(request.authorization(), allow_bare=allow_bare)
+
+
+def scheme_token(value: str | None, scheme: str) -> str:
+    """The b64token after ``scheme`` (case-insensitive), e.g. ``DPoP <token>`` (RFC 9449 §7.1);
+    anything else (another scheme, no token, stray characters) is refused like
+    :func:`bearer_token` refuses it."""
+    if value is None or not value.strip(_OWS):
+        raise Unauthorized(ReasonCode.MISSING_CREDENTIAL, "no Authorization value")
+    given, space, token = value.strip(_OWS).partition(" ")
+    if not space or given.lower() != scheme.lower():
+        raise Unauthorized(ReasonCode.MALFORMED_TOKEN, f"Authorization scheme is not {scheme}")
+    token = token.lstrip(" ")
+    if not _B64TOKEN.fullmatch(token):
+        raise Unauthorized(ReasonCode.MALFORMED_TOKEN, "token is not one RFC 6750 b64token")
+    return token

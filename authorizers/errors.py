@@ -31,6 +31,9 @@ class ReasonCode(StrEnum):
     WRONG_TOKEN_TYPE = "wrong_token_type"
     MISSING_CLAIM = "missing_claim"
     INVALID_CLAIM = "invalid_claim"
+    # revocation and introspection
+    TOKEN_REVOKED = "token_revoked"
+    TOKEN_INACTIVE = "token_inactive"
     # API keys
     UNKNOWN_API_KEY = "unknown_api_key"
     DISABLED_API_KEY = "disabled_api_key"
@@ -42,6 +45,12 @@ class ReasonCode(StrEnum):
     CLIENT_CERT_REJECTED = "client_cert_rejected"
     BAD_REQUEST_SIGNATURE = "bad_request_signature"
     STALE_REQUEST_SIGNATURE = "stale_request_signature"
+    # sender-constrained tokens (RFC 8705 mTLS binding, RFC 9449 DPoP)
+    CERT_BINDING_MISMATCH = "cert_binding_mismatch"
+    INVALID_DPOP_PROOF = "invalid_dpop_proof"
+    DPOP_BINDING_MISMATCH = "dpop_binding_mismatch"
+    DPOP_REPLAY = "dpop_replay"
+    USE_DPOP_NONCE = "use_dpop_nonce"
     # authorization (403)
     INSUFFICIENT_SCOPE = "insufficient_scope"
     INSUFFICIENT_GROUP = "insufficient_group"
@@ -49,6 +58,7 @@ class ReasonCode(StrEnum):
     # infrastructure and faults (500 by default)
     KEY_UNAVAILABLE = "key_unavailable"
     STORE_UNAVAILABLE = "store_unavailable"
+    INTROSPECTION_UNAVAILABLE = "introspection_unavailable"
     MALFORMED_EVENT = "malformed_event"
     INVALID_RESPONSE = "invalid_response"
     INTERNAL_ERROR = "internal_error"

@@ -14,8 +14,9 @@ What the planner reads, never running any code:
 
 Every check the Lambda makes that a managed authorizer cannot is a *loss* (moving is then not
 advised); a difference that weakens nothing is a *change* (the integration reads claims under
-another key, no leeway). Validator types other than JWT/OIDC/Cognito are losses by name,
-including ``introspection``, ``revocation`` and ``dpop`` (validators being added alongside).
+another key, no leeway). Validator types other than JWT/OIDC/Cognito are losses by name
+(``introspection``, ``dpop``, ``cert_bound``...), and so is a token validator's
+``revocation`` setting.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ LOSSES = {
     "introspection": "token introspection",
     "revocation": "revocation checks",
     "dpop": "DPoP proof of possession",
+    "cert_bound": "certificate-bound tokens (mTLS)",
 }
 #: HTTP API JWT authorizers verify RSA signatures only (AWS docs); the REST JWT authorizer's
 #: list is not documented in what we found: RS* and ES* are assumed, PS* and EdDSA are not.

@@ -32,6 +32,7 @@ _UNEXPRESSIBLE = {
     "max_lifetime": "max_lifetime (a bound on exp - iat)",
     "query_parameter": "a token in the query string",
     "jwks": "keys given inline (a managed authorizer finds keys by discovery)",
+    "revocation": "revocation checks",
 }
 #: REST JWT can require claims (AdditionalClaims); HTTP API JWT cannot.
 _CLAIM_SETTINGS = ("required_claims", "claims_equal", "claims_contain")

@@ -4,7 +4,8 @@ API Gateway answers a response it cannot use with a 500 and no clue in the clien
 every limit it enforces is checked here first and raised as :class:`InvalidResponse` naming
 the offending key: context values (scalars only for REST, WebSocket and HTTP API payload 1.0;
 payload 2.0 responses, simple or IAM, may nest lists and maps; ``claims`` is reserved by
-HTTP APIs), each policy ``Resource`` <= 512 characters, the whole response <= 8 KB.
+HTTP APIs), each policy ``Resource`` <= 512 characters, the whole response within the
+limit of its API kind (:func:`response_limit`).
 
 Context ``None`` values are dropped, not rejected: an optional claim copied into the context
 is simply absent, as it would be in the token. Responses are plain dicts built directly (a
@@ -28,7 +29,17 @@ if TYPE_CHECKING:
     from authorizers.request import AuthRequest
 
 MAX_RESOURCE_CHARS = 512
-MAX_RESPONSE_BYTES = 8 * 1024
+#: "AWS Lambda authorizer result size: 8 KB" - WebSocket APIs only (API Gateway quotas,
+#: https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html, WebSocket table).
+WEBSOCKET_RESPONSE_BYTES = 8 * 1024
+MAX_RESPONSE_BYTES = WEBSOCKET_RESPONSE_BYTES  # the old name: the smallest limit
+#: REST and HTTP APIs document no authorizer result size (REST quotas:
+#: .../api-gateway-execution-service-limits-table.html, HTTP quotas: .../http-api-quotas.html);
+#: the bound is then Lambda's own: 6 MB per synchronous invocation response
+#: (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). Never refuse
+#: what API Gateway would accept: larger REST responses are reported to work
+#: (https://repost.aws/questions/QUzilwCUByQz6iUi-9hwPFJQ).
+LAMBDA_RESPONSE_BYTES = 6 * 1024 * 1024
 #: principalId of a Deny given without an identity (a validator refused the caller).
 ANONYMOUS_PRINCIPAL = "anonymous"
 
@@ -100,18 +111,22 @@ def _context(
     return checked
 
 
-def _check_size(response: dict[str, Any], strings: list[str]) -> None:
+def response_limit(kind: RequestKind) -> int:
+    """The largest response API Gateway accepts from an authorizer of this kind."""
+    return WEBSOCKET_RESPONSE_BYTES if kind is RequestKind.WEBSOCKET else LAMBDA_RESPONSE_BYTES
+
+
+def _check_size(response: dict[str, Any], strings: list[str], kind: RequestKind) -> None:
     """Serialise only when a cheap upper bound exceeds the limit: printable ASCII at worst
-    doubles in JSON (``\\"``), other characters can take 12 bytes (two ``\\uXXXX``)."""
+    doubles in JSON (an escaped quote), other characters can take 12 bytes (two escapes)."""
+    limit = response_limit(kind)
     text = "".join(strings)
     per_char = 2 if text.isascii() and text.isprintable() else 12
-    if _ENVELOPE_BYTES + len(text) * per_char + 16 * len(strings) <= MAX_RESPONSE_BYTES:
+    if _ENVELOPE_BYTES + len(text) * per_char + 16 * len(strings) <= limit:
         return
     size = len(json.dumps(response).encode())
-    if size > MAX_RESPONSE_BYTES:
-        raise InvalidResponse(
-            detail=f"response is {size} bytes, over API Gateway's {MAX_RESPONSE_BYTES}"
-        )
+    if size > limit:
+        raise InvalidResponse(detail=f"response is {size} bytes, over API Gateway's {limit}")
 
 
 def _statement(effect: str, resources: list[str]) -> dict[str, Any]:
@@ -160,7 +175,7 @@ def policy_response(
     if usage_identifier_key is not None:
         response["usageIdentifierKey"] = usage_identifier_key
         strings.append(usage_identifier_key)
-    _check_size(response, strings)
+    _check_size(response, strings, request.kind)
     return response
 
 
@@ -184,5 +199,5 @@ def simple_response(
         checked = _context(request, context, strings, nested_ok=True, json_encode=False)
         if checked:
             response["context"] = checked
-            _check_size(response, strings)
+            _check_size(response, strings, request.kind)
     return response

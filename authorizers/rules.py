@@ -1,18 +1,15 @@
 """Access rules: which routes an authenticated identity may call, as cache-safe :class:`Grants`.
 
 API Gateway caches an authorizer's policy per credential and evaluates it against *later*
-calls to *other* routes, so a policy must answer for every route, not only the one being
-called. :class:`AccessRules` therefore always returns the identity's complete route list
-(whichever route was called first, the same policy is cached). Because ``*`` in an IAM
-resource also matches ``/`` (``GET/pets/*`` from ``/pets/{id}`` matches ``GET/pets/1/secret``;
-``*/pets`` matches ``GET/admin/pets``), it adds an explicit Deny wherever an Allow pattern
-reaches requests of a declared route the identity may not call. Which requests a pattern
-reaches is computed exactly, from the route table (:mod:`authorizers._internal.route_patterns`).
-
-Known limit of IAM wildcards: a Deny is greedy too, and some tables have no exact policy
-(``/pets/{proxy+}`` allowed, ``/pets/{id}/secret`` refused: ``/pets/a/b/secret`` belongs to
-the first, but only ``GET/pets/*/secret`` can deny the second). The policy then errs towards
-403 for those requests, never towards a false Allow.
+calls to *other* routes, so a policy must answer for every route the API serves, not only
+the one being called. :class:`AccessRules` therefore returns the identity's policy for the
+whole API (whichever route was called first, the same policy is cached), compiled by
+:mod:`authorizers._internal.policy`: Allows for the routes it may call, and Denies wherever
+an Allow pattern's ``*`` (which also matches ``/``) reaches a route it may not. With a
+:class:`~authorizers.universe.RouteUniverse` every served route is known and the policy is
+exact and compact; without one each Allow is kept to its own route's paths. Where IAM
+wildcards cannot separate two routes the policy errs towards 403, never towards an Allow
+(docs/architecture.md, "The policy compiler").
 
 The requirements themselves live in :mod:`authorizers.requirements` (re-exported here).
 """
@@ -23,16 +20,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
+from authorizers._internal.policy import RouteTable, sealed
 from authorizers._internal.route_patterns import (
     ANY_VERB,
+    HTTP_DEFAULT,
     VERBS,
-    RouteTable,
+    RoutePatterns,
     compile_route,
-    iam_regex,
     path_language,
 )
+from authorizers._internal.selection import API_OF_KIND, DEFAULT_ROUTE, Router, selected_route
 from authorizers.errors import ConfigurationError, Forbidden, ReasonCode
 from authorizers.grants import Grants
+from authorizers.request import RequestKind
 from authorizers.requirements import (
     AUTHENTICATED,
     Check,
@@ -48,10 +48,12 @@ from authorizers.requirements import (
     scopes_all,
     scopes_any,
 )
+from authorizers.responses import response_limit
 
 if TYPE_CHECKING:
     from authorizers.identity import Identity
     from authorizers.request import AuthRequest
+    from authorizers.universe import RouteUniverse
 
 __all__ = [
     "AUTHENTICATED",
@@ -167,60 +169,61 @@ def _relative(request: AuthRequest) -> str:
 
 
 def _sealed(grants: Grants, request: AuthRequest) -> Grants:
-    """The grants of a refusal, made to deny the refused request itself.
-
-    Nothing is precomputed for an undeclared route, yet an allowed pattern may match it
-    (``GET/pets/*`` matches ``GET/pets/a/b``); for a declared one this is a second line of
-    defence. Either way a refusal must never go out as a policy that allows the request.
-    """
-    called = _relative(request)
-
-    def matched(patterns: tuple[str, ...]) -> bool:
-        return any(iam_regex(pattern).fullmatch(called) for pattern in patterns)
-
-    if matched(grants.allow) and not matched(grants.deny):
-        return Grants(grants.allow, (*grants.deny, called))
-    return grants
+    """The grants of a refusal, denying the refused request itself (see :func:`sealed`)."""
+    return Grants(*sealed(grants.allow, grants.deny, _relative(request)))
 
 
 class AccessRules:
     """A declarative route table; see the module docstring for the policy it produces.
 
     A route is callable iff one of its allow rules is met and none of its deny rules applies.
-    A request is decided by the most specific declared route that matches its method ARN
-    (literal segments before ``{param}`` before ``{proxy+}``, a verb before ``ANY``), as API
-    Gateway routes it; an undeclared route is refused, so list every route of the API.
-    Refusals raise :class:`RouteForbidden` (a 403 whose policy still lists the identity's
-    other routes) with ``insufficient_scope``, ``insufficient_group`` or ``forbidden``.
+    A request is decided by the route API Gateway selects for it (the event's ``routeKey`` or
+    REST ``resource`` when it has one; otherwise :mod:`authorizers._internal.selection`); a
+    route no rule lists is refused. ``universe`` (a
+    :class:`~authorizers.universe.RouteUniverse`) declares every route the API serves: the
+    policy then refuses the unlisted ones exactly and is compacted; without it each Allow
+    is kept to its own route's paths. Refusals raise :class:`RouteForbidden` (a 403 whose
+    policy still lists the identity's other routes) with ``insufficient_scope``,
+    ``insufficient_group`` or ``forbidden``.
     """
 
     scope = GrantScope.ROUTE_TABLE
 
-    def __init__(self, *rules: RouteRule) -> None:
+    def __init__(self, *rules: RouteRule, universe: RouteUniverse | None = None) -> None:
         if not rules:
             raise ConfigurationError("AccessRules needs rules (use rules=None to allow all)")
         grouped: dict[tuple[str, str], list[RouteRule]] = {}
+        names: dict[tuple[str, str], str] = {}
         for rule in rules:
-            grouped.setdefault((rule.verb, path_language(rule.path)), []).append(rule)
+            key = (rule.verb, path_language(rule.path))
+            grouped.setdefault(key, []).append(rule)
+            names.setdefault(key, f"{rule.verb} {rule.path}")
+        if universe is not None:
+            universe.check_listed(names[key] for key in grouped)
+            for verb, path in universe.routes:
+                if path.startswith("$") or universe.api != "websocket":
+                    key = ("*" if verb == "ANY" else verb, path_language(path))
+                    grouped.setdefault(key, [])
+                    names.setdefault(key, f"{verb} {path}")
         taken: dict[str, set[str]] = {}
         for verb, path in grouped:
             taken.setdefault(path, set()).add(verb)
-        compiled = sorted(
-            (
-                (
-                    compile_route(verb, path, taken[path]),
-                    _Route(
-                        f"{verb} {same[0].path}",
-                        tuple(rule.requirement for rule in same if rule.allow),
-                        tuple(rule.requirement for rule in same if not rule.allow),
-                    ),
-                )
-                for (verb, path), same in grouped.items()
-            ),
-            key=lambda pair: pair[0].precedence,
+        keys = list(grouped)
+        self._universe = universe
+        self._table = RouteTable(
+            [_compile(verb, path, taken[path], universe) for verb, path in keys],
+            complete=universe is not None,
         )
-        self._table = RouteTable([patterns for patterns, _ in compiled])
-        self._routes = tuple(route for _, route in compiled)
+        self._routes = tuple(
+            _Route(
+                names[key],
+                tuple(rule.requirement for rule in grouped[key] if rule.allow),
+                tuple(rule.requirement for rule in grouped[key] if not rule.allow),
+            )
+            for key in keys
+        )
+        self._selection = [_verb_and_path(names[key]) for key in keys]
+        self._routers: dict[str, Router] = {}
         checks: dict[int, tuple[Check, int, int]] = {}  # by identity of the requirement
         for index, route in enumerate(self._routes):
             for effect, requirements in enumerate((route.allow_rules, route.deny_rules)):
@@ -229,7 +232,27 @@ class AccessRules:
                     masks[effect] |= 1 << index
                     checks[id(requirement)] = (unmet, masks[0], masks[1])
         self._checks = tuple(checks.values())
-        self._grants_by_mask: dict[int, Grants] = {}
+        self._grants_by_mask: dict[tuple[int, str], Grants] = {}
+
+    @property
+    def largest_policy_bytes(self) -> int:
+        """An upper bound of the policy statements any identity can get (full ARNs)."""
+        return self._table.largest_policy_bytes()
+
+    @property
+    def response_limit(self) -> int:
+        """The response size API Gateway accepts for this API kind (WebSocket when every
+        route is a route key and no universe says otherwise)."""
+        api = self.api
+        if api is None and all(path.startswith("$") for _, path in self._selection):
+            api = "websocket"
+        kind = RequestKind.WEBSOCKET if api == "websocket" else RequestKind.REST_REQUEST
+        return response_limit(kind)
+
+    @property
+    def api(self) -> str | None:
+        """The API kind the universe declares, or None."""
+        return None if self._universe is None else self._universe.api
 
     def grants(self, identity: Identity, request: AuthRequest) -> Grants:
         allowed = denied = 0
@@ -238,9 +261,12 @@ class AccessRules:
                 allowed |= allow_mask
                 denied |= deny_mask
         mask = allowed & ~denied
-        grants = self._grants_by_mask.get(mask) or self._build_grants(mask)
-        called = self._table.route_index(_relative(request))
-        if called is None:
+        api = self.api or API_OF_KIND[request.kind]
+        grants = self._grants_by_mask.get((mask, api)) or self._build_grants(mask, api)
+        called = self._select(request, api)
+        if called is None or not (
+            self._routes[called].allow_rules or self._routes[called].deny_rules
+        ):
             raise RouteForbidden(
                 ReasonCode.FORBIDDEN, "no rule for this route", _sealed(grants, request)
             )
@@ -250,12 +276,31 @@ class AccessRules:
             raise RouteForbidden(reason, route.name, _sealed(grants, request))
         return grants
 
-    def _build_grants(self, mask: int) -> Grants:
-        grants = Grants(*self._table.policy(mask))
+    def _select(self, request: AuthRequest, api: str) -> int | None:
+        router = self._routers.get(api)
+        if router is None:
+            router = self._routers[api] = Router(self._selection, api)
+        return selected_route(router, request, api)
+
+    def _build_grants(self, mask: int, api: str) -> Grants:
+        grants = Grants(*self._table.policy(mask, api))
         if len(self._grants_by_mask) >= _GRANTS_CACHE_LIMIT:
             self._grants_by_mask.clear()
-        self._grants_by_mask[mask] = grants
+        self._grants_by_mask[(mask, api)] = grants
         return grants
+
+
+def _verb_and_path(name: str) -> tuple[str, str]:
+    verb, _, path = name.partition(" ")
+    return ("ANY" if verb in ("*", "ANY") else verb), path
+
+
+def _compile(
+    verb: str, path: str, taken: set[str], universe: RouteUniverse | None
+) -> RoutePatterns:
+    if path == DEFAULT_ROUTE and universe is not None and universe.api == "http":
+        return HTTP_DEFAULT
+    return compile_route(verb, path, taken)
 
 
 class AllRoutes:

@@ -26,6 +26,7 @@ deadline, derandomized when ``CI`` is set) keeps ``make test`` fast; "fuzz" runs
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -73,6 +74,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
         if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
             item.add_marker(pytest.mark.fuzz)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Counts the property tests kept (e.g. the policy compiler's under-grants)."""
+    helpers = sys.modules.get("helpers")  # imported by the tests that count anything
+    for topic, counts in getattr(helpers, "PROPERTY_STATS", {}).items():
+        shown = ", ".join(f"{what}: {count}" for what, count in sorted(counts.items()))
+        terminalreporter.write_line(f"{topic}: {shown}")
 
 
 @pytest.fixture(scope="session")

@@ -96,3 +96,8 @@ def reason_of(
     with pytest.raises(raises) as caught:
         validator.validate(request)
     return caught.value.reason
+
+
+#: Counters property tests report in the test summary (``tests/conftest.py`` prints them):
+#: ``{"topic": {"what": count}}``.
+PROPERTY_STATS: dict[str, dict[str, int]] = {}

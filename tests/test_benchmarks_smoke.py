@@ -49,10 +49,22 @@ def quick(script: str, *args: str) -> str:
             ],
         ),
         ("node_verify.py", ["## Warm path (Node.js peer)"]),
+        (
+            "bench_policy.py",
+            [
+                "| compile 300 routes + broadest policy |",
+                "| refusal, 1,600-byte ARN, 300 live patterns |",
+                "| complete universe: compacted |",
+            ],
+        ),
         ("cold_start.py", ["| this interpreter (Python", "| ours |", "| naive |", "≤ 0.5\u00d7"]),
         (
             "memory.py",
             ["| ours |", "| naive |", "| peak RSS after 100 authorizations | ≤ 0.8\u00d7 |"],
+        ),
+        (
+            "dpop_check.py",
+            ["| bearer: JwtValidator.validate, new RS256 token |", "| DPoP: same token, new"],
         ),
         (
             "jwks_traffic.py",
@@ -60,6 +72,14 @@ def quick(script: str, *args: str) -> str:
                 "| known kid | 200 in 100 s | 1 | ≤ 1 | ok | allow 200 |",
                 "| invented kids (flood) | 200 in 100 s |",
                 "| IdP down from the start (HTTP 503) | 200 in 1,000 s |",
+            ],
+        ),
+        (
+            "revocation.py",
+            [
+                "| + RevocationCheck (cached answers) |",
+                "| IntrospectionValidator.introspect, repeated token |",
+                "| introspection requests (cache_ttl 60 s) | 200 | 1,000 | ok |",
             ],
         ),
     ],

@@ -34,7 +34,6 @@ ROUTES = [
         ("GET", "/pets/7", "GET /pets/{id}"),  # the method beats ANY
         ("DELETE", "/pets/7", "ANY /pets/{id}"),
         ("POST", "/pets", "POST /pets"),
-        ("GET", "/pets", "ANY /{proxy+}"),  # no GET /pets: the greedy catch-all
         ("GET", "/", "GET /"),
         ("GET", "/files/a/b/c.txt", "GET /files/{path+}"),
         ("GET", "/pets/7/toys", "ANY /{proxy+}"),  # {id} never spans a slash
@@ -43,6 +42,16 @@ ROUTES = [
 def test_the_most_specific_route_wins(method, path, expected):
     matched = ApiRouter(REST, ROUTES).match(method, path)
     assert matched is not None and matched.route_key == expected
+
+
+def test_a_rest_resource_without_the_method_is_not_routed_elsewhere():
+    """REST picks the resource by path, then its method: /pets has POST only, so GET /pets
+    is "Missing Authentication Token" (None), not the greedy catch-all; HTTP APIs match
+    method and path together and take the catch-all."""
+    assert ApiRouter(REST, ROUTES).match("GET", "/pets") is None
+    http = ApiRouter(HTTP, [route(r.route_key, "Http") for r in ROUTES])
+    matched = http.match("GET", "/pets")
+    assert matched is not None and matched.route_key == "ANY /{proxy+}"
 
 
 def test_no_route_or_the_default_route():

@@ -18,7 +18,8 @@ from authorizers.grants import Grants
 from authorizers.request import AuthRequest, RequestKind
 from authorizers.responses import (
     ANONYMOUS_PRINCIPAL,
-    MAX_RESPONSE_BYTES,
+    LAMBDA_RESPONSE_BYTES,
+    WEBSOCKET_RESPONSE_BYTES,
     deny_all_response,
     policy_response,
     simple_response,
@@ -210,24 +211,41 @@ def test_a_resource_over_512_characters_is_refused_without_echoing_it() -> None:
     assert "512" in refused.value.detail
 
 
-def test_a_response_over_8_kb_is_refused() -> None:
+def test_a_websocket_response_over_8_kb_is_refused() -> None:
+    """8 KB is the WebSocket quota ("Lambda authorizer result size"), the only one AWS
+    documents for authorizer responses."""
     grants = Grants.everything()
+    websocket = request("$connect", RequestKind.WEBSOCKET)
     fits = {f"k{i}": "v" * 70 for i in range(90)}
-    response = policy_response(request(), "u", grants, context=fits)
-    assert len(json.dumps(response).encode()) <= MAX_RESPONSE_BYTES
+    response = policy_response(websocket, "u", grants, context=fits)
+    assert len(json.dumps(response).encode()) <= WEBSOCKET_RESPONSE_BYTES
     too_big = {f"k{i}": "v" * 70 for i in range(120)}
     with pytest.raises(InvalidResponse) as refused:
-        policy_response(request(), "u", grants, context=too_big)
+        policy_response(websocket, "u", grants, context=too_big)
     assert "bytes" in refused.value.detail
+
+
+def test_rest_and_http_responses_may_exceed_8_kb_up_to_lambdas_6_mb() -> None:
+    """Never refuse what API Gateway accepts: REST and HTTP APIs document no 8 KB limit."""
+    grants = Grants.everything()
+    big = {f"k{i}": "v" * 70 for i in range(120)}  # ~10 KB
+    for kind in (RequestKind.REST_TOKEN, RequestKind.REST_REQUEST, RequestKind.HTTP_V1):
+        response = policy_response(request(kind=kind), "u", grants, context=big)
+        assert len(json.dumps(response).encode()) > WEBSOCKET_RESPONSE_BYTES
+    assert simple_response(request(kind=RequestKind.HTTP_V2), True, context={"big": big})
+    huge = {"text": "v" * LAMBDA_RESPONSE_BYTES}
     with pytest.raises(InvalidResponse):
-        simple_response(request(kind=RequestKind.HTTP_V2), True, context={"big": too_big})
+        policy_response(request(), "u", grants, context=huge)
+    with pytest.raises(InvalidResponse):
+        simple_response(request(kind=RequestKind.HTTP_V2), True, context=huge)
 
 
 def test_the_size_limit_counts_json_escapes() -> None:
-    """2,000 characters that JSON writes as 6 bytes each are over the limit; 2,000 that it
-    writes as one byte each are not."""
+    """2,000 characters that JSON writes as 6 bytes each are over the WebSocket limit; 2,000
+    that it writes as one byte each are not."""
     grants = Grants.everything()
-    assert policy_response(request(), "u", grants, context={"text": "a" * 2000})
+    websocket = request("$connect", RequestKind.WEBSOCKET)
+    assert policy_response(websocket, "u", grants, context={"text": "a" * 2000})
     with pytest.raises(InvalidResponse):
-        policy_response(request(), "u", grants, context={"text": "\u00e9" * 2000})
-    assert policy_response(request(), "u", grants, context={"text": "\u00e9" * 1000})
+        policy_response(websocket, "u", grants, context={"text": "\u00e9" * 2000})
+    assert policy_response(websocket, "u", grants, context={"text": "\u00e9" * 1000})

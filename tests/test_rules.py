@@ -41,6 +41,7 @@ from authorizers.rules import (
     deny_route,
 )
 from authorizers.testing.simulator import GatewayDecision, request_arn, simulate
+from authorizers.universe import RouteUniverse
 
 
 def who(
@@ -64,6 +65,17 @@ def decide(rules: Any, identity: Identity, route: str) -> Grants | ReasonCode:
         return rules.grants(identity, call(route))
     except Forbidden as refused:
         return refused.reason
+
+
+def called_first(rules: AccessRules, route: str) -> bool:
+    """Would API Gateway call the authorizer for ``route`` (a declared route selected)?
+    A request no route takes gets "Missing Authentication Token" instead; only the
+    policies of the others can be cached."""
+    try:
+        rules.grants(who(), call(route))
+    except RouteForbidden as refused:
+        return refused.detail != "no rule for this route"
+    return True
 
 
 def policy_of(grants: Grants) -> dict[str, Any]:
@@ -203,7 +215,7 @@ def test_unsafe_or_wrong_configuration_is_refused(build: Any) -> None:
 
 # -- the route table ------------------------------------------------------------------------
 
-PETS = AccessRules(
+PETS_RULES = (
     allow_route("GET", "/pets", scopes_any("pets:read")),
     allow_route("POST", "/pets", scopes_any("pets:write")),
     allow_route("GET", "/pets/{petId}", scopes_any("pets:read")),
@@ -211,6 +223,7 @@ PETS = AccessRules(
     allow_route("GET", "/pets/{petId}/secret", groups_any("admins")),
     allow_route("ANY", "/admin/{proxy+}", groups_any("admins")),
 )
+PETS = AccessRules(*PETS_RULES)
 READER = who(scopes=("pets:read",))
 
 
@@ -224,7 +237,8 @@ def test_default_rules_grant_the_whole_stage_in_one_pattern() -> None:
 
 def test_grants_list_exactly_the_callable_routes_with_explicit_verbs() -> None:
     grants = decide(PETS, READER, "GET /pets/1")
-    assert grants == Grants(allow=("GET/pets/*", "GET/pets"), deny=("GET/pets/*/secret",))
+    # no universe declared: GET/pets/?* is kept to one segment (GET/pets/*/* denied)
+    assert grants == Grants(allow=("GET/pets", "GET/pets/?*"), deny=("GET/pets/*/*",))
     assert gateway(grants, "GET /pets") is ALLOW
     assert gateway(grants, "GET /pets/1") is ALLOW
     for refused in ("POST /pets", "DELETE /pets/1", "GET /admin/users", "PUT /pets/1"):
@@ -240,8 +254,17 @@ def test_greedy_star_pitfall_gets_an_explicit_deny() -> None:
     admin = who(scopes=("pets:read",), groups=("admins",))
     admin_grants = decide(PETS, admin, "GET /pets/1/secret")
     assert isinstance(admin_grants, Grants)
-    assert admin_grants.deny == ()
+    # without a universe GET/pets/*/* must stay denied (an unknown route may be there),
+    # and it covers the allowed /pets/{petId}/secret: the documented 403 of that mode
+    assert gateway(admin_grants, "GET /pets/1/secret") is EXPLICIT
+    universe = RouteUniverse.from_route_keys(
+        [f"{rule.verb.replace('*', 'ANY')} {rule.path}" for rule in PETS_RULES]
+    )
+    exact = AccessRules(*PETS_RULES, universe=universe)
+    admin_grants = decide(exact, admin, "GET /pets/1/secret")
+    assert admin_grants == Grants(allow=("*",), deny=("POST/pets",))  # compacted
     assert gateway(admin_grants, "GET /pets/1/secret") is ALLOW
+    assert gateway(admin_grants, "POST /pets") is EXPLICIT
 
 
 def test_any_verb_pattern_never_grants_another_route_ending_the_same() -> None:
@@ -280,7 +303,7 @@ def test_no_deny_when_no_allow_pattern_reaches_the_refused_route() -> None:
         allow_route("GET", "/users/{id}/avatar"),
     )
     grants = decide(rules, who(), "GET /users/1/avatar")
-    assert grants == Grants(allow=("GET/users/*/avatar",))
+    assert grants == Grants(allow=("GET/users/?*/avatar",), deny=("GET/users/*/*/avatar",))
     assert gateway(grants, "GET /users/1/avatar") is ALLOW
     assert gateway(grants, "GET /users/1") is IMPLICIT
 
@@ -295,7 +318,7 @@ def test_the_most_specific_declared_route_decides() -> None:
     assert decide(rules, READER, "GET /pets/7/toys") is ReasonCode.INSUFFICIENT_GROUP
     grants = decide(rules, READER, "GET /pets/7")
     assert isinstance(grants, Grants)
-    assert grants.allow == ("GET/pets/*",)
+    assert grants.allow == ("GET/pets/?*",)
     assert gateway(grants, "GET /pets/7") is ALLOW
     assert gateway(grants, "GET /pets/mine") is EXPLICIT  # its own pattern: it is in /pets/*
     # the refused catch-all is denied through what GET/pets/* matches beyond one segment,
@@ -437,7 +460,8 @@ def test_policies_never_allow_what_the_rules_refuse(
             allowed = True
         except RouteForbidden as refused:
             grants, allowed = refused.grants, False
-        policies.add(grants)
+        if called_first(rules, route):
+            policies.add(grants)
         if gateway(grants, route) is ALLOW:
             assert allowed, f"{route} allowed by the policy {grants} but refused by the rules"
     assert len(policies) == 1  # cache-safe: the same policy whichever route was called
@@ -472,23 +496,31 @@ def _large_table() -> list[Any]:
     ]
 
 
+@pytest.mark.parametrize("complete", [False, True])
 @pytest.mark.parametrize(
-    ("identity", "exact"),
+    ("identity", "exact", "exact_with_universe"),
     [
-        (who(scopes=("r1:read", "r2:read", "r0:write")), True),
-        (who(scopes=tuple(f"r{n}:read" for n in range(19))), True),
-        (who(groups=("admins", "x"), scopes=("r2:read",)), True),
-        # refused GET /res2/{id} is denied with GET/res2/*, which also covers the allowed
+        (who(scopes=("r1:read", "r2:read", "r0:write")), True, True),
+        (who(scopes=tuple(f"r{n}:read" for n in range(19))), True, True),
+        # without a universe GET/res2/?* keeps to one segment (GET/res2/*/* denied), which
+        # covers the allowed GET /res2/{id}/secret: a 403, never an Allow
+        (who(groups=("admins", "x"), scopes=("r2:read",)), False, True),
+        # refused GET /res2/{id} is denied with GET/res2/?*, which also covers the allowed
         # GET /res2/{id}/secret: the documented limit, a 403 and never an Allow
-        (who(groups=("admins",)), False),
-        (who(), True),
+        (who(groups=("admins",)), False, False),
+        (who(), True, True),
     ],
 )
 def test_a_large_table_with_a_catch_all_never_allows_a_refused_route(
-    identity: Identity, exact: bool
+    identity: Identity, exact: bool, exact_with_universe: bool, complete: bool
 ) -> None:
     """Overlaps are worked out on demand; the policy must be the one the whole table implies."""
-    rules = AccessRules(*_large_table())
+    table = _large_table()
+    universe = RouteUniverse.from_route_keys(
+        f"{rule.verb.replace('*', 'ANY')} {rule.path}" for rule in table
+    )
+    rules = AccessRules(*table, universe=universe if complete else None)
+    exact = exact_with_universe if complete else exact
     routes = [
         f"{verb} /res{n}{tail}"
         for n in (0, 1, 2, 5, 18)
@@ -501,7 +533,8 @@ def test_a_large_table_with_a_catch_all_never_allows_a_refused_route(
             grants, allowed = rules.grants(identity, call(route)), True
         except RouteForbidden as refused:
             grants, allowed = refused.grants, False
-        policies.add(grants)
+        if called_first(rules, route):
+            policies.add(grants)
         decisions.append((route, allowed, gateway(grants, route) is ALLOW))
     assert len(policies) == 1  # cache-safe: the same policy whichever route was called
     assert not [d for d in decisions if d[2] and not d[1]]  # never a false Allow

@@ -15,7 +15,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from authorizers._internal.config_schema import ConfigFieldError, Fields, reported_at
+from authorizers._internal.config_schema import (
+    BuildContext,
+    ConfigFieldError,
+    Fields,
+    reported_at,
+)
 from authorizers.errors import Forbidden
 from authorizers.requirements import (
     AUTHENTICATED,
@@ -32,6 +37,7 @@ from authorizers.requirements import (
     scopes_any,
 )
 from authorizers.rules import AccessRules, RouteRule, allow_route, deny_route
+from authorizers.universe import RouteUniverse
 
 if TYPE_CHECKING:
     from authorizers.identity import Identity
@@ -58,7 +64,8 @@ def build_requirement(fields: Fields) -> Requirement:
         for key, membership in _MEMBERSHIP.items():
             names = fields.texts(key)
             if names is not None:
-                parts.append(membership(*names))
+                with reported_at(fields.at(key)):  # e.g. "read write": two scopes in one
+                    parts.append(membership(*names))
         for key, condition in _CLAIMS.items():
             for claim, value in (fields.mapping(key) or {}).items():
                 parts.append(condition(claim, value))
@@ -109,13 +116,26 @@ def _route_rule(fields: Fields) -> RouteRule:
             return build(verb, path, build_requirement(requirement))
 
 
-def build_routes(fields: Fields) -> AccessRules | None:
+def route_universe(fields: Fields, context: BuildContext) -> RouteUniverse | None:
+    """``"route_universe": "routes.json"``: every route the API serves (the file
+    ``authorizers routes template.yaml`` writes), so the policy refuses unlisted routes
+    exactly and is compacted."""
+    path = context.file(fields, "route_universe")
+    if path is None:
+        return None
+    with reported_at(fields.at("route_universe")):
+        return RouteUniverse.load(path)
+
+
+def build_routes(fields: Fields, universe: RouteUniverse | None = None) -> AccessRules | None:
     """The route table, or ``None`` (every route of the API for every accepted caller)."""
     rules = [_route_rule(item) for item in fields.children("routes")]
     if not rules:
+        if universe is not None:
+            raise ConfigFieldError(fields.at("route_universe"), "needs routes to apply to")
         return None
     with reported_at(fields.at("routes")):
-        return AccessRules(*rules)
+        return AccessRules(*rules, universe=universe)
 
 
 class RequiringValidator:

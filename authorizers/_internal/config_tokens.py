@@ -1,4 +1,5 @@
-"""Configuration builders for the token validators: ``jwt``, ``cognito`` and ``oidc``.
+"""Configuration builders for the token validators: ``jwt``, ``cognito``, ``oidc`` and
+``introspection``.
 
 The validator modules are imported inside the builders, so a configuration that only checks
 API keys never loads ``cryptography``. Checks the constructors would also make are repeated
@@ -8,7 +9,8 @@ is reported at the validator's path by :func:`reported_at`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from authorizers._internal.config_schema import (
     BuildContext,
@@ -21,6 +23,7 @@ from authorizers._internal.config_schema import (
 if TYPE_CHECKING:
     from authorizers.validator import Validator
 
+T = TypeVar("T")
 DEFAULT_ALGORITHMS = ("RS256",)
 TOKEN_USES = ("access", "id", "both")
 
@@ -93,6 +96,11 @@ def _claim_rules(fields: Fields, *, token_type: bool, groups_claim: bool) -> dic
         "principal_claim": fields.text("principal_claim"),
         "context_claims": claim_names(fields, "context_claims"),
     }
+    revocation = fields.child("revocation")
+    if revocation is not None:
+        from authorizers._internal.config_revocation import build_revocation  # noqa: PLC0415
+
+        settings["checks"] = [build_revocation(revocation)]
     if token_type:
         settings["token_type"] = fields.texts("typ")
     if groups_claim:
@@ -112,11 +120,13 @@ def _reading(fields: Fields, context: BuildContext, name: str | None) -> dict[st
 
 
 def _keys(fields: Fields, context: BuildContext) -> dict[str, Any]:
-    """Exactly one of ``jwks_url``, ``jwks_file`` and ``jwks`` (inline JWK Set)."""
+    """Exactly one of ``jwks_url`` (optionally seeded from ``snapshot_file``), ``jwks_file``
+    and ``jwks`` (inline JWK Set)."""
     from authorizers.jwks.sources import StaticJwks  # noqa: PLC0415 - lazy
 
     loopback = fields.flag("allow_http_loopback", False)
     url = _url(fields, "jwks_url", loopback)
+    snapshot = context.file(fields, "snapshot_file")
     file = context.file(fields, "jwks_file")
     inline = fields.mapping("jwks")
     given = [
@@ -128,9 +138,10 @@ def _keys(fields: Fields, context: BuildContext) -> dict[str, Any]:
         found = f" (found {' and '.join(given)})" if given else ""
         raise ConfigFieldError(fields.path, f"give exactly one of jwks_url, jwks_file, jwks{found}")
     if url is not None:
-        return {"jwks_url": url, "allow_http_loopback": loopback}
-    if loopback:
-        raise fields.error("allow_http_loopback", "applies to jwks_url only")
+        return {"jwks_url": url, "allow_http_loopback": loopback, "snapshot_file": snapshot}
+    for key in ("allow_http_loopback", "snapshot_file"):
+        if fields.raw(key) not in (None, False):
+            raise fields.error(key, "applies to jwks_url only")
     with reported_at(fields.at(given[0])):
         return {"keys": StaticJwks.from_file(file) if file else StaticJwks(inline or {})}
 
@@ -140,7 +151,7 @@ def build_jwt(fields: Fields, context: BuildContext, name: str | None) -> Valida
 
     issuers = []
     for entry in fields.children("issuers", required=True):
-        with entry:
+        with entry, reported_at(entry.path):
             issuers.append(
                 IssuerConfig(
                     entry.need_text("issuer"),
@@ -155,15 +166,19 @@ def build_jwt(fields: Fields, context: BuildContext, name: str | None) -> Valida
         return JwtValidator(issuers, **reading)
 
 
-def _cognito_jwks_url(fields: Fields, loopback: bool) -> str | dict[str, str] | None:
-    if not isinstance(fields.raw("jwks_url"), dict):
-        return _url(fields, "jwks_url", loopback)
-    by_pool = fields.need_child("jwks_url")
+def _per_pool(
+    fields: Fields, key: str, read: Callable[[Fields, str], T | None]
+) -> T | dict[str, T] | None:
+    """One value (a single pool), or an object of pool id -> value, each read by ``read``."""
+    if not isinstance(fields.raw(key), dict):
+        return read(fields, key)
+    by_pool = fields.need_child(key)
     with by_pool:
-        return {
-            pool: _checked_url(by_pool, pool, by_pool.need_text(pool), loopback)
-            for pool in by_pool.names()
-        }
+        values = {pool: read(by_pool, pool) for pool in by_pool.names()}
+        for pool, value in values.items():
+            if value is None:
+                raise by_pool.missing(pool)
+        return {pool: value for pool, value in values.items() if value is not None}
 
 
 def build_cognito(fields: Fields, context: BuildContext, name: str | None) -> Validator:
@@ -184,7 +199,8 @@ def build_cognito(fields: Fields, context: BuildContext, name: str | None) -> Va
     settings = {
         "token_use": fields.choice("token_use", TOKEN_USES, "access"),
         "verify_client_id": verify,
-        "jwks_url": _cognito_jwks_url(fields, loopback),
+        "jwks_url": _per_pool(fields, "jwks_url", lambda at, key: _url(at, key, loopback)),
+        "snapshot_file": _per_pool(fields, "snapshot_file", context.file),
         "allow_http_loopback": loopback,
         **_claim_rules(fields, token_type=False, groups_claim=False),
         **_reading(fields, context, name),
@@ -210,3 +226,29 @@ def build_oidc(fields: Fields, context: BuildContext, name: str | None) -> Valid
         settings["timeout"] = timeout
     with reported_at(fields.path):
         return OidcValidator(issuer, **settings)
+
+
+def build_introspection(fields: Fields, context: BuildContext, name: str | None) -> Validator:
+    from authorizers._internal.config_revocation import build_client_auth  # noqa: PLC0415
+    from authorizers.validators.introspection import IntrospectionValidator  # noqa: PLC0415
+
+    loopback = fields.flag("allow_http_loopback", False)
+    settings: dict[str, Any] = {
+        "client": build_client_auth(fields.need_child("client"), context),
+        "endpoint": _url(fields, "endpoint", loopback),
+        "allow_http_loopback": loopback,
+        "token_type": fields.texts("token_type"),
+        "header": fields.text("header"),
+        "allow_bare_token": fields.flag("allow_bare_token", True),
+        "cache_ttl": fields.number("cache_ttl", minimum=0, maximum=3600),
+        "negative_cache_ttl": fields.number("negative_cache_ttl", minimum=0, maximum=3600),
+        "misses_per_second": fields.number("misses_per_second", positive=True),
+        "timeout": fields.number("timeout", positive=True, maximum=30),
+        "name": name,
+        **_audience(fields),
+        **_claim_rules(fields, token_type=False, groups_claim=True),
+    }
+    issuer = _checked_url(fields, "issuer", fields.need_text("issuer"), loopback)
+    options = {key: value for key, value in settings.items() if value is not None}
+    with reported_at(fields.path):
+        return IntrospectionValidator(issuer, clock=context.clock, **options)

@@ -17,7 +17,13 @@ from authorizers._internal.config_schema import (
     Fields,
     reported_at,
 )
-from authorizers._internal.config_tokens import build_cognito, build_jwt, build_oidc
+from authorizers._internal.config_sender import build_cert_bound, build_dpop
+from authorizers._internal.config_tokens import (
+    build_cognito,
+    build_introspection,
+    build_jwt,
+    build_oidc,
+)
 
 if TYPE_CHECKING:
     from authorizers._internal.cidr import IPNetwork
@@ -254,9 +260,12 @@ BUILDERS: dict[str, Builder] = {
     "jwt": build_jwt,
     "cognito": build_cognito,
     "oidc": build_oidc,
+    "introspection": build_introspection,
     "api_key": _api_key,
     "request": _request,
     "hmac": _hmac,
+    "dpop": build_dpop,
+    "cert_bound": build_cert_bound,
     "any_of": _any_of,
     "all_of": _all_of,
 }

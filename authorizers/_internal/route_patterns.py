@@ -11,9 +11,7 @@ Whether two languages share a string is decided exactly by running one over the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
 
 from authorizers.errors import ConfigurationError
 
@@ -130,161 +128,83 @@ class _Language:
         return self._automaton.meets(other.text)
 
 
+def glob_language(pattern: str) -> str:
+    """An IAM pattern as a language: ``?`` any one character, ``*`` any run."""
+    return pattern.replace("?", "\x03").replace("*", "\x04")
+
+
 @dataclass(frozen=True, slots=True)
 class RoutePatterns:
-    """A declared route's languages and the IAM patterns that allow or deny it."""
+    """A route's languages and the IAM patterns that allow or deny it.
 
-    pattern: str  # its Allow pattern, relative to the stage: "GET/pets/*"
-    span: str  # the requests its pattern stands for, each "*" one segment (ANY: every verb)
+    Parameters are written ``?*`` (one character or more, as API Gateway fills them): ``*``
+    alone would also match the empty string (``GET/*`` would match ``GET/``, the root).
+    """
+
+    allows: tuple[str, ...]  # its Allow patterns, relative to the stage: ("GET/pets/?*",)
+    span: str  # the requests its patterns stand for, each "*" one segment (ANY: every verb)
     languages: tuple[str, ...]  # what it receives (ANY: per verb it does not leave to others)
     denials: tuple[str, ...]  # the Deny patterns covering exactly its verbs
-    excess: tuple[str, ...]  # what ``pattern`` matches beyond the route, as Deny patterns
-    regex: str  # the concrete "<VERB>/<path>" strings API Gateway routes here
-    precedence: tuple[int, ...]  # lower = more specific (API Gateway's route selection)
+    excess: tuple[str, ...]  # what ``allows`` match beyond the route, as Deny patterns
+    rest_rank: tuple[tuple[int, ...], int]  # lower wins (authorizers._internal.selection)
+    http_rank: tuple[int, int, tuple[int, ...]]
+
+    @property
+    def pattern(self) -> str:
+        return self.allows[0]
+
+
+_LAST = (9,)
+#: Every request of an API whose other routes are unknown: refused, lowest precedence, and
+#: never denied as a whole (``*``): only what an Allow pattern matches beyond its own route.
+UNKNOWN_ROUTES = RoutePatterns(("*",), "\x04", ("\x04",), (), (), (_LAST, 9), (9, 9, _LAST))
+#: An HTTP API's ``$default`` route: every request no other route takes.
+HTTP_DEFAULT = RoutePatterns(
+    ("*",), "\x01\x02/\x04", ("\x01\x02/\x04",), ("*",), (), (_LAST, 8), (8, 8, _LAST)
+)
+
+
+def _excess(parts: list[tuple[str, bool]]) -> list[str]:
+    """Beyond the route, a one-segment wildcard also matches text with "/" in it."""
+    return [
+        "".join("*/*" if i == k else text for i, (text, _) in enumerate(parts))
+        for k, (_, one_segment) in enumerate(parts)
+        if one_segment
+    ]
 
 
 def compile_route(verb: str, path: str, taken: set[str]) -> RoutePatterns:
     """``path`` is a :func:`path_language`; ``taken``: verbs with their own route on this
     path (they win over ANY there)."""
-    regex = re.escape(path).replace(_ONE_SEGMENT, "[^/]+").replace(_ANY_RUN, ".+")
-    parts: list[tuple[str, str]] = [(path, "")]  # (text, what "*" stands for: "" literal)
-    verbs, span = [""], path  # WebSocket: no verb in the ARN
-    languages: tuple[str, ...] = (path,)
-    precedence: tuple[int, ...] = (0,)
-    if not path.startswith("$"):
-        any_verb = verb == ANY_VERB
-        precedence = (*(_PRECEDENCE.get(s, 0) for s in path.split("/")[1:]), 3, int(any_verb))
-        regex = ("[A-Z]+" if any_verb else verb) + regex
-        # "*/pets" would also deny "GET/pets" when GET has a route of its own: spell out
-        # the verbs this ANY route really receives.
-        verbs = sorted(VERBS - taken) if any_verb else [verb]
-        span = (_ONE_SEGMENT if any_verb else verb) + path
-        alone = any_verb and len(taken) == 1  # every verb: the span, in one automaton run
-        languages = (span,) if alone else tuple(v + path for v in verbs)
-        parts = [(verb, _ONE_SEGMENT if any_verb else "")]
-        for segment in path.split("/")[1:]:
-            text = "*" if segment in _PRECEDENCE else segment
-            parts += [("/", ""), (text, segment if text == "*" else "")]
-    pattern = "".join(text for text, _ in parts)
-    # Beyond the route, a "*" also matches "" and, for a one-segment "*", text with "/":
-    excess = tuple(
-        "".join(other if i == k else text for i, (text, _) in enumerate(parts))
-        for k, (_, stands_for) in enumerate(parts)
-        if stands_for
-        for other in (("", "*/*") if stands_for == _ONE_SEGMENT else ("",))
-    )
+    if path.startswith("$"):  # WebSocket: no verb in the ARN, a literal route key
+        return RoutePatterns((path,), path, (path,), (path,), (), ((0,), 0), (0, 0, (0,)))
+    any_verb = verb == ANY_VERB
+    kinds = tuple(_PRECEDENCE.get(s, 0) for s in path.split("/")[1:])
+    # "*/pets" would also deny "GET/pets" when GET has a route of its own: spell out
+    # the verbs this ANY route really receives.
+    verbs = sorted(VERBS - taken) if any_verb else [verb]
+    span = (_ONE_SEGMENT if any_verb else verb) + path
+    alone = any_verb and len(taken) == 1  # every verb: the span, in one automaton run
+    languages = (span,) if alone else tuple(v + path for v in verbs)
+    tail: list[tuple[str, bool]] = []  # (text, a one-segment wildcard)
+    for segment in path.split("/")[1:]:
+        wild = segment in _PRECEDENCE
+        tail += [("/", False), ("?*" if wild else segment, segment == _ONE_SEGMENT)]
+    rest = "".join(text for text, _ in tail)
+    denials = tuple(v + rest for v in verbs)
+    allows: tuple[str, ...] = (verb + rest,)
+    excess = _excess([(verb, any_verb), *tail])
+    own = _Language(span)
+    if any_verb and own.meets(_Language(glob_language(excess[0]))):
+        # "*/?*": a verb-spanning match of "*" is also a match of the route itself, so no
+        # Deny can take one without the other; one Allow per verb has no such excess.
+        allows, excess = denials, [x for v in verbs for x in _excess([(v, False), *tail])]
     return RoutePatterns(
-        pattern,
+        allows,
         span,
         languages,
-        tuple(v + pattern[len(verb) :] for v in verbs),
-        excess,
-        regex,
-        precedence,
+        denials,
+        tuple(excess),
+        (kinds, int(any_verb)),
+        (int(any_verb), int(2 in kinds), kinds),
     )
-
-
-def _count(mask: int) -> int:
-    return bin(mask).count("1")
-
-
-def _bits(mask: int) -> Iterator[int]:
-    while mask:
-        low = mask & -mask
-        yield low.bit_length() - 1
-        mask ^= low
-
-
-class RouteTable:
-    """Routes in precedence order (most specific first): which one a request is routed to,
-    and the Allow and Deny patterns that grant exactly a set of them (a bit mask).
-
-    Overlaps are worked out per route on first use and kept: a policy needs them only for
-    its allowed routes and the refused routes their patterns reach, and an identity allowed
-    everything needs none beyond its own patterns' reach.
-    """
-
-    def __init__(self, routes: Sequence[RoutePatterns]) -> None:
-        self._routes = tuple(routes)
-        # One regex, alternatives in precedence order: the first that matches is the route.
-        self._router = re.compile("|".join(f"({route.regex})" for route in self._routes))
-        self._languages: dict[str, _Language] = {}
-        self._receives = [tuple(map(self._language, r.languages)) for r in self._routes]
-        self._reach = cache(self._reach_of)
-        self._direct = cache(self._direct_of)
-        self._own = cache(self._own_of)
-        self._excess = cache(self._excess_of)
-
-    def route_index(self, called: str) -> int | None:
-        """The route receiving ``called`` (``"GET/pets/1"``, ``"$connect"``), if any."""
-        match = self._router.fullmatch(called)
-        return match.lastindex - 1 if match and match.lastindex else None
-
-    def _language(self, text: str) -> _Language:
-        known = self._languages.get(text)
-        if known is None:
-            known = self._languages[text] = _Language(text)
-        return known
-
-    def _hits(self, patterns: tuple[str, ...]) -> int:
-        """The routes that some request matched by one of ``patterns`` is routed to."""
-        languages = [self._language(pattern.replace("*", "\x04")) for pattern in patterns]
-        return sum(
-            1 << i
-            for i, receives in enumerate(self._receives)
-            if any(language.meets(other) for language in languages for other in receives)
-        )
-
-    def _reach_of(self, a: int) -> int:
-        """The other routes that requests matched by route a's Allow pattern are routed to."""
-        return self._hits((self._routes[a].pattern,)) & ~(1 << a)
-
-    def _direct_of(self, a: int) -> int:
-        """The more specific routes taking requests from a's own range (``/pets/mine`` in
-        ``/pets/{id}``): only their own patterns can deny them. A subset of a's reach."""
-        span = self._language(self._routes[a].span)
-        reached = self._reach(a) & ((1 << a) - 1)
-        return sum(1 << f for f in _bits(reached) if any(map(span.meets, self._receives[f])))
-
-    def _own_of(self, f: int) -> tuple[tuple[str, ...], int]:
-        """Route f's own Deny patterns, and the other routes they hit."""
-        denials = self._routes[f].denials
-        return denials, self._hits(denials) & ~(1 << f)
-
-    def _excess_of(self, a: int) -> tuple[tuple[str, int], ...]:
-        """Each pattern for what a's Allow pattern matches beyond a, and the routes it hits."""
-        return tuple((x, self._hits((x,))) for x in self._routes[a].excess)
-
-    def policy(self, mask: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Allow and Deny patterns granting exactly the routes in ``mask``.
-
-        A refused route f reached by an allowed route a's pattern is denied by f's own
-        patterns, or by a's excess (what its one-segment ``*`` matches beyond one segment).
-        f's own is required when f is direct (see ``_direct_of``); otherwise the one that
-        hits fewer routes the identity may call is taken.
-        """
-        allowed = list(_bits(mask))
-        refused = (1 << len(self._routes)) - 1 & ~mask
-        deny: dict[str, None] = {}
-        for a in allowed if refused else ():
-            for f in _bits(self._reach(a) & refused):
-                chosen, own_hits = self._own(f)
-                if not self._direct(a) >> f & 1:
-                    excess = [(x, hits) for x, hits in self._excess(a) if hits >> f & 1]
-                    if not excess:
-                        continue  # a's pattern reaches f only where a itself wins
-                    excess_hits = 0
-                    for _, hits in excess:
-                        excess_hits |= hits
-                    if _count(excess_hits & mask) < _count(own_hits & mask):
-                        chosen = tuple(x for x, _ in excess)
-                deny.update(dict.fromkeys(chosen))
-        allow = tuple(dict.fromkeys(self._routes[i].pattern for i in allowed))
-        return allow, tuple(deny)
-
-
-@lru_cache(maxsize=1024)
-def iam_regex(pattern: str) -> re.Pattern[str]:
-    """An IAM resource pattern as a regex: ``*`` any run (``/`` included), ``?`` one char."""
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts), re.DOTALL)

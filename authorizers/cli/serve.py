@@ -18,6 +18,7 @@ from authorizers.cli.idp import DEFAULT_PORT
 if TYPE_CHECKING:
     from authorizers.local.gateway import LocalGateway, RequestRecord
     from authorizers.local.model import LocalTemplate
+    from authorizers.local.mtls import MutualTls
 
 
 def add_template_arguments(parser: argparse._ActionsContainer) -> None:
@@ -63,6 +64,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reload", action="store_true", help="restart a function when its code changes"
     )
+    tls = parser.add_argument_group("mutual TLS (as on an API Gateway custom domain)")
+    tls.add_argument("--tls-cert", metavar="PEM", help="the server certificate")
+    tls.add_argument("--tls-key", metavar="PEM", help="the server private key")
+    tls.add_argument(
+        "--truststore", metavar="PEM", help="CA bundle client certificates must chain to"
+    )
+
+
+def mutual_tls(args: argparse.Namespace) -> MutualTls | None:
+    """The ``--tls-*`` options: all three, or none."""
+    given = [args.tls_cert, args.tls_key, args.truststore]
+    if not any(given):
+        return None
+    if not all(given):
+        raise CliError("mutual TLS needs --tls-cert, --tls-key and --truststore together")
+    from pathlib import Path  # noqa: PLC0415
+
+    from authorizers.local.mtls import MutualTls  # noqa: PLC0415
+
+    return MutualTls(Path(args.tls_cert), Path(args.tls_key), Path(args.truststore))
 
 
 def parameter_overrides(items: list[str]) -> dict[str, str]:
@@ -154,13 +175,14 @@ def run(args: argparse.Namespace) -> int:
         idp = start_idp(port=args.issuer_port)
     try:
         template = read_template(args)
+        tls = mutual_tls(args)
         gateway = build_gateway(
             template,
             quiet_functions=args.quiet_functions,
             jwks_overrides=dict(parse_pairs(args.jwks_override, "--jwks-override")),
         )
         try:
-            server = LocalServer(gateway, port=args.port).start()
+            server = LocalServer(gateway, port=args.port, tls=tls).start()
         except OSError as error:
             raise CliError(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}") from None
         print("\n".join(describe(template, server.url) + rule_warnings(template)), flush=True)

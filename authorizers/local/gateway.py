@@ -22,6 +22,7 @@ from authorizers.errors import AuthorizerError
 from authorizers.local import lambda_events
 from authorizers.local.authorization import Authorization, AuthorizerStage
 from authorizers.local.functions import FunctionRunner, Output
+from authorizers.local.gateway_responses import customize
 from authorizers.local.http import HttpRequest, HttpResponse
 from authorizers.local.integration import MalformedProxyResponse, proxy_response
 from authorizers.local.managed import ManagedAuthorizer, ManagedOutcome, build_managed
@@ -261,6 +262,10 @@ class LocalGateway:
         return lambda_events.passed_context(api, authorization.result, authorization.latency_ms)
 
     def _refusal(self, api: ApiSpec, decision: GatewayDecision) -> HttpResponse:
+        """API Gateway's answer, as the API's gateway responses change it."""
+        return customize(api.gateway_responses, decision, self._default_refusal(api, decision))
+
+    def _default_refusal(self, api: ApiSpec, decision: GatewayDecision) -> HttpResponse:
         bodies = self.responses
         http = api.api_type is ApiType.HTTP
         if decision is GatewayDecision.UNAUTHORIZED:

@@ -20,6 +20,7 @@ class HttpRequest:
     headers: Headers = field(default=(), repr=False)
     body: bytes = field(default=b"", repr=False)
     source_ip: str = "127.0.0.1"
+    client_cert_pem: str | None = None  # with mutual TLS: the verified client certificate
 
     def header_values(self, *, without: tuple[str, ...] = ()) -> dict[str, list[str]]:
         """Header name (as first sent) -> every value; names compare case-insensitively."""

@@ -34,6 +34,15 @@ def _forwarded(request: HttpRequest) -> dict[str, events.Values]:
     return headers | request.header_values()
 
 
+def _client_cert(request: HttpRequest) -> dict[str, Any]:
+    """With mutual TLS, the ``client_cert`` factory argument for the presented certificate."""
+    if request.client_cert_pem is None:
+        return {}
+    from authorizers.local.mtls import client_cert_block  # noqa: PLC0415
+
+    return {"client_cert": client_cert_block(request.client_cert_pem)}
+
+
 def _location(api: ApiSpec) -> dict[str, Any]:
     return {"api_id": api.logical_id, "stage": api.stage}
 
@@ -67,6 +76,7 @@ def _http_event(
         "identity_sources": list(identity_sources),
         "source_ip": request.source_ip,
         **_location(api),
+        **_client_cert(request),
     }
     route_text = f"{request.method} {routed.path}"
     if version == "2.0":
@@ -90,6 +100,7 @@ def _rest_event(routed: Routed) -> dict[str, Any]:
         stage_variables=api.stage_variables,
         source_ip=request.source_ip,
         **_location(api),
+        **_client_cert(request),
     )
 
 

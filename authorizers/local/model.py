@@ -11,8 +11,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from authorizers.request import RequestKind
+
+if TYPE_CHECKING:
+    from authorizers.local.gateway_responses import GatewayResponseSpec
 from authorizers.testing.simulator import ApiKind
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
@@ -139,6 +143,10 @@ class ApiSpec:
     stage_variables: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     api_key_source: str = "HEADER"
     route_selection_expression: str = "$request.body.action"
+    #: REST gateway responses by type (``UNAUTHORIZED``, ``DEFAULT_4XX``...)
+    gateway_responses: Mapping[str, GatewayResponseSpec] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 @dataclass(frozen=True, slots=True)

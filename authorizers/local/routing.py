@@ -1,45 +1,21 @@
 """Match a request to a route the way API Gateway picks one.
 
-REST resources and HTTP API routes agree on the precedence that matters: segment by segment,
-a literal beats a ``{param}``, which beats a greedy ``{proxy+}``; a route for the method beats
-``ANY``; HTTP APIs fall back to ``$default``. APIs are mounted at ``/<ApiLogicalId>``; a
-template with a single API is served at ``/`` as well.
+Selection is :mod:`authorizers._internal.selection`, the one the access rules, the simulator
+and the cache replay use: REST walks its resource tree (a resource without the method is
+"Missing Authentication Token"), HTTP APIs take the most specific full match before greedy
+``{proxy+}`` routes, then ``ANY``, then ``$default``. APIs are mounted at
+``/<ApiLogicalId>``; a template with a single API is served at ``/`` as well.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
+from authorizers._internal.selection import ANY, Router
 from authorizers.local.http import HttpRequest
 from authorizers.local.model import ApiSpec, RouteSpec
-
-_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+)(\+?)\}")
-_LITERAL, _PARAM, _GREEDY = 0, 1, 2
-
-
-@dataclass(frozen=True, slots=True)
-class _Compiled:
-    route: RouteSpec
-    pattern: re.Pattern[str]
-    rank: tuple[tuple[int, ...], bool]  # lower is more specific
-
-
-def _compile(route: RouteSpec) -> _Compiled:
-    kinds: list[int] = []
-    parts: list[str] = []
-    for segment in route.path.strip("/").split("/") if route.path != "/" else []:
-        match = _PLACEHOLDER.fullmatch(segment)
-        if match is None:
-            kinds.append(_LITERAL)
-            parts.append(re.escape(segment))
-        else:
-            kinds.append(_GREEDY if match[2] else _PARAM)
-            parts.append(".+" if match[2] else "[^/]+")
-    pattern = re.compile("/" + "/".join(parts))
-    return _Compiled(route, pattern, (tuple(kinds), route.method == "ANY"))
 
 
 class ApiRouter:
@@ -47,21 +23,17 @@ class ApiRouter:
 
     def __init__(self, api: ApiSpec, routes: Iterable[RouteSpec]) -> None:
         self.api = api
-        routes = list(routes)
-        self._default = next((r for r in routes if r.method is None and r.path == "$default"), None)
-        self._keyed = {r.path: r for r in routes if r.method is None}  # WebSocket route keys
-        compiled = [_compile(r) for r in routes if r.method is not None]
-        self._routes = sorted(compiled, key=lambda c: c.rank)
+        self._routes = list(routes)
+        self._router = Router([(r.method or ANY, r.path) for r in self._routes], api.api_type)
 
     def match(self, method: str, path: str) -> RouteSpec | None:
-        for candidate in self._routes:
-            if candidate.route.method in (method, "ANY") and candidate.pattern.fullmatch(path):
-                return candidate.route
-        return self._default
+        index = self._router.select(method, path)
+        return None if index is None else self._routes[index]
 
     def route_key(self, key: str) -> RouteSpec | None:
         """A WebSocket route by its key (``$connect``, ``sendMessage``), else ``$default``."""
-        return self._keyed.get(key, self._default)
+        index = self._router.by_key(key)
+        return None if index is None else self._routes[index]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import sys
 import threading
 from email.message import Message
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 from authorizers._internal.background_server import LOOPBACK, BackgroundServer
 from authorizers.local.gateway import LocalGateway
 from authorizers.local.http import HttpRequest, HttpResponse
+from authorizers.local.mtls import MutualTls
 
 HOST = LOOPBACK
 #: API Gateway's payload limit: larger bodies are refused with 413.
@@ -31,15 +33,19 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, gateway: LocalGateway, port: int) -> None:
+    def __init__(self, gateway: LocalGateway, port: int, tls: MutualTls | None = None) -> None:
         super().__init__((HOST, port), _Handler)
+        if tls is not None:  # handshakes happen in the handler threads, not in accept()
+            self.socket = tls.context().wrap_socket(
+                self.socket, server_side=True, do_handshake_on_connect=False
+            )
         self.gateway = gateway
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that went away mid-answer is not an error worth a traceback."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
+        if not isinstance(sys.exc_info()[1], ConnectionError | ssl.SSLError):
             super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
@@ -53,13 +59,22 @@ class _Server(ThreadingHTTPServer):
 class LocalServer(BackgroundServer):
     """Serves a :class:`LocalGateway` in a background thread; a context manager."""
 
-    def __init__(self, gateway: LocalGateway, *, port: int = 0) -> None:
+    def __init__(
+        self, gateway: LocalGateway, *, port: int = 0, tls: MutualTls | None = None
+    ) -> None:
         super().__init__()
         self.gateway = gateway
         self._port = port
+        self._tls = tls
 
     def _build(self) -> _Server:
-        return _Server(self.gateway, self._port)
+        return _Server(self.gateway, self._port, self._tls)
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>``, or ``https://`` with mutual TLS."""
+        plain = super().url
+        return plain.replace("http://", "https://", 1) if self._tls is not None else plain
 
     def _before_close(self, server: ThreadingHTTPServer) -> None:
         if isinstance(server, _Server):
@@ -107,6 +122,8 @@ class _Handler(BaseHTTPRequestHandler):
         """Silent: the gateway logs one line per request itself."""
 
     def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.do_handshake()  # refuses a client without a trusted certificate
         super().setup()
         with self.server.connections_lock:
             self.server.connections.add(self.connection)
@@ -152,6 +169,11 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         body = self.rfile.read(length) if length > 0 else b""
         parts = urlsplit(self.path)
+        der = (
+            self.connection.getpeercert(True)
+            if isinstance(self.connection, ssl.SSLSocket)
+            else None
+        )
         return HttpRequest(
             method=self.command,
             path=parts.path or "/",
@@ -159,6 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers=tuple(self.headers.items()),
             body=body,
             source_ip=self.client_address[0],
+            client_cert_pem=ssl.DER_cert_to_PEM_cert(der) if der else None,
         )
 
     def _dispatch(self) -> None:

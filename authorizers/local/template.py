@@ -15,13 +15,14 @@ overrides variables; a variable the template does not declare is added (sam igno
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from authorizers.errors import ConfigurationError
-from authorizers.local import rest_resources, sam_auth, template_rules
+from authorizers.local import gateway_responses, rest_resources, sam_auth, template_rules
 from authorizers.local.intrinsics import Resolver, load_yaml
 from authorizers.local.model import (
     ApiSpec,
@@ -36,6 +37,7 @@ _FUNCTION = "AWS::Serverless::Function"
 _REST, _HTTP = "AWS::Serverless::Api", "AWS::Serverless::HttpApi"
 _V2_API = "AWS::ApiGatewayV2::Api"
 _REST_API = "AWS::ApiGateway::RestApi"
+_GATEWAY_RESPONSE = "AWS::ApiGateway::GatewayResponse"
 _IMPLICIT = {_REST: "ServerlessRestApi", _HTTP: "ServerlessHttpApi"}
 _GLOBALS = {_FUNCTION: "Function", _REST: "Api", _HTTP: "HttpApi"}
 
@@ -144,6 +146,7 @@ class _Reader:
                 functions[name] = self.function(name, properties)
                 routes += self.event_routes(name, properties, apis, authorizers)
         self.check(routes, authorizers, functions)
+        self.add_gateway_responses(apis)
         return LocalTemplate(functions, apis, authorizers, tuple(routes), tuple(self.warnings))
 
     # -- functions --------------------------------------------------------------------------
@@ -198,6 +201,11 @@ class _Reader:
             stage=str(properties.get("StageName") or ("Prod" if rest else "$default")),
             stage_variables=properties.get("Variables" if rest else "StageVariables") or {},
             api_key_source=str(properties.get("ApiKeySourceType") or "HEADER"),
+            gateway_responses=gateway_responses.from_sam(
+                properties.get("GatewayResponses") or {}, self.warnings
+            )
+            if rest
+            else {},
         )
         auth = properties.get("Auth") or {}
         found = {
@@ -254,6 +262,20 @@ class _Reader:
             section = "Api" if api_id == _IMPLICIT[_REST] else "HttpApi"
             auth = self.resolver.resolve((self.globals.get(section) or {}).get("Auth"))
         return dict(auth or {})
+
+    def add_gateway_responses(self, apis: dict[str, ApiSpec]) -> None:
+        """``AWS::ApiGateway::GatewayResponse`` resources join their REST API's responses."""
+        for name, resource in self.resources.items():
+            if resource.get("Type") != _GATEWAY_RESPONSE:
+                continue
+            properties = self.properties(name)
+            api = apis.get(str(properties.get("RestApiId")))
+            if api is None or api.api_type is not ApiType.REST:
+                self.warnings.append(f"{name}: not attached to a REST API in the template")
+                continue
+            spec = gateway_responses.from_resource(properties, self.warnings)
+            merged = {**api.gateway_responses, str(properties.get("ResponseType")): spec}
+            apis[api.logical_id] = dataclasses.replace(api, gateway_responses=merged)
 
     # -- consistency ------------------------------------------------------------------------
 

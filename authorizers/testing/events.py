@@ -3,7 +3,9 @@
 Shapes follow the captured events of the API Gateway documentation, aws-lambda-go and
 Powertools. Defaults are realistic and fixed (us-east-1, account 123456789012, one request id
 and time), so golden tests stay stable. ``**overrides`` sets ``partition``, ``region``,
-``account_id``, ``api_id`` or ``stage``, or replaces a top-level event field (``methodArn=None``
+``account_id``, ``api_id``, ``stage``, ``domain_name`` and ``base_path`` (a custom domain and its
+API mapping: the event then reports that host, and a path starting with the base path instead
+of the stage), or replaces a top-level event field (``methodArn=None``
 to test a broken event). Standard library only, so it imports fast.
 
 Routes are ``"VERB /path"``. A path with ``{name}`` placeholders is a template filled from
@@ -33,7 +35,9 @@ _REQUEST_TIME_TEXT = "14/Nov/2023:22:13:20 +0000"  # REQUEST_TIME as API Gateway
 Values = str | Sequence[str] | None
 Cert = Mapping[str, Any] | None  # a clientCert block, see client_certificate()
 
-_LOCATION_KEYS = frozenset({"partition", "region", "account_id", "api_id", "stage"})
+_LOCATION_KEYS = frozenset(
+    {"partition", "region", "account_id", "api_id", "stage", "domain_name", "base_path"}
+)
 
 
 def token_event(route: str, token: str, **overrides: Any) -> dict[str, Any]:
@@ -63,7 +67,12 @@ def request_event(
     location, fields = _location(overrides, "prod")
     verb, path, template, params = parse_route(route, resource, path_parameters)
     context = _rest_context(
-        location, verb, template, f"/{location.stage}{path}", source_ip=source_ip, cert=client_cert
+        location,
+        verb,
+        template,
+        location.stage_path(path, rest=True),
+        source_ip=source_ip,
+        cert=client_cert,
     )
     return {
         "type": "REQUEST",
@@ -234,6 +243,8 @@ class _Location(NamedTuple):
     account_id: str = ACCOUNT_ID
     api_id: str = API_ID
     stage: str = "prod"
+    domain_name: str | None = None  # a custom domain; None: the execute-api host
+    base_path: str = ""  # the custom domain's API mapping ("" : none)
 
     def arn_prefix(self) -> str:
         return (
@@ -244,12 +255,17 @@ class _Location(NamedTuple):
     def arn(self, verb: str, path: str) -> str:
         return f"{self.arn_prefix()}/{verb}{path}"
 
-    def stage_path(self, path: str) -> str:
-        """HTTP APIs put a named stage in front of the path; ``$default`` has no segment."""
-        return path if self.stage == "$default" else f"/{self.stage}{path}"
+    def stage_path(self, path: str, *, rest: bool = False) -> str:
+        """The path as the client sent it: a named stage first (REST: always; HTTP APIs: not
+        ``$default``), or on a custom domain the API mapping's base path."""
+        if self.domain_name is not None:
+            return f"/{self.base_path.strip('/')}{path}" if self.base_path.strip("/") else path
+        return path if self.stage == "$default" and not rest else f"/{self.stage}{path}"
 
     @property
     def host(self) -> str:
+        if self.domain_name is not None:
+            return self.domain_name
         suffix = ".cn" if self.partition == "aws-cn" else ""
         return f"{self.api_id}.execute-api.{self.region}.amazonaws.com{suffix}"
 

@@ -13,9 +13,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
 
+from authorizers._internal.iam_glob import glob_matches
 from authorizers.arn import MAX_ARN_BYTES, ApiArn
 from authorizers.request import AuthRequest, RequestKind
 from authorizers.testing import events
@@ -319,23 +319,18 @@ def _as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else value
 
 
-@lru_cache(maxsize=1024)
-def _wildcard_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts), re.DOTALL | flags)
-
-
 def resource_matches(pattern: str, arn: str) -> bool:
     """IAM Resource matching (§4.3): ``*`` is any run of characters (``/`` and none
-    included), ``?`` exactly one, everything else literal and case-sensitive."""
-    return _wildcard_regex(pattern).fullmatch(arn) is not None
+    included), ``?`` exactly one, everything else literal and case-sensitive. Linear time
+    in the ARN whatever the pattern (no backtracking regex)."""
+    return glob_matches(pattern, arn)
 
 
 def _action_matches(action: Any, mode: ActionMatching, label: str, warnings: list[str]) -> bool:
     for name in _as_list(action):
         if name == INVOKE:
             return True
-        if _wildcard_regex(name, re.IGNORECASE).fullmatch(INVOKE):
+        if glob_matches(name, INVOKE, ignore_case=True):
             if mode is ActionMatching.IAM:
                 return True
             warnings.append(
