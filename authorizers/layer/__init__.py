@@ -51,6 +51,7 @@ DEV_ONLY = (
     "testing",
     "demo",
     "layer",
+    "plan",
 )
 #: Extras a layer may carry (``--with``): the packages of opt-in runtime features.
 LAYER_EXTRAS = ("requests", "powertools")

@@ -42,6 +42,8 @@ _EXPORTS: dict[str, str] = {
     "call_handler": "authorizers.testing.assertions",
     "PolicySnapshot": "authorizers.testing.snapshots",
     "LambdaContext": "authorizers.testing.lambda_context",
+    "ManagedRoutes": "authorizers.testing.managed",
+    "ManagedOutcome": "authorizers.testing.managed",
 }
 
 __all__ = sorted(_EXPORTS)  # noqa: PLE0605 - generated from the export table
@@ -71,6 +73,8 @@ if TYPE_CHECKING:  # the same names, typed, for mypy and IDEs; nothing imported 
     from authorizers.testing.jwks_server import Fault as Fault
     from authorizers.testing.jwks_server import JwksServer as JwksServer
     from authorizers.testing.lambda_context import LambdaContext as LambdaContext
+    from authorizers.testing.managed import ManagedOutcome as ManagedOutcome
+    from authorizers.testing.managed import ManagedRoutes as ManagedRoutes
     from authorizers.testing.simulator import ActionMatching as ActionMatching
     from authorizers.testing.simulator import ApiKind as ApiKind
     from authorizers.testing.simulator import ConditionHandling as ConditionHandling

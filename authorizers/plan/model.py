@@ -1,0 +1,63 @@
+"""The values of a plan (per authorizer, issuer and route) and the facts about managed
+authorizers the checks compare against; :mod:`authorizers.plan` builds them,
+:mod:`~authorizers.plan.checks` and :mod:`~authorizers.plan.snippet` read them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from authorizers.local.model import ApiType, AuthorizerSpec, RouteSpec
+
+CONFIG_NAME = "AUTHORIZER_CONFIG"
+JWT_TYPES = ("jwt", "oidc", "cognito")
+#: What a validator type checks that no managed authorizer can.
+LOSSES = {
+    "api_key": "API keys",
+    "request": "request rules (source IP, client certificate, headers)",
+    "hmac": "HMAC request signatures",
+    "introspection": "token introspection",
+    "revocation": "revocation checks",
+    "dpop": "DPoP proof of possession",
+    "cert_bound": "certificate-bound tokens (mTLS)",
+}
+#: HTTP API JWT authorizers verify RSA signatures only (AWS docs); the REST JWT authorizer's
+#: list is not documented in what we found: RS* and ES* are assumed, PS* and EdDSA are not.
+HTTP_ALGORITHMS = frozenset({"RS256", "RS384", "RS512"})
+REST_ALGORITHMS = HTTP_ALGORITHMS | {"ES256", "ES384", "ES512"}
+
+
+@dataclass(frozen=True, slots=True)
+class RoutePlan:
+    route: RouteSpec
+    scopes: tuple[str, ...] = ()
+    losses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerPlan:
+    """One trusted issuer as a managed authorizer would be configured."""
+
+    issuer: str
+    audiences: tuple[str, ...]
+    algorithms: tuple[str, ...]
+    claims: tuple[tuple[str, tuple[str, ...]], ...] = ()  # required claim, expected values
+    user_pool: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizerPlan:
+    spec: AuthorizerSpec
+    api_type: ApiType
+    source: str
+    target: str | None = None  # "HTTP API JWT", "REST JWT", "REST COGNITO_USER_POOLS"
+    issuers: tuple[IssuerPlan, ...] = ()
+    header: str = "Authorization"
+    losses: tuple[str, ...] = ()
+    changes: tuple[str, ...] = ()
+    routes: tuple[RoutePlan, ...] = field(default=())
+
+    @property
+    def suffices(self) -> bool:
+        return (
+            self.target is not None and not self.losses and not any(r.losses for r in self.routes)
+        )
