@@ -19,7 +19,6 @@ fill it with garbage), least recently used evicted first.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -92,8 +91,10 @@ class ResponseReuse:
             arn = ApiArn.parse(method_arn)  # a malformed ARN raises: the full path says 500
             if arn.verb is None or not method_arn.startswith(entry.api):
                 return None  # a WebSocket ARN, or another API or stage than the entry's
-            with contextlib.suppress(KeyError):  # evicted meanwhile by another thread
+            try:  # (not contextlib.suppress: a context manager costs ~0.5 µs per reuse)
                 self._entries.move_to_end(credential)
+            except KeyError:  # evicted meanwhile by another thread
+                pass
             if self._cached_identity(entry.token) is not entry.identity:
                 self._forget(credential)
                 return None
@@ -127,7 +128,7 @@ class ResponseReuse:
             or request.kind is not RequestKind.REST_TOKEN
             or identity is None
             or response is None
-            or decision.outcome.value != "allow"
+            or decision.outcome != "allow"
             or "policyDocument" not in response
             or not request.token
         ):
