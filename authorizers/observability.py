@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from authorizers._internal.extras import require_extra
 from authorizers.clock import Clock, system_clock
+from authorizers.request import EMPTY_HEADERS
 
 if TYPE_CHECKING:
     from authorizers.authorizer import Decision
@@ -82,7 +83,9 @@ def _route(request: AuthRequest) -> str:
     if len(request.arn.resource) < MIN_SECRET_CHARS:  # the usual case: nothing could hide
         return str(request.arn)
     route = str(request.arn)
-    values = (request.token, *request.identity_source, *request.headers.get_all("authorization"))
+    headers = request.headers  # (TOKEN events have none: no lookup index built for them)
+    auth = () if headers is EMPTY_HEADERS else headers.get_all("authorization")
+    values = (request.token, *request.identity_source, *auth)
     # secret_parts + masked in one loop (no generators: this runs on every decision); a part
     # longer than the route cannot occur in it, so the payload of a JWT is skipped at once.
     for value in values:
