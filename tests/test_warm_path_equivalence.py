@@ -98,3 +98,9 @@ def test_the_builder_sets_every_field_and_the_result_stays_frozen() -> None:
     else:  # pragma: no cover - the assertion below reports it
         raise AssertionError("a built instance must stay frozen")
     assert identity.principal_id == "alice"
+
+
+def test_auth_request_has_no_post_init_the_builder_would_skip() -> None:
+    # The builder skips __post_init__: a check added to AuthRequest later must not be
+    # bypassed silently on the TOKEN path.
+    assert not hasattr(AuthRequest, "__post_init__")
