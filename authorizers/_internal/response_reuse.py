@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 REUSE_ENTRIES = 256
 #: Keys of a TOKEN event besides these are unusual; the full path handles such events.
 _TOKEN_EVENT_KEYS = frozenset({"type", "authorizationToken", "methodArn"})
+_TOKEN_EVENT_LENGTH = len(_TOKEN_EVENT_KEYS)
 
 
 class _Entry(NamedTuple):
@@ -86,7 +87,7 @@ class ResponseReuse:
             if type(credential) is not str or type(method_arn) is not str:
                 return None
             entry = self._entries.get(credential)
-            if entry is None or len(event) != len(_TOKEN_EVENT_KEYS):
+            if entry is None or len(event) != _TOKEN_EVENT_LENGTH:
                 return None  # (the three keys are there: type, credential and ARN were read)
             arn = ApiArn.parse(method_arn)  # a malformed ARN raises: the full path says 500
             if arn.verb is None or not method_arn.startswith(entry.api):
