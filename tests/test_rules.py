@@ -237,10 +237,13 @@ def test_default_rules_grant_the_whole_stage_in_one_pattern() -> None:
 
 def test_grants_list_exactly_the_callable_routes_with_explicit_verbs() -> None:
     grants = decide(PETS, READER, "GET /pets/1")
-    # no universe declared: GET/pets/?* is kept to one segment (GET/pets/*/* denied)
-    assert grants == Grants(allow=("GET/pets", "GET/pets/?*"), deny=("GET/pets/*/*",))
+    # no universe declared: GET/pets/?* is kept to one segment (GET/pets/*/?* denied) and
+    # its trailing slash (GET/pets/1/, the same route) is kept; the empty segment is not
+    assert grants == Grants(allow=("GET/pets", "GET/pets/?*"), deny=("GET/pets/*/?*", "GET/pets//"))
     assert gateway(grants, "GET /pets") is ALLOW
     assert gateway(grants, "GET /pets/1") is ALLOW
+    assert gateway(grants, "GET /pets/1/") is ALLOW
+    assert gateway(grants, "GET /pets//") is EXPLICIT
     for refused in ("POST /pets", "DELETE /pets/1", "GET /admin/users", "PUT /pets/1"):
         assert gateway(grants, refused) is IMPLICIT
 
@@ -254,7 +257,7 @@ def test_greedy_star_pitfall_gets_an_explicit_deny() -> None:
     admin = who(scopes=("pets:read",), groups=("admins",))
     admin_grants = decide(PETS, admin, "GET /pets/1/secret")
     assert isinstance(admin_grants, Grants)
-    # without a universe GET/pets/*/* must stay denied (an unknown route may be there),
+    # without a universe GET/pets/*/?* must stay denied (an unknown route may be there),
     # and it covers the allowed /pets/{petId}/secret: the documented 403 of that mode
     assert gateway(admin_grants, "GET /pets/1/secret") is EXPLICIT
     universe = RouteUniverse.from_route_keys(

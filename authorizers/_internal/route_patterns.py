@@ -165,12 +165,26 @@ HTTP_DEFAULT = RoutePatterns(
 
 
 def _excess(parts: list[tuple[str, bool]]) -> list[str]:
-    """Beyond the route, a one-segment wildcard also matches text with "/" in it."""
-    return [
-        "".join("*/*" if i == k else text for i, (text, _) in enumerate(parts))
-        for k, (_, one_segment) in enumerate(parts)
-        if one_segment
-    ]
+    """Beyond the route, a one-segment wildcard also matches text with "/" in it. A last
+    segment keeps its trailing slash (``GET/pets/1/`` is the route: API Gateway ignores one),
+    so there the excess is ``*/?*`` and the bare ``/`` (``GET/pets//``, an empty segment)."""
+    last = len(parts) - 1
+    excess: list[str] = []
+    for k, (_, one_segment) in enumerate(parts):
+        if not one_segment:
+            continue
+        for wide in ("*/?*", "/") if k == last else ("*/*",):
+            excess.append("".join(wide if i == k else text for i, (text, _) in enumerate(parts)))
+    return excess
+
+
+def _with_trailing_slash(language: str) -> tuple[str, ...]:
+    """What a route receives: its path, and the same with one trailing slash (which API
+    Gateway's route selection ignores: :func:`authorizers._internal.selection.split_path`).
+    A greedy last segment already takes it; the root has no segment to end."""
+    if language.endswith((_ANY_RUN, "/")):
+        return (language,)
+    return (language, language + "/")
 
 
 def compile_route(verb: str, path: str, taken: set[str]) -> RoutePatterns:
@@ -186,6 +200,7 @@ def compile_route(verb: str, path: str, taken: set[str]) -> RoutePatterns:
     span = (_ONE_SEGMENT if any_verb else verb) + path
     alone = any_verb and len(taken) == 1  # every verb: the span, in one automaton run
     languages = (span,) if alone else tuple(v + path for v in verbs)
+    languages = tuple(x for language in languages for x in _with_trailing_slash(language))
     tail: list[tuple[str, bool]] = []  # (text, a one-segment wildcard)
     for segment in path.split("/")[1:]:
         wild = segment in _PRECEDENCE
@@ -199,6 +214,14 @@ def compile_route(verb: str, path: str, taken: set[str]) -> RoutePatterns:
         # "*/?*": a verb-spanning match of "*" is also a match of the route itself, so no
         # Deny can take one without the other; one Allow per verb has no such excess.
         allows, excess = denials, [x for v in verbs for x in _excess([(v, False), *tail])]
+    receives = [_Language(language) for language in languages]
+    if _ANY_RUN not in path and any(
+        _Language(glob_language(x)).meets(r) for x in excess for r in receives
+    ):
+        # What every Deny choice relies on: the excess never denies the route itself (with a
+        # greedy segment it can: "*" cannot tell "1/files/a" from "1" + "a/files/b", the
+        # documented limit in docs/architecture.md).
+        raise AssertionError(f"excess {excess} of {verb} {path!r} meets the route itself")
     return RoutePatterns(
         allows,
         span,
