@@ -178,6 +178,12 @@ def _excess(parts: list[tuple[str, bool]]) -> list[str]:
     return excess
 
 
+def _slashed(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    """Patterns ending in a literal segment, and each with a trailing slash (``GET/pets``
+    also as ``GET/pets/``): the same route, which no ``*`` at the end covers."""
+    return tuple(x for pattern in patterns for x in (pattern, pattern + "/"))
+
+
 def _with_trailing_slash(language: str) -> tuple[str, ...]:
     """What a route receives: its path, and the same with one trailing slash (which API
     Gateway's route selection ignores: :func:`authorizers._internal.selection.split_path`).
@@ -214,6 +220,9 @@ def compile_route(verb: str, path: str, taken: set[str]) -> RoutePatterns:
         # "*/?*": a verb-spanning match of "*" is also a match of the route itself, so no
         # Deny can take one without the other; one Allow per verb has no such excess.
         allows, excess = denials, [x for v in verbs for x in _excess([(v, False), *tail])]
+    if path != "/" and kinds[-1] == 0:  # a literal last segment: its trailing slash, spelt out
+        allows, denials = _slashed(allows), _slashed(denials)
+        excess = list(_slashed(tuple(excess)))
     receives = [_Language(language) for language in languages]
     if _ANY_RUN not in path and any(
         _Language(glob_language(x)).meets(r) for x in excess for r in receives
