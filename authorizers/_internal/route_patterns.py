@@ -216,9 +216,10 @@ def compile_route(verb: str, path: str, taken: set[str]) -> RoutePatterns:
     allows: tuple[str, ...] = (verb + rest,)
     excess = _excess([(verb, any_verb), *tail])
     own = _Language(span)
-    if any_verb and own.meets(_Language(glob_language(excess[0]))):
+    if any_verb and (path == "/" or own.meets(_Language(glob_language(excess[0])))):
         # "*/?*": a verb-spanning match of "*" is also a match of the route itself, so no
-        # Deny can take one without the other; one Allow per verb has no such excess.
+        # Deny can take one without the other; one Allow per verb has no such excess. The
+        # root's "*/" would need "*/*/", which denies every trailing slash of the API.
         allows, excess = denials, [x for v in verbs for x in _excess([(v, False), *tail])]
     if path != "/" and kinds[-1] == 0:  # a literal last segment: its trailing slash, spelt out
         allows, denials = _slashed(allows), _slashed(denials)
