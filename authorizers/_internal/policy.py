@@ -9,7 +9,7 @@ reach requests of other routes; the compiler works out which (exactly, with the 
 - a refused route that takes requests from an allowed route's own range (``/pets/mine`` in
   ``/pets/{id}``, by precedence) is denied with its own patterns;
 - requests an Allow pattern matches beyond its route (``GET/pets/?*`` matches
-  ``GET/pets/1/x``) are denied with the route's *excess* patterns (``GET/pets/*/*``), or with
+  ``GET/pets/1/x``) are denied with the route's *excess* patterns (``GET/pets/*/?*``), or with
   the refused routes' own patterns when those hit fewer allowed routes (a tie takes the
   excess: one set of patterns for every refused route it reaches).
 
