@@ -59,7 +59,7 @@ def test_a_misbehaving_endpoint_is_refused(server: JwksServer, fault: Fault, mes
     assert isinstance(result, FetchError) and message in str(result)
 
 
-# A JWKS of ~450 bytes at 0.2 s a byte trickles for 90 s; the delay lasts HANG seconds.
+# A JWKS of ~400 bytes at 0.2 s a byte trickles for 80 s; the delay lasts HANG seconds.
 @pytest.mark.parametrize("fault", [Fault.trickle(interval=0.2), Fault.delay(HANG)])
 def test_a_hanging_endpoint_is_cut_off_at_the_deadline(server: JwksServer, fault: Fault) -> None:
     server.inject(fault)
