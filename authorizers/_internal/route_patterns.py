@@ -19,6 +19,7 @@ VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 ANY_VERB = "*"
 _PARAM = re.compile(r"\{[A-Za-z0-9_.:-]+(\+?)\}")
 _ONE_SEGMENT, _ANY_RUN = "\x01\x02", "\x03\x04"
+GREEDY_RUN = _ANY_RUN  # a {proxy+} in a route's language
 _REPEATED = {"\x02": "\x01", "\x04": "\x03"}  # repeat marker -> the class it repeats
 _PRECEDENCE = {_ONE_SEGMENT: 1, _ANY_RUN: 2}  # literal segments (0) win, greedy loses
 _CLASS = re.compile("[\x01-\x04]")
@@ -224,14 +225,6 @@ def compile_route(verb: str, path: str, taken: set[str]) -> RoutePatterns:
     if path != "/" and kinds[-1] == 0:  # a literal last segment: its trailing slash, spelt out
         allows, denials = _slashed(allows), _slashed(denials)
         excess = list(_slashed(tuple(excess)))
-    receives = [_Language(language) for language in languages]
-    if _ANY_RUN not in path and any(
-        _Language(glob_language(x)).meets(r) for x in excess for r in receives
-    ):
-        # What every Deny choice relies on: the excess never denies the route itself (with a
-        # greedy segment it can: "*" cannot tell "1/files/a" from "1" + "a/files/b", the
-        # documented limit in docs/architecture.md).
-        raise AssertionError(f"excess {excess} of {verb} {path!r} meets the route itself")
     return RoutePatterns(
         allows,
         span,
