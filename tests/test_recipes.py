@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from helpers import create_key_table, doc_example, key_item, served
+from docs_blocks import doc_example
+from helpers import create_key_table, key_item, served
 
 from authorizers import (
     AllOf,
