@@ -92,6 +92,14 @@ _EXPORTS: dict[str, str] = {
     "build_authorizer": "authorizers.config",
     "authorizer_from_environment": "authorizers.config",
     "FakeClock": "authorizers.clock",
+    "IntrospectionValidator": "authorizers.validators.introspection",
+    "ClientSecretBasic": "authorizers.validators.client_auth",
+    "ClientSecretPost": "authorizers.validators.client_auth",
+    "PrivateKeyJwt": "authorizers.validators.client_auth",
+    "RevocationCheck": "authorizers.revocation.check",
+    "StaticRevocations": "authorizers.revocation.stores",
+    "CallableRevocations": "authorizers.revocation.stores",
+    "DynamoDBRevocations": "authorizers.revocation.dynamodb",
 }
 
 __all__ = [
@@ -106,14 +114,18 @@ __all__ = [
     "AuthRequest",
     "Authorizer",
     "AuthorizerError",
+    "CallableRevocations",
     "CertificateBoundValidator",
     "ClientCert",
     "ClientCertRule",
+    "ClientSecretBasic",
+    "ClientSecretPost",
     "CognitoValidator",
     "ConfigurationError",
     "Decision",
     "DpopValidator",
     "DynamoDBKeyStore",
+    "DynamoDBRevocations",
     "FakeClock",
     "FetchError",
     "Fetcher",
@@ -122,6 +134,7 @@ __all__ = [
     "HmacSignatureValidator",
     "Identity",
     "InfrastructureError",
+    "IntrospectionValidator",
     "InvalidResponse",
     "IssuerConfig",
     "JsonLogObserver",
@@ -137,17 +150,20 @@ __all__ = [
     "Outcome",
     "ParamRule",
     "PowertoolsObserver",
+    "PrivateKeyJwt",
     "ReasonCode",
     "RemoteJwks",
     "RequestKind",
     "RequestValidator",
     "Requirement",
+    "RevocationCheck",
     "RouteRule",
     "RouteUniverse",
     "SecretsManagerKeyStore",
     "SsmKeyStore",
     "StaticJwks",
     "StaticKeyStore",
+    "StaticRevocations",
     "Unauthorized",
     "Validator",
     "ValueMatch",
@@ -236,6 +252,10 @@ if TYPE_CHECKING:  # for type checkers and IDEs; nothing is imported at run time
     from authorizers.requirements import predicate as predicate
     from authorizers.requirements import scopes_all as scopes_all
     from authorizers.requirements import scopes_any as scopes_any
+    from authorizers.revocation.check import RevocationCheck as RevocationCheck
+    from authorizers.revocation.dynamodb import DynamoDBRevocations as DynamoDBRevocations
+    from authorizers.revocation.stores import CallableRevocations as CallableRevocations
+    from authorizers.revocation.stores import StaticRevocations as StaticRevocations
     from authorizers.rules import AccessRules as AccessRules
     from authorizers.rules import AllRoutes as AllRoutes
     from authorizers.rules import MethodArnOnly as MethodArnOnly
@@ -251,12 +271,18 @@ if TYPE_CHECKING:  # for type checkers and IDEs; nothing is imported at run time
     from authorizers.validators.cert_binding import (
         CertificateBoundValidator as CertificateBoundValidator,
     )
+    from authorizers.validators.client_auth import ClientSecretBasic as ClientSecretBasic
+    from authorizers.validators.client_auth import ClientSecretPost as ClientSecretPost
+    from authorizers.validators.client_auth import PrivateKeyJwt as PrivateKeyJwt
     from authorizers.validators.cognito import CognitoValidator as CognitoValidator
     from authorizers.validators.dpop import DpopValidator as DpopValidator
     from authorizers.validators.hmac_signature import (
         HmacSignatureValidator as HmacSignatureValidator,
     )
     from authorizers.validators.hmac_signature import sign_request as sign_request
+    from authorizers.validators.introspection import (
+        IntrospectionValidator as IntrospectionValidator,
+    )
     from authorizers.validators.jwt import IssuerConfig as IssuerConfig
     from authorizers.validators.jwt import JwtValidator as JwtValidator
     from authorizers.validators.oidc import OidcValidator as OidcValidator

@@ -31,6 +31,9 @@ class ReasonCode(StrEnum):
     WRONG_TOKEN_TYPE = "wrong_token_type"
     MISSING_CLAIM = "missing_claim"
     INVALID_CLAIM = "invalid_claim"
+    # revocation and introspection
+    TOKEN_REVOKED = "token_revoked"
+    TOKEN_INACTIVE = "token_inactive"
     # API keys
     UNKNOWN_API_KEY = "unknown_api_key"
     DISABLED_API_KEY = "disabled_api_key"
@@ -55,6 +58,7 @@ class ReasonCode(StrEnum):
     # infrastructure and faults (500 by default)
     KEY_UNAVAILABLE = "key_unavailable"
     STORE_UNAVAILABLE = "store_unavailable"
+    INTROSPECTION_UNAVAILABLE = "introspection_unavailable"
     MALFORMED_EVENT = "malformed_event"
     INVALID_RESPONSE = "invalid_response"
     INTERNAL_ERROR = "internal_error"

@@ -7,7 +7,7 @@ the hand-written parts around it stay).
     python benchmarks/bench_report.py --quick    # smoke run: prints, writes nothing
 
 Each part also runs alone: ``warm.py``, ``node_verify.py``, ``cold_start.py``, ``memory.py``,
-``jwks_traffic.py``.
+``jwks_traffic.py``, ``revocation.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import dpop_check
 import jwks_traffic
 import memory
 import node_verify
+import revocation
 import warm
 from _common import (
     REPO,
@@ -53,6 +54,7 @@ def measure(*, quick: bool, tokens: int, rounds: int, runs: int) -> list[Section
         cold_start.run(runs=1 if quick else runs, quick=quick),
         memory.run(**memory.QUICK) if quick else memory.run(),
         jwks_traffic.run(requests=200 if quick else 10_000),
+        revocation.run(quick=quick),
         dpop_check.run(per_round=5, rounds=2) if quick else dpop_check.run(),
     ]
 

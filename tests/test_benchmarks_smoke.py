@@ -74,6 +74,14 @@ def quick(script: str, *args: str) -> str:
                 "| IdP down from the start (HTTP 503) | 200 in 1,000 s |",
             ],
         ),
+        (
+            "revocation.py",
+            [
+                "| + RevocationCheck (cached answers) |",
+                "| IntrospectionValidator.introspect, repeated token |",
+                "| introspection requests (cache_ttl 60 s) | 200 | 1,000 | ok |",
+            ],
+        ),
     ],
 )
 def test_each_script_runs_quick(script: str, expected: list[str]) -> None:

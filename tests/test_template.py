@@ -43,6 +43,7 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[st
 
 
 _CfnLoader.add_multi_constructor("!", _intrinsic)
+PSEUDO.add("AWS::NoValue")  # what an !If leaves out
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +179,20 @@ def test_required_parameters_are_enforced_at_deploy_time(template: dict[str, Any
     assert not re.fullmatch(parameters["Audience"]["AllowedPattern"], "a b")
     jwks = re.compile(parameters["JwksUrl"]["AllowedPattern"])
     assert jwks.fullmatch("") and not jwks.fullmatch("http://keys.example.com/jwks.json")
+
+
+def test_no_key_appears_twice_in_a_mapping() -> None:
+    """YAML keeps the last of two equal keys silently: a second ``Conditions:`` section (as a
+    merge can leave) would drop the first one's conditions without an error."""
+
+    class Strict(_CfnLoader):
+        pass
+
+    def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+        keys = [loader.construct_object(key) for key, _ in node.value]
+        duplicates = {key for key in keys if keys.count(key) > 1}
+        assert not duplicates, f"line {node.start_mark.line + 1}: {sorted(duplicates)} twice"
+        return loader.construct_mapping(node, deep=True)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    assert yaml.load(TEMPLATE.read_text(), Loader=Strict)

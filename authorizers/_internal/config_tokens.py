@@ -1,4 +1,5 @@
-"""Configuration builders for the token validators: ``jwt``, ``cognito`` and ``oidc``.
+"""Configuration builders for the token validators: ``jwt``, ``cognito``, ``oidc`` and
+``introspection``.
 
 The validator modules are imported inside the builders, so a configuration that only checks
 API keys never loads ``cryptography``. Checks the constructors would also make are repeated
@@ -93,6 +94,11 @@ def _claim_rules(fields: Fields, *, token_type: bool, groups_claim: bool) -> dic
         "principal_claim": fields.text("principal_claim"),
         "context_claims": claim_names(fields, "context_claims"),
     }
+    revocation = fields.child("revocation")
+    if revocation is not None:
+        from authorizers._internal.config_revocation import build_revocation  # noqa: PLC0415
+
+        settings["checks"] = [build_revocation(revocation)]
     if token_type:
         settings["token_type"] = fields.texts("typ")
     if groups_claim:
@@ -210,3 +216,29 @@ def build_oidc(fields: Fields, context: BuildContext, name: str | None) -> Valid
         settings["timeout"] = timeout
     with reported_at(fields.path):
         return OidcValidator(issuer, **settings)
+
+
+def build_introspection(fields: Fields, context: BuildContext, name: str | None) -> Validator:
+    from authorizers._internal.config_revocation import build_client_auth  # noqa: PLC0415
+    from authorizers.validators.introspection import IntrospectionValidator  # noqa: PLC0415
+
+    loopback = fields.flag("allow_http_loopback", False)
+    settings: dict[str, Any] = {
+        "client": build_client_auth(fields.need_child("client"), context),
+        "endpoint": _url(fields, "endpoint", loopback),
+        "allow_http_loopback": loopback,
+        "token_type": fields.texts("token_type"),
+        "header": fields.text("header"),
+        "allow_bare_token": fields.flag("allow_bare_token", True),
+        "cache_ttl": fields.number("cache_ttl", minimum=0, maximum=3600),
+        "negative_cache_ttl": fields.number("negative_cache_ttl", minimum=0, maximum=3600),
+        "misses_per_second": fields.number("misses_per_second", positive=True),
+        "timeout": fields.number("timeout", positive=True, maximum=30),
+        "name": name,
+        **_audience(fields),
+        **_claim_rules(fields, token_type=False, groups_claim=True),
+    }
+    issuer = _checked_url(fields, "issuer", fields.need_text("issuer"), loopback)
+    options = {key: value for key, value in settings.items() if value is not None}
+    with reported_at(fields.path):
+        return IntrospectionValidator(issuer, clock=context.clock, **options)

@@ -18,7 +18,12 @@ from authorizers._internal.config_schema import (
     reported_at,
 )
 from authorizers._internal.config_sender import build_cert_bound, build_dpop
-from authorizers._internal.config_tokens import build_cognito, build_jwt, build_oidc
+from authorizers._internal.config_tokens import (
+    build_cognito,
+    build_introspection,
+    build_jwt,
+    build_oidc,
+)
 
 if TYPE_CHECKING:
     from authorizers._internal.cidr import IPNetwork
@@ -255,6 +260,7 @@ BUILDERS: dict[str, Builder] = {
     "jwt": build_jwt,
     "cognito": build_cognito,
     "oidc": build_oidc,
+    "introspection": build_introspection,
     "api_key": _api_key,
     "request": _request,
     "hmac": _hmac,

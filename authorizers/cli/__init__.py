@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mint": ("authorizers.cli.mint", "mint development tokens, write the matching JWKS"),
     "events": ("authorizers.cli.events", "print sample authorizer events of each kind"),
     "api-key": ("authorizers.cli.api_key", "issue an API key, or hash one for a key store"),
+    "revoke": ("authorizers.cli.revoke", "revoke tokens: add a jti, sign-in or subject entry"),
     "layer": ("authorizers.cli.layer", "build the Lambda layer zip for a runtime and CPU"),
     "serve": ("authorizers.cli.serve", "run a SAM template's APIs and authorizers locally"),
     "idp": ("authorizers.cli.idp", "a local OpenID provider on 127.0.0.1 that mints tokens"),

@@ -51,6 +51,22 @@ class Fetcher(Protocol):
     def fetch(self, url: str, *, timeout: float, max_bytes: int) -> bytes: ...
 
 
+class Poster(Protocol):
+    """A :class:`Fetcher` that can also POST a form (RFC 7662 introspection), under the same
+    deadline, size cap, TLS and no-redirect rules. ``headers`` may carry client credentials:
+    an implementation must never log them."""
+
+    def post(
+        self,
+        url: str,
+        *,
+        body: bytes,
+        headers: Mapping[str, str],
+        timeout: float,
+        max_bytes: int,
+    ) -> bytes: ...
+
+
 def is_loopback(host: str) -> bool:
     if host.lower() in _LOOPBACK_NAMES:
         return True
@@ -140,6 +156,38 @@ def fetch_json(
         return parse_json_object(bytes(body))
     except FetchError as error:
         raise FetchError(f"{where}: {error}") from None
+
+
+def post_json(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    poster: Poster,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    allow_http_loopback: bool = False,
+) -> Mapping[str, Any]:
+    """POST a form and read a JSON object back, under every rule of :func:`fetch_json`."""
+    return fetch_json(
+        url,
+        fetcher=_Posting(poster, body, headers),
+        timeout=timeout,
+        max_bytes=max_bytes,
+        allow_http_loopback=allow_http_loopback,
+    )
+
+
+class _Posting:
+    """One POST seen as a :class:`Fetcher`, so :func:`fetch_json` applies its rules to it."""
+
+    def __init__(self, poster: Poster, body: bytes, headers: Mapping[str, str]) -> None:
+        self._poster, self._body, self._headers = poster, body, headers
+
+    def fetch(self, url: str, *, timeout: float, max_bytes: int) -> bytes:
+        return self._poster.post(
+            url, body=self._body, headers=self._headers, timeout=timeout, max_bytes=max_bytes
+        )
 
 
 #: What every fetcher sends: JSON wanted, no compression (a size cap on a compressed body

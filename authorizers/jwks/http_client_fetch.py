@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -64,6 +65,30 @@ class HttpClientFetcher:
         self.verify = verify
 
     def fetch(self, url: str, *, timeout: float, max_bytes: int) -> bytes:
+        return self._exchange(url, "GET", None, {}, timeout=timeout, max_bytes=max_bytes)
+
+    def post(
+        self,
+        url: str,
+        *,
+        body: bytes,
+        headers: Mapping[str, str],
+        timeout: float,
+        max_bytes: int,
+    ) -> bytes:
+        """POST ``body`` (an RFC 7662 introspection form), same rules as :meth:`fetch`."""
+        return self._exchange(url, "POST", body, headers, timeout=timeout, max_bytes=max_bytes)
+
+    def _exchange(
+        self,
+        url: str,
+        method: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        *,
+        timeout: float,
+        max_bytes: int,
+    ) -> bytes:
         # Imports and TLS set-up here, not in the worker: an abandoned worker must never hold
         # the import lock, and import time is not the IdP's fault.
         import http.client  # noqa: PLC0415 - lazy: cold start
@@ -90,7 +115,15 @@ class HttpClientFetcher:
             try:
                 connection.connect()
                 track_socket(connection.sock)
-                return self._get(connection, target, url, max_bytes)
+                return self._send(
+                    connection,
+                    method,
+                    target,
+                    url=url,
+                    body=body,
+                    headers=headers,
+                    max_bytes=max_bytes,
+                )
             finally:
                 connection.close()
 
@@ -134,11 +167,19 @@ class HttpClientFetcher:
         return connection
 
     @staticmethod
-    def _get(
-        connection: http.client.HTTPConnection, target: str, url: str, max_bytes: int
+    def _send(
+        connection: http.client.HTTPConnection,
+        method: str,
+        target: str,
+        *,
+        url: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        max_bytes: int,
     ) -> bytes:
         where = describe_url(url)
-        connection.request("GET", target, headers={**REQUEST_HEADERS, "Connection": "close"})
+        sent = {**REQUEST_HEADERS, **headers, "Connection": "close"}
+        connection.request(method, target, body=body, headers=sent)
         response = connection.getresponse()
         check_response(where, response.status, response.getheader, max_bytes)
         return read_capped(response.read, where, max_bytes)

@@ -258,23 +258,27 @@ class JwtValidator:
         return issuer
 
     def _identity(self, issuer: IssuerRules, claims: dict[str, Any]) -> Identity:
-        principal = claims.get(issuer.principal_claim)
-        if principal is None:
-            raise Unauthorized(ReasonCode.MISSING_CLAIM, f"{issuer.principal_claim!r} is required")
-        if not isinstance(principal, str) or not principal:
-            raise Unauthorized(
-                ReasonCode.INVALID_CLAIM, f"{issuer.principal_claim!r} is not a string"
-            )
-        context: Mapping[str, ContextValue] = _NO_CONTEXT
-        if issuer.context_claims:
-            values = {key: context_value(claims.get(claim)) for claim, key in issuer.context_claims}
-            context = MappingProxyType({k: v for k, v in values.items() if v is not None})
-        return Identity(  # positional: measurably cheaper than keywords on this hot path
-            principal,  # principal_id
-            self._name,  # validator
-            MappingProxyType(claims),  # claims
-            scopes_of(claims),  # scopes
-            groups_of(claims, issuer.groups_claim),  # groups
-            issuer.issuer,  # issuer
-            context,  # context
-        )
+        return identity_from_claims(self._name, issuer, claims)
+
+
+def identity_from_claims(validator: str, issuer: IssuerRules, claims: dict[str, Any]) -> Identity:
+    """The identity a token's claims establish under ``issuer``'s rules (principal, scopes,
+    groups, context); introspection answers get theirs here too."""
+    principal = claims.get(issuer.principal_claim)
+    if principal is None:
+        raise Unauthorized(ReasonCode.MISSING_CLAIM, f"{issuer.principal_claim!r} is required")
+    if not isinstance(principal, str) or not principal:
+        raise Unauthorized(ReasonCode.INVALID_CLAIM, f"{issuer.principal_claim!r} is not a string")
+    context: Mapping[str, ContextValue] = _NO_CONTEXT
+    if issuer.context_claims:
+        values = {key: context_value(claims.get(claim)) for claim, key in issuer.context_claims}
+        context = MappingProxyType({k: v for k, v in values.items() if v is not None})
+    return Identity(  # positional: measurably cheaper than keywords on this hot path
+        principal,  # principal_id
+        validator,  # validator
+        MappingProxyType(claims),  # claims
+        scopes_of(claims),  # scopes
+        groups_of(claims, issuer.groups_claim),  # groups
+        issuer.issuer,  # issuer
+        context,  # context
+    )

@@ -9,6 +9,9 @@ Environment (read once, at import - the function's init phase):
 - Without ``USER_POOL_ID``: ``ISSUER`` and ``AUDIENCE`` of any JWT issuer, keys from
   ``JWKS_URL`` (default ``<ISSUER>/.well-known/jwks.json``).
 - ``RESULT_TTL_SECONDS``: the authorizer's result-cache TTL as deployed (default 300).
+- ``REVOCATION_TABLE`` (optional): a DynamoDB revocation table (``authorizers revoke`` writes
+  it); revoked tokens are refused within 10 s - plus the result-cache TTL, for API Gateway's
+  cached answers.
 
 Deploy with the ``authorizers`` layer; the handler is ``app.handler``.
 """
@@ -17,7 +20,14 @@ from __future__ import annotations
 
 import os
 
-from authorizers import Authorizer, CognitoValidator, JwtValidator, Validator
+from authorizers import (
+    Authorizer,
+    CognitoValidator,
+    DynamoDBRevocations,
+    JwtValidator,
+    RevocationCheck,
+    Validator,
+)
 from authorizers.rules import AccessRules, allow_route, groups_any, scopes_any
 
 USER_POOL_ID = os.environ.get("USER_POOL_ID", "")
@@ -25,6 +35,9 @@ APP_CLIENT_IDS = [c.strip() for c in os.environ.get("APP_CLIENT_IDS", "").split(
 # Plain HTTP is accepted only for a loopback address (a test's key server); any other
 # JWKS_URL must be HTTPS - the library refuses it otherwise.
 JWKS_URL = os.environ.get("JWKS_URL") or None
+REVOCATION_TABLE = os.environ.get("REVOCATION_TABLE") or None
+# The table is read at the first request (boto3 is imported then), never at import.
+CHECKS = [RevocationCheck(DynamoDBRevocations(REVOCATION_TABLE))] if REVOCATION_TABLE else []
 
 
 def _validator() -> Validator:
@@ -38,6 +51,7 @@ def _validator() -> Validator:
             jwks_url=JWKS_URL,
             allow_http_loopback=JWKS_URL is not None,
             context_claims={"username": "username", "cognito:groups": "groups"},
+            checks=CHECKS,
         )
     issuer = os.environ["ISSUER"]
     return JwtValidator(
@@ -46,6 +60,7 @@ def _validator() -> Validator:
         jwks_url=JWKS_URL or issuer.rstrip("/") + "/.well-known/jwks.json",
         allow_http_loopback=JWKS_URL is not None,
         context_claims=["scope"],
+        checks=CHECKS,
     )
 
 

@@ -108,3 +108,41 @@ def test_any_jwt_issuer_without_a_user_pool(load_app):
         response = app.handler(event, None)
     assert_allows(response, event, "POST /pets")
     assert_context(response, {"scope": "pets/write"}, request=event)
+
+
+def test_a_revoked_token_is_a_401_when_a_revocation_table_is_set(load_app, pool):
+    import base64  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    import boto3  # noqa: PLC0415
+    from moto import mock_aws  # noqa: PLC0415
+
+    stolen, kept = pool.access_token("alice"), pool.access_token("bob")
+    payload = stolen.split(".")[1]
+    jti = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["jti"]
+    with pytest.MonkeyPatch.context() as env, mock_aws():
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }.items():
+            env.setenv(name, value)
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+            env.delenv(name, raising=False)
+        boto3.client("dynamodb").create_table(
+            TableName="revocations",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        boto3.client("dynamodb").put_item(TableName="revocations", Item={"pk": {"S": f"jti#{jti}"}})
+        assert pool.server is not None
+        app = load_app(
+            USER_POOL_ID=POOL_ID,
+            APP_CLIENT_IDS=CLIENT_ID,
+            JWKS_URL=pool.server.jwks_url,
+            REVOCATION_TABLE="revocations",
+        )
+        assert_unauthorized(app.handler, token_event("GET /whoami", bearer(stolen)))
+        event = token_event("GET /whoami", bearer(kept))
+        assert_allows(app.handler(event, None), event)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import fcntl
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -33,12 +34,20 @@ INSTALL_FILES = ("package.json", "package-lock.json")
 SCRIPT = "provider.mjs"
 
 API_AUDIENCE = "https://api.example.com"
+#: The resource whose access tokens are opaque (introspection tests).
+OPAQUE_AUDIENCE = "urn:example:opaque-api"
 CLIENT_SECRET = "local-test-client-secret"
 #: A redirect URI nothing listens on: the code is read from the Location header instead.
 REDIRECT_URI = "http://127.0.0.1:9/cb"
 #: The script signs with the algorithm tied to the client (see provider.mjs).
 M2M_CLIENTS = {"RS256": "m2m", "ES256": "m2m-es256"}
 WEB_CLIENTS = {"RS256": "web", "ES256": "web-es256"}
+#: Introspecting clients by their authentication method ("rs-jwt" holds ``client_key``).
+INTROSPECTION_CLIENTS = {
+    "client_secret_basic": "m2m",
+    "client_secret_post": "rs-post",
+    "private_key_jwt": "rs-jwt",
+}
 
 
 class ToolMissingError(RuntimeError):
@@ -90,6 +99,8 @@ class OidcProvider:
     """Controls one provider process; every token it hands out is passed to ``on_token``."""
 
     api_audience = API_AUDIENCE
+    opaque_audience = OPAQUE_AUDIENCE
+    client_secret = CLIENT_SECRET
 
     def __init__(
         self, script: Path, log_path: Path, on_token: Callable[[str], object] | None = None
@@ -100,6 +111,10 @@ class OidcProvider:
         self._process: ServerProcess | None = None
         self._issuer: str | None = None
         self._http = loopback_session()
+        # private_key_jwt client "rs-jwt": the same key across restarts, like a real client's
+        from authorizers.testing.signing_keys import SigningKey  # noqa: PLC0415
+
+        self.client_key = SigningKey.generate("RS256", "rs-jwt-key")
 
     @property
     def issuer(self) -> str:
@@ -127,6 +142,8 @@ class OidcProvider:
                     "PORT": str(port),
                     "API_AUDIENCE": API_AUDIENCE,
                     "CLIENT_SECRET": CLIENT_SECRET,
+                    "OPAQUE_AUDIENCE": OPAQUE_AUDIENCE,
+                    "INTROSPECTION_CLIENT_JWKS": json.dumps({"keys": [self.client_key.public_jwk]}),
                     "REDIRECT_URI": REDIRECT_URI,
                     "EXIT_ON_STDIN_EOF": "1",
                     **no_proxy_for_loopback(),
@@ -159,12 +176,15 @@ class OidcProvider:
     def jwks(self) -> dict[str, Any]:
         return self._get_json(self.discovery()["jwks_uri"])
 
-    def token(self, scope: str = "api:read", alg: str = "RS256") -> str:
-        """A client-credentials access token: an RFC 9068 JWT for ``api_audience``."""
+    def token(
+        self, scope: str = "api:read", alg: str = "RS256", resource: str = API_AUDIENCE
+    ) -> str:
+        """A client-credentials access token: an RFC 9068 JWT for ``api_audience``, or an
+        opaque one for ``resource=OPAQUE_AUDIENCE``."""
         response = self._http.post(
             f"{self.issuer}/token",
             auth=(M2M_CLIENTS[alg], CLIENT_SECRET),
-            data={"grant_type": "client_credentials", "scope": scope, "resource": API_AUDIENCE},
+            data={"grant_type": "client_credentials", "scope": scope, "resource": resource},
             timeout=10,
         )
         return self._issued(response.json(), "access_token")
@@ -229,6 +249,20 @@ class OidcProvider:
             timeout=10,
         )
         return self._issued(response.json(), "id_token")
+
+    def opaque_token(self, scope: str = "api:read") -> str:
+        """A client-credentials access token of client ``m2m`` the provider keeps opaque."""
+        return self.token(scope, resource=OPAQUE_AUDIENCE)
+
+    def revoke(self, token: str, client_id: str = "m2m") -> None:
+        """RFC 7009 revocation at the provider, by the client the token was issued to."""
+        response = self._http.post(
+            self.discovery()["revocation_endpoint"],
+            auth=(client_id, CLIENT_SECRET),
+            data={"token": token, "token_type_hint": "access_token"},
+            timeout=10,
+        )
+        response.raise_for_status()
 
     def _follow(self, http: requests.Session, response: requests.Response, login: str) -> str:
         """Walk the login and consent interactions; return the final redirect to the client."""

@@ -10,6 +10,9 @@
 // Access tokens are RFC 9068 JWTs (typ at+jwt) for the resource API_AUDIENCE. Their algorithm
 // depends on the client: "m2m" gets RS256, "m2m-es256" gets ES256. ID tokens: client "web"
 // (RS256) or "web-es256" (ES256) through authorization code + PKCE and devInteractions.
+// Opaque access tokens: ask for the resource OPAQUE_AUDIENCE. Introspection and revocation are
+// on; resource-server clients introspect with client_secret_basic ("m2m"), client_secret_post
+// ("rs-post") or private_key_jwt ("rs-jwt", public keys in INTROSPECTION_CLIENT_JWKS).
 import http from 'node:http';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
@@ -19,6 +22,8 @@ const PORT = Number(process.env.PORT || 0);
 const API = process.env.API_AUDIENCE || 'https://api.example.com';
 const REDIRECT_URI = process.env.REDIRECT_URI || 'http://127.0.0.1:9/cb';
 const SECRET = process.env.CLIENT_SECRET || 'local-test-client-secret';
+const OPAQUE_API = process.env.OPAQUE_AUDIENCE || 'urn:example:opaque-api';
+const CLIENT_JWKS = JSON.parse(process.env.INTROSPECTION_CLIENT_JWKS || '{"keys":[]}');
 
 const generation = randomBytes(4).toString('hex'); // kids differ between starts
 const privateJwk = (type, options) =>
@@ -34,6 +39,14 @@ const m2mClient = (clientId) => ({
   grant_types: ['client_credentials'], response_types: [], redirect_uris: [],
   token_endpoint_auth_method: 'client_secret_basic',
 });
+const rsClient = (clientId, method) => {
+  const client = { ...m2mClient(clientId), token_endpoint_auth_method: method };
+  if (method === 'private_key_jwt') {
+    delete client.client_secret;
+    Object.assign(client, { jwks: CLIENT_JWKS, token_endpoint_auth_signing_alg: 'RS256' });
+  }
+  return client;
+};
 const webClient = (clientId, alg) => ({
   client_id: clientId, client_secret: SECRET,
   grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'],
@@ -46,7 +59,11 @@ server.listen(PORT, HOST, () => {
   const issuer = `http://${HOST}:${server.address().port}`;
   const provider = new Provider(issuer, {
     jwks: { keys },
-    clients: [m2mClient('m2m'), m2mClient('m2m-es256'), webClient('web', 'RS256'), webClient('web-es256', 'ES256')],
+    clients: [
+      m2mClient('m2m'), m2mClient('m2m-es256'), webClient('web', 'RS256'), webClient('web-es256', 'ES256'),
+      rsClient('rs-post', 'client_secret_post'),
+      ...(CLIENT_JWKS.keys.length ? [rsClient('rs-jwt', 'private_key_jwt')] : []),
+    ],
     scopes: ['openid', 'offline_access', 'email', 'api:read', 'api:write'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'] },
     conformIdTokenClaims: false, // put the email claims into the ID token too
@@ -64,6 +81,9 @@ server.listen(PORT, HOST, () => {
         defaultResource: async () => API,
         useGrantedResource: async () => true,
         getResourceServerInfo: async (ctx, resourceIndicator, client) => {
+          if (resourceIndicator === OPAQUE_API) {
+            return { scope: 'api:read api:write', audience: OPAQUE_API, accessTokenTTL: 3600, accessTokenFormat: 'opaque' };
+          }
           if (resourceIndicator !== API) throw new errors.InvalidTarget();
           return {
             scope: 'api:read api:write',
