@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 import yaml
 from docs_blocks import ROOT, Block, all_blocks, chain, named
+from helpers import create_key_table
 from servers.environ import scoped_environ
 from servers.moto import FAKE_AWS_ENV
 
@@ -40,6 +41,9 @@ DOC_ENV = {
     "USER_POOL_ID": "eu-west-1_AbCdEf123",
     "APP_CLIENT_ID": "4h3q9examplec1ient1d",
     "API_KEY_TABLE": "api-keys",
+    "REVOCATION_TABLE": "token-revocations",
+    "CLIENT_SECRET": "a-client-secret-of-the-docs",
+    "CLIENT_KEY_SECRET": "prod/my-api/client-key",
     "HMAC_SECRET": "a-shared-secret-of-the-docs-0123456789",
     "TOKEN": "not-a-real-token",
     "AWS_ENDPOINT_URL": "http://127.0.0.1:9",  # nothing listens there: no block reaches AWS
@@ -74,6 +78,7 @@ FIXTURES: dict[str, Callable[[Path], None]] = {
     "config-file": _config_file,  # authorizer.json: an example of configuration.md
     "repo-template": _repo_template,  # this repository's template.yaml (and a config.json)
     "continues": lambda _: None,
+    "moto": lambda _: None,  # tables api-keys and token-revocations in moto (the test sets up)
     "pytest": lambda _: None,
     "fake-curl": lambda _: None,
 }
@@ -102,7 +107,11 @@ def test_every_block_has_a_language_and_valid_markers(block: Block) -> None:
 
 
 @pytest.mark.parametrize("block", RUN, ids=lambda b: b.id)
-def test_the_block_runs(block: Block, doc_env: Path) -> None:
+def test_the_block_runs(block: Block, doc_env: Path, request: pytest.FixtureRequest) -> None:
+    if "moto" in block.fixtures:  # moto on 127.0.0.1, AWS_ENDPOINT_URL pointing at it
+        dynamodb = request.getfixturevalue("moto_reset").client("dynamodb")
+        for table, key in (("api-keys", "key_hash"), ("token-revocations", "pk")):
+            create_key_table(dynamodb, table, hash_key=key)
     for name in block.fixtures:
         FIXTURES[name](doc_env)
     RUNNERS[block.lang](block, doc_env)
@@ -113,7 +122,15 @@ def run_python(block: Block, folder: Path) -> dict[str, Any]:
         (folder / "test_doc_block.py").write_text(block.code)
         options = ["-q", "-p", "no:randomly", "-p", "no:cacheprovider", "-c", os.devnull]
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", *options, "--rootdir", str(folder), "."],
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                *options,
+                "--rootdir",
+                str(folder),
+                "test_doc_block.py",
+            ],
             check=False,
             cwd=folder,
             capture_output=True,
@@ -155,8 +172,6 @@ class _TaggedLoader(yaml.SafeLoader):
     """YAML with CloudFormation's short forms (``!Ref``, ``!GetAtt``...) taken as plain data."""
 
 
-
-
 def _untagged(loader: yaml.SafeLoader, _: str, node: yaml.Node) -> Any:
     if isinstance(node, yaml.ScalarNode):
         return loader.construct_scalar(node)
@@ -170,7 +185,7 @@ _TaggedLoader.add_multi_constructor("!", _untagged)
 
 
 def run_yaml(block: Block, folder: Path) -> None:
-    document = yaml.load(block.code, Loader=_TaggedLoader)  # noqa: S506 (a safe loader)
+    document = yaml.load(block.code, Loader=_TaggedLoader)
     assert isinstance(document, dict), f"{block.id}: not a YAML mapping"
     if "Resources" in document:  # a whole template: read it as `authorizers serve` would
         path = folder / "template.yaml"
