@@ -237,6 +237,12 @@ def test_a_config_document_that_does_not_load_fails_its_block(
         run_json(broken, tmp_path)
 
 
+def test_a_block_of_tests_fails_when_one_of_its_tests_fails(doc_env: Path) -> None:
+    code = "def test_one():\n    pass\n\n\ndef test_two():\n    assert 1 == 2\n"
+    with pytest.raises(AssertionError, match="1 failed, 1 passed"):
+        run_python(Block("x.md", 1, "python", code, (("run", "pytest"),)), doc_env)
+
+
 def test_a_failing_shell_block_fails(doc_env: Path) -> None:
     with pytest.raises(AssertionError, match="exited 1"):
         run_shell(Block("x.md", 1, "sh", "false\ntrue\n", ()), doc_env)
