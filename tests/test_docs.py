@@ -190,7 +190,7 @@ def run_yaml(block: Block, folder: Path) -> None:
     if "Resources" in document:  # a whole template: read it as `authorizers serve` would
         path = folder / "template.yaml"
         path.write_text(block.code)
-        load_template(path)
+        assert not load_template(path).warnings, f"{block.id}: the loader warns"
 
 
 RUNNERS: dict[str, Callable[[Block, Path], Any]] = {
