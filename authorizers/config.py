@@ -1,10 +1,12 @@
 """Zero-code configuration: an :class:`~authorizers.authorizer.Authorizer` from a JSON document.
 
 ``build_authorizer(document)`` turns the document (see ``docs/configuration.md`` for every
-field) into an Authorizer; ``authorizer_from_environment()`` first finds the document the way
-the generic handler (:mod:`authorizers.handler`) does: inline in ``AUTHORIZER_CONFIG``, or in
-the file ``AUTHORIZER_CONFIG_FILE`` (relative to ``LAMBDA_TASK_ROOT``), with ``${NAME}``
-replaced by environment variables.
+field) into an Authorizer, ``${NAME}`` replaced by environment variables;
+``authorizer_from_environment()`` first finds the document the way the generic handler
+(:mod:`authorizers.handler`) does: inline in ``AUTHORIZER_CONFIG``, or in the file
+``AUTHORIZER_CONFIG_FILE`` (relative to ``LAMBDA_TASK_ROOT``). Variables are substituted in
+one place, :func:`build_authorizer`, so both paths read a document alike and a variable's
+value is never expanded a second time.
 
 The document is checked completely before anything is built to serve requests: wrong types,
 missing settings, unknown keys (a typo must never silently drop a check) and unsafe
@@ -114,14 +116,18 @@ def build_authorizer(
     *,
     base_dir: str | os.PathLike[str] | None = None,
     clock: Clock = system_clock,
+    environ: Mapping[str, str] | None = None,
 ) -> Authorizer:
     """The Authorizer a configuration document describes (see ``docs/configuration.md``).
 
-    ``base_dir`` is where relative file paths (``jwks_file``) start (default: the current
-    directory); ``clock`` is handed to every validator (tests move time with a FakeClock).
-    Raises :class:`ConfigFieldError` (a ``ConfigurationError``) for any problem.
+    ``${NAME}`` in any string is replaced by the variable ``NAME`` of ``environ`` (default:
+    ``os.environ``), as the generic handler does. ``base_dir`` is where relative file paths
+    (``jwks_file``) start (default: the current directory); ``clock`` is handed to every
+    validator (tests move time with a FakeClock). Raises :class:`ConfigFieldError` (a
+    ``ConfigurationError``) for any problem.
     """
     context = BuildContext(Path(base_dir) if base_dir is not None else Path.cwd(), clock)
+    config = substitute_environment(config, os.environ if environ is None else environ)
     with Fields(config, "") as root:
         root.integer("version", minimum=1, maximum=1)
         root.text("description")
@@ -192,8 +198,9 @@ def substitute_environment(value: Any, environ: Mapping[str, str], path: str = "
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> tuple[dict[str, Any], Path]:
-    """The configuration document the environment names, ``${NAME}`` substituted, and the
-    directory its relative paths start at (the file's own, or ``LAMBDA_TASK_ROOT``)."""
+    """The configuration document the environment names, as written (``${NAME}`` is left for
+    :func:`build_authorizer`), and the directory its relative paths start at (the file's
+    own, or ``LAMBDA_TASK_ROOT``)."""
     env = os.environ if environ is None else environ
     inline, file_name = env.get(CONFIG_ENV), env.get(CONFIG_FILE_ENV)
     task_root = Path(env.get("LAMBDA_TASK_ROOT") or Path.cwd())
@@ -221,12 +228,13 @@ def load_config(environ: Mapping[str, str] | None = None) -> tuple[dict[str, Any
             f"no configuration: set {CONFIG_ENV} (inline JSON) or {CONFIG_FILE_ENV} "
             "(a JSON file in the function package)",
         )
-    return substitute_environment(parse_document(text, source), env), base_dir
+    return parse_document(text, source), base_dir
 
 
 def authorizer_from_environment(
     environ: Mapping[str, str] | None = None, *, clock: Clock = system_clock
 ) -> Authorizer:
     """:func:`load_config`, then :func:`build_authorizer` - what the generic handler runs."""
-    document, base_dir = load_config(environ)
-    return build_authorizer(document, base_dir=base_dir, clock=clock)
+    env = os.environ if environ is None else environ
+    document, base_dir = load_config(env)
+    return build_authorizer(document, base_dir=base_dir, clock=clock, environ=env)

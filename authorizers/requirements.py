@@ -7,7 +7,7 @@ requirement answers *why* it is not met with a :class:`~authorizers.errors.Reaso
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from operator import attrgetter
@@ -108,7 +108,6 @@ def _membership(
     *,
     every: bool,
 ) -> Requirement:
-    checks.names(wanted, label, single=False)
 
     def unmet(identity: Identity, _: AuthRequest) -> ReasonCode | None:
         mine = held(identity)
@@ -123,30 +122,45 @@ _GROUPS = attrgetter("groups")
 
 
 class Membership(Protocol):
-    """``scopes_any("a", "b")``; ``validator=``/``issuer=`` restrict it (:class:`EstablishedBy`)."""
+    """``scopes_any("a", "b")`` or ``scopes_any(["a", "b"])``; ``validator=``/``issuer=``
+    restrict it (:class:`EstablishedBy`)."""
 
     def __call__(
-        self, *names: str, validator: str | None = None, issuer: str | None = None
+        self,
+        *names: str | Iterable[str],
+        validator: str | None = None,
+        issuer: str | None = None,
     ) -> Requirement: ...
 
 
 def _membership_requirement(
-    label: str, reason: ReasonCode, held: Callable[[Identity], frozenset[str]], *, every: bool
+    field: str,
+    label: str,
+    reason: ReasonCode,
+    held: Callable[[Identity], frozenset[str]],
+    *,
+    every: bool,
 ) -> Membership:
-    def build(*names: str, validator: str | None = None, issuer: str | None = None) -> Requirement:
-        """``validator=``/``issuer=`` scope it: only that validator's (issuer's) scopes or
+    check = checks.scopes if reason is _SCOPE else checks.names  # group names may hold spaces
+
+    def build(
+        *names: str | Iterable[str], validator: str | None = None, issuer: str | None = None
+    ) -> Requirement:
+        """Names one by one or as lists (``scopes_any("a", "b")`` = ``scopes_any(["a", "b"])``);
+        ``validator=``/``issuer=`` scope it: only that validator's (issuer's) scopes or
         groups count, never another identity provider's of the same name."""
-        requirement = _membership(label, frozenset(names), reason, held, every=every)
+        wanted = check([n for group in names for n in check(group, field)], field, single=False)
+        requirement = _membership(label, wanted, reason, held, every=every)
         scope = _scope(validator, issuer)
         return requirement if scope is None else scope & requirement
 
     return build
 
 
-scopes_any = _membership_requirement("any scope of", _SCOPE, _SCOPES, every=False)
-scopes_all = _membership_requirement("all scopes of", _SCOPE, _SCOPES, every=True)
-groups_any = _membership_requirement("any group of", _GROUP, _GROUPS, every=False)
-groups_all = _membership_requirement("all groups of", _GROUP, _GROUPS, every=True)
+scopes_any = _membership_requirement("scopes_any", "any scope of", _SCOPE, _SCOPES, every=False)
+scopes_all = _membership_requirement("scopes_all", "all scopes of", _SCOPE, _SCOPES, every=True)
+groups_any = _membership_requirement("groups_any", "any group of", _GROUP, _GROUPS, every=False)
+groups_all = _membership_requirement("groups_all", "all groups of", _GROUP, _GROUPS, every=True)
 
 
 def _same(actual: Any, expected: Any) -> bool:

@@ -20,7 +20,9 @@ from authorizers.config import (
     authorizer_from_environment,
     build_authorizer,
     load_config,
+    substitute_environment,
 )
+from authorizers.jwks.cache import JwksCache
 from authorizers.keystores.base import hash_api_key, new_api_key
 from authorizers.testing import (
     CognitoTestIssuer,
@@ -60,10 +62,10 @@ def test_example_cognito(register_secret: Callable[..., Any]) -> None:
         "APP_CLIENT_ID": "docsclient0123456789abcdef",
     }
     document, base_dir = load_config(environ)
-    assert document["validators"][0]["user_pool_ids"] == "us-east-1_Docs1"
+    assert document["validators"][0]["user_pool_ids"] == "${USER_POOL_ID}"  # as written
     with pool.serve() as server:
         served(document["validators"][0], server.jwks_url)
-        authorizer = build_authorizer(document, base_dir=base_dir)
+        authorizer = build_authorizer(document, base_dir=base_dir, environ=environ)
 
         def call(route: str, **token: Any) -> tuple[dict[str, Any], Any]:
             event = token_event(route, f"Bearer {register_secret(pool.access_token(**token))}")
@@ -93,14 +95,13 @@ def test_example_jwt_or_api_key(
     create_key_table(
         moto_reset.client("dynamodb"), "docs-keys", key_item(key, "billing-job", "reports:write")
     )
-    document, _ = load_config(
-        {
-            "AUTHORIZER_CONFIG": json.dumps(doc_example("jwt-or-api-key")),
-            "API_KEY_TABLE": "docs-keys",
-        }
-    )
+    environ = {
+        "AUTHORIZER_CONFIG": json.dumps(doc_example("jwt-or-api-key")),
+        "API_KEY_TABLE": "docs-keys",
+    }
+    document, _ = load_config(environ)
     served(document["validators"][0]["issuers"][0], login_jwks.jwks_url)
-    authorizer = build_authorizer(document)
+    authorizer = build_authorizer(document, environ=environ)
     token = register_secret(login_issuer.mint({"email": "p@example.com"}))
 
     person = request_event("GET /reports/1", headers={"Authorization": f"Bearer {token}"})
@@ -478,7 +479,7 @@ def test_a_variable_only_ever_becomes_a_string() -> None:
     injected = '", "verify_audience": false, "x": "'
     environ = {"AUTHORIZER_CONFIG": '{"description": "${TEXT}"}', "TEXT": injected}
     document, _ = load_config(environ)
-    assert document == {"description": injected}
+    assert substitute_environment(document, environ) == {"description": injected}
 
 
 def test_an_unset_variable_is_named_with_its_path() -> None:
@@ -486,10 +487,46 @@ def test_an_unset_variable_is_named_with_its_path() -> None:
         "AUTHORIZER_CONFIG": json.dumps(one({"type": "cognito", "user_pool_ids": ["${POOL}"]}))
     }
     with pytest.raises(ConfigFieldError) as raised:
-        load_config(environ)
+        authorizer_from_environment(environ)
     assert str(raised.value) == (
         "validators[0].user_pool_ids[0]: environment variable POOL is not set"
     )
+
+
+def test_build_authorizer_substitutes_variables_as_the_handler_does(
+    login_issuer: TestIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = jwt_document(login_issuer)
+    document["validators"][0]["issuers"][0]["audience"] = "${AUDIENCE}"
+    event = token_event("GET /", f"Bearer {login_issuer.mint()}")
+    monkeypatch.setenv("AUDIENCE", login_issuer.audience)
+    assert_allows(build_authorizer(document).handler(event, None), event)  # os.environ
+    monkeypatch.delenv("AUDIENCE")
+    with pytest.raises(ConfigFieldError) as raised:
+        build_authorizer(document)
+    assert str(raised.value) == (
+        "validators[0].issuers[0].audience: environment variable AUDIENCE is not set"
+    )
+    authorizer = build_authorizer(document, environ={"AUDIENCE": login_issuer.audience})
+    assert_allows(authorizer.handler(event, None), event)
+    assert document["validators"][0]["issuers"][0]["audience"] == "${AUDIENCE}"  # not mutated
+
+
+def test_variables_are_substituted_exactly_once(login_issuer: TestIssuer) -> None:
+    """A variable's value is never expanded again, whichever entry point built the document."""
+    document = jwt_document(login_issuer)
+    document["validators"][0]["issuers"][0]["audience"] = ["${AUDIENCE}", "${OTHER}"]
+    environ = {
+        "AUTHORIZER_CONFIG": json.dumps(document),
+        "AUDIENCE": login_issuer.audience,
+        "OTHER": "${UNSET}",  # literal text, not a reference
+    }
+    event = token_event("GET /", f"Bearer {login_issuer.mint()}")
+    for authorizer in (
+        authorizer_from_environment(environ),
+        build_authorizer(load_config(environ)[0], environ=environ),
+    ):
+        assert_allows(authorizer.handler(event, None), event)
 
 
 def test_a_file_relative_to_the_task_root_and_key_files_relative_to_it(
@@ -759,3 +796,69 @@ def test_observability_choices(
         "allow",
         False,
     )
+
+
+# -- a JWKS snapshot file: a cold start without a fetch (issue 16) -------------------------------
+
+
+def _no_fetch(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(cache: JwksCache) -> None:
+        raise AssertionError(f"fetched {cache.url}: the snapshot should have served")
+
+    monkeypatch.setattr(JwksCache, "_fetch", refuse)
+
+
+def test_a_jwt_issuer_starts_from_a_snapshot_file(
+    tmp_path: Path, login_issuer: TestIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "jwks.json").write_text(json.dumps(login_issuer.jwks))
+    document = jwt_document(login_issuer)
+    entry = document["validators"][0]["issuers"][0]
+    del entry["jwks"]
+    entry.update(jwks_url="https://login.example.test/jwks-snapshot", snapshot_file="jwks.json")
+    _no_fetch(monkeypatch)
+    authorizer = build_authorizer(document, base_dir=tmp_path)
+    event = token_event("GET /", f"Bearer {login_issuer.mint()}")
+    assert_allows(authorizer.handler(event, None), event)
+    del entry["jwks_url"]
+    entry["jwks_file"] = "jwks.json"
+    with pytest.raises(ConfigFieldError) as raised:
+        build_authorizer(document, base_dir=tmp_path)
+    assert str(raised.value) == "validators[0].issuers[0].snapshot_file: applies to jwks_url only"
+
+
+def test_cognito_pools_start_from_snapshot_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pools = [CognitoTestIssuer(pool, ["app"]) for pool in ("us-east-1_Snap1", "eu-west-1_Snap2")]
+    for pool in pools:
+        (tmp_path / f"{pool.user_pool_id}.json").write_text(json.dumps(pool.jwks))
+    cognito = {"type": "cognito", "user_pool_ids": "us-east-1_Snap1", "client_ids": "app"}
+    _no_fetch(monkeypatch)
+    single = build_authorizer(
+        {"validators": [{**cognito, "snapshot_file": "us-east-1_Snap1.json"}]}, base_dir=tmp_path
+    )
+    several = build_authorizer(
+        {
+            "validators": [
+                {
+                    **cognito,
+                    "user_pool_ids": [pool.user_pool_id for pool in pools],
+                    "snapshot_file": {
+                        pool.user_pool_id: f"{pool.user_pool_id}.json" for pool in pools
+                    },
+                }
+            ]
+        },
+        base_dir=tmp_path,
+    )
+    for authorizer, served_pools in ((single, pools[:1]), (several, pools)):
+        for pool in served_pools:
+            event = token_event("GET /", f"Bearer {pool.access_token()}")
+            assert_allows(authorizer.handler(event, None), event)
+    with pytest.raises(ConfigFieldError) as raised:
+        build_authorizer(
+            {"validators": [{**cognito, "snapshot_file": {"us-east-1_Snap1": None}}]},
+            base_dir=tmp_path,
+        )
+    assert str(raised.value) == 'validators[0].snapshot_file["us-east-1_Snap1"]: required'

@@ -74,7 +74,13 @@ def _repo_template(folder: Path) -> None:
     (folder / "config.json").write_text(json.dumps(rules))
 
 
+def _jwks_snapshot(folder: Path) -> None:
+    pool = CognitoTestIssuer(DOC_ENV["USER_POOL_ID"], [DOC_ENV["APP_CLIENT_ID"]])
+    (folder / "jwks.json").write_text(json.dumps(pool.jwks))
+
+
 FIXTURES: dict[str, Callable[[Path], None]] = {
+    "jwks-snapshot": _jwks_snapshot,  # jwks.json: a Cognito pool's keys, as shipped
     "config-file": _config_file,  # authorizer.json: an example of configuration.md
     "repo-template": _repo_template,  # this repository's template.yaml (and a config.json)
     "continues": lambda _: None,

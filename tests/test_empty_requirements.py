@@ -16,7 +16,15 @@ from jwks_support import jwks, public_jwk
 from authorizers.config import build_authorizer, load_config
 from authorizers.errors import ConfigurationError
 from authorizers.jwks.sources import StaticJwks
-from authorizers.requirements import claim_contains, claim_equals, header_equals_claim
+from authorizers.requirements import (
+    claim_contains,
+    claim_equals,
+    groups_all,
+    groups_any,
+    header_equals_claim,
+    scopes_all,
+    scopes_any,
+)
 from authorizers.validators.cognito import CognitoValidator
 from authorizers.validators.jwt import IssuerConfig
 from authorizers.validators.request_params import ClientCertRule, ParamRule, ValueMatch
@@ -114,9 +122,11 @@ def _request_document(rule: dict[str, Any]) -> str:
 def test_config_rules_filled_with_empty_values_are_refused(
     rule: dict[str, Any], field: str
 ) -> None:
-    document, _ = load_config({"AUTHORIZER_CONFIG": _request_document(rule), "S": ""})
-    with pytest.raises(ConfigurationError, match=f"rules\\[0\\].*{field}"):
-        build_authorizer(document)
+    environ = {"AUTHORIZER_CONFIG": _request_document(rule), "S": ""}
+    document, _ = load_config(environ)
+    with pytest.raises(ConfigurationError, match=f"rules\\[0\\].*{field}") as raised:
+        build_authorizer(document, environ=environ)
+    assert "not set" not in str(raised.value)
 
 
 @pytest.mark.parametrize(
@@ -137,3 +147,62 @@ def test_config_issuer_requirements_must_not_be_empty(setting: dict[str, Any]) -
     document = {"validators": [{"type": "jwt", "issuers": [{**issuer, **setting}]}]}
     with pytest.raises(ConfigurationError, match=next(iter(setting))):
         build_authorizer(document)
+
+
+# -- several scopes in one string, and lists (issue 16) -----------------------------------------
+
+
+@pytest.mark.parametrize("build", [scopes_any, scopes_all])
+def test_a_space_separated_scope_string_is_refused(build: Any) -> None:
+    with pytest.raises(ConfigurationError, match="separate scopes"):
+        build("read write")
+    with pytest.raises(ConfigurationError, match="separate scopes"):
+        build(["read", "write\tdelete"])
+
+
+@pytest.mark.parametrize("setting", ["scopes_any", "scopes_all"])
+def test_issuer_scopes_are_single_scopes_too(setting: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"{setting}.*separate scopes"):
+        IssuerConfig(**{**ISSUER, setting: "read write"})
+    with pytest.raises(ConfigurationError, match="separate scopes"):
+        CognitoValidator(POOL, "app", keys=KEYS, **{setting: "read write"})
+
+
+@pytest.mark.parametrize("build", [scopes_any, scopes_all, groups_any, groups_all])
+def test_requirements_take_lists(build: Any) -> None:
+    assert build(["a", "b"]) is build("a", "b")  # one requirement, however it is spelt
+    assert build(("a",), "b") is build("a", "b")
+    for empty in ([], [""], ["a", 7]):
+        with pytest.raises(ConfigurationError):
+            build(empty)
+
+
+def test_group_names_may_hold_spaces() -> None:
+    assert "Sales Team" in groups_any("Sales Team").description
+
+
+ISSUER_JSON = {"issuer": "https://i.example", "jwks_url": "https://i.example/j", "audience": "a"}
+
+
+@pytest.mark.parametrize(
+    ("document", "path"),
+    [
+        (
+            {
+                "validators": [{"type": "jwt", "issuers": [{**ISSUER_JSON, "scopes_any": "a b"}]}],
+            },
+            "validators[0]",
+        ),
+        (
+            {
+                "validators": [{"type": "jwt", "issuers": [ISSUER_JSON]}],
+                "routes": [{"allow": "GET /x", "requires": {"scopes_all": ["a b"]}}],
+            },
+            "routes[0].requires",
+        ),
+    ],
+)
+def test_configuration_refuses_a_space_separated_scope(document: dict[str, Any], path: str) -> None:
+    with pytest.raises(ConfigurationError, match="separate scopes") as raised:
+        build_authorizer(document)
+    assert str(raised.value).startswith(path), raised.value

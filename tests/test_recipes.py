@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from docs_blocks import doc_example
+from docs_blocks import doc_example, named
 from helpers import create_key_table, key_item, served
 
 from authorizers import (
@@ -20,10 +21,12 @@ from authorizers import (
     Authorizer,
     CognitoValidator,
     JwtValidator,
+    OidcValidator,
     RequestValidator,
     StaticJwks,
 )
-from authorizers.config import build_authorizer, load_config
+from authorizers.config import build_authorizer, load_config, substitute_environment
+from authorizers.jwks.cache import JwksCache
 from authorizers.keystores.base import hash_api_key, new_api_key
 from authorizers.keystores.dynamodb import DynamoDBKeyStore
 from authorizers.keystores.ssm import SsmKeyStore
@@ -48,10 +51,10 @@ FORMS = ["config", "python"]
 
 
 def recipe(name: str, environ: dict[str, str] | None = None) -> dict[str, Any]:
-    document, _ = load_config(
-        {"AUTHORIZER_CONFIG": json.dumps(doc_example(name, "recipes.md")), **(environ or {})}
-    )
-    return document
+    """The recipe's document as the handler reads it, its variables taken from ``environ``."""
+    env = {"AUTHORIZER_CONFIG": json.dumps(doc_example(name, "recipes.md")), **(environ or {})}
+    document, _ = load_config(env)
+    return dict(substitute_environment(document, env))
 
 
 def status(authorizer: Authorizer, event: dict[str, Any]) -> int:
@@ -246,3 +249,42 @@ def test_websocket_token_in_the_query_string(
         authorizer.handler,
         websocket_connect_event(query={"token": login_issuer.mint()}),  # wrong aud
     )
+
+
+# -- 5. the Python options: the documented blocks run as written --------------------------------
+
+
+def python_example(name: str) -> str:
+    """The Python block marked ``<!-- example: name -->`` in docs/recipes.md."""
+    block = named(name, "docs/recipes.md")
+    assert block.lang == "python", f"example {name!r} is not Python"
+    return block.code
+
+
+def test_python_oidc_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs as written; only ``prefetch`` (the one network call) is recorded instead."""
+    prefetched: list[OidcValidator] = []
+    monkeypatch.setattr(OidcValidator, "prefetch", lambda self: prefetched.append(self))  # noqa: PLW0108 - binds self
+    namespace: dict[str, Any] = {}
+    exec(compile(python_example("python-oidc"), "recipes.md", "exec"), namespace)
+    validator = namespace["validator"]
+    assert prefetched == [validator]
+    assert validator.issuers == ("https://login.example.com/",)
+    assert_unauthorized(namespace["handler"], token_event("GET /pets/1", ""))
+
+
+def test_python_snapshot_example_starts_without_a_fetch(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pool = CognitoTestIssuer("eu-west-1_AbCdEf123", ["4h3q9examplec1ient1d"])
+    (tmp_path / "jwks.json").write_text(json.dumps(pool.jwks))
+    monkeypatch.chdir(tmp_path)  # the function's package: LAMBDA_TASK_ROOT
+
+    def no_fetch(cache: JwksCache) -> None:
+        raise AssertionError(f"fetched {cache.url}: the snapshot should have served")
+
+    monkeypatch.setattr(JwksCache, "_fetch", no_fetch)  # and nothing leaves 127.0.0.1
+    namespace: dict[str, Any] = {}
+    exec(compile(python_example("python-snapshot"), "recipes.md", "exec"), namespace)
+    event = token_event("GET /pets", f"Bearer {pool.access_token()}")
+    assert_allows(call_handler(namespace["handler"], event), event)

@@ -45,6 +45,7 @@ TABLE = "revoked-tokens"
 
 
 def recipe(name: str, environ: dict[str, str]) -> dict[str, Any]:
+    """The documented configuration as written: ``${NAME}`` is left for ``build_authorizer``."""
     document, _ = load_config(
         {"AUTHORIZER_CONFIG": json.dumps(doc_example(name, "recipes.md")), **environ}
     )
@@ -77,7 +78,7 @@ def revocation_authorizer(form: str, pool: CognitoTestIssuer) -> Authorizer:
         }
         document = recipe("revoke-stolen-token", environ)
         document["validators"][0].update(served)
-        return build_authorizer(document)
+        return build_authorizer(document, environ=environ)
     revocation = RevocationCheck(DynamoDBRevocations(TABLE), ttl=10)
     return Authorizer(
         CognitoValidator(pool.user_pool_id, [pool.client_ids[0]], checks=[revocation], **served),
@@ -136,7 +137,8 @@ def test_opaque_tokens(form: str, oidc_provider: Any, moto_reset: MotoServer) ->
 
     def build() -> Authorizer:
         if form == "config":
-            document = recipe("opaque-tokens", {"CLIENT_KEY_SECRET": secret})
+            environ = {"CLIENT_KEY_SECRET": secret}
+            document = recipe("opaque-tokens", environ)
             validator = document["validators"][0]
             validator["client"]["id"] = "rs-jwt"
             validator.update(
@@ -145,7 +147,7 @@ def test_opaque_tokens(form: str, oidc_provider: Any, moto_reset: MotoServer) ->
                 audience=oidc_provider.opaque_audience,
                 scopes_any=["api:read"],
             )
-            return build_authorizer(document)
+            return build_authorizer(document, environ=environ)
         return Authorizer(
             IntrospectionValidator(
                 oidc_provider.issuer,
@@ -222,12 +224,13 @@ def test_jwt_and_introspection(form: str, introspection_endpoint: str) -> None:
     with idp.serve() as server:
         common = {"allow_http_loopback": True}
         if form == "config":
-            document = recipe("jwt-and-introspection", {"CLIENT_SECRET": "recipe-secret"})
+            environ = {"CLIENT_SECRET": "recipe-secret"}
+            document = recipe("jwt-and-introspection", environ)
             document["validators"][0].update(issuer=server.url, **common)
             document["validators"][1].update(
                 issuer=server.url, endpoint=introspection_endpoint, **common
             )
-            authorizer = build_authorizer(document)
+            authorizer = build_authorizer(document, environ=environ)
         else:
             authorizer = Authorizer(
                 AllOf(

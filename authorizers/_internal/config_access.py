@@ -64,7 +64,8 @@ def build_requirement(fields: Fields) -> Requirement:
         for key, membership in _MEMBERSHIP.items():
             names = fields.texts(key)
             if names is not None:
-                parts.append(membership(*names))
+                with reported_at(fields.at(key)):  # e.g. "read write": two scopes in one
+                    parts.append(membership(*names))
         for key, condition in _CLAIMS.items():
             for claim, value in (fields.mapping(key) or {}).items():
                 parts.append(condition(claim, value))

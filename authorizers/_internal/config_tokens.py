@@ -9,7 +9,8 @@ is reported at the validator's path by :func:`reported_at`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from authorizers._internal.config_schema import (
     BuildContext,
@@ -22,6 +23,7 @@ from authorizers._internal.config_schema import (
 if TYPE_CHECKING:
     from authorizers.validator import Validator
 
+T = TypeVar("T")
 DEFAULT_ALGORITHMS = ("RS256",)
 TOKEN_USES = ("access", "id", "both")
 
@@ -118,11 +120,13 @@ def _reading(fields: Fields, context: BuildContext, name: str | None) -> dict[st
 
 
 def _keys(fields: Fields, context: BuildContext) -> dict[str, Any]:
-    """Exactly one of ``jwks_url``, ``jwks_file`` and ``jwks`` (inline JWK Set)."""
+    """Exactly one of ``jwks_url`` (optionally seeded from ``snapshot_file``), ``jwks_file``
+    and ``jwks`` (inline JWK Set)."""
     from authorizers.jwks.sources import StaticJwks  # noqa: PLC0415 - lazy
 
     loopback = fields.flag("allow_http_loopback", False)
     url = _url(fields, "jwks_url", loopback)
+    snapshot = context.file(fields, "snapshot_file")
     file = context.file(fields, "jwks_file")
     inline = fields.mapping("jwks")
     given = [
@@ -134,9 +138,10 @@ def _keys(fields: Fields, context: BuildContext) -> dict[str, Any]:
         found = f" (found {' and '.join(given)})" if given else ""
         raise ConfigFieldError(fields.path, f"give exactly one of jwks_url, jwks_file, jwks{found}")
     if url is not None:
-        return {"jwks_url": url, "allow_http_loopback": loopback}
-    if loopback:
-        raise fields.error("allow_http_loopback", "applies to jwks_url only")
+        return {"jwks_url": url, "allow_http_loopback": loopback, "snapshot_file": snapshot}
+    for key in ("allow_http_loopback", "snapshot_file"):
+        if fields.raw(key) not in (None, False):
+            raise fields.error(key, "applies to jwks_url only")
     with reported_at(fields.at(given[0])):
         return {"keys": StaticJwks.from_file(file) if file else StaticJwks(inline or {})}
 
@@ -146,7 +151,7 @@ def build_jwt(fields: Fields, context: BuildContext, name: str | None) -> Valida
 
     issuers = []
     for entry in fields.children("issuers", required=True):
-        with entry:
+        with entry, reported_at(entry.path):
             issuers.append(
                 IssuerConfig(
                     entry.need_text("issuer"),
@@ -161,15 +166,19 @@ def build_jwt(fields: Fields, context: BuildContext, name: str | None) -> Valida
         return JwtValidator(issuers, **reading)
 
 
-def _cognito_jwks_url(fields: Fields, loopback: bool) -> str | dict[str, str] | None:
-    if not isinstance(fields.raw("jwks_url"), dict):
-        return _url(fields, "jwks_url", loopback)
-    by_pool = fields.need_child("jwks_url")
+def _per_pool(
+    fields: Fields, key: str, read: Callable[[Fields, str], T | None]
+) -> T | dict[str, T] | None:
+    """One value (a single pool), or an object of pool id -> value, each read by ``read``."""
+    if not isinstance(fields.raw(key), dict):
+        return read(fields, key)
+    by_pool = fields.need_child(key)
     with by_pool:
-        return {
-            pool: _checked_url(by_pool, pool, by_pool.need_text(pool), loopback)
-            for pool in by_pool.names()
-        }
+        values = {pool: read(by_pool, pool) for pool in by_pool.names()}
+        for pool, value in values.items():
+            if value is None:
+                raise by_pool.missing(pool)
+        return {pool: value for pool, value in values.items() if value is not None}
 
 
 def build_cognito(fields: Fields, context: BuildContext, name: str | None) -> Validator:
@@ -190,7 +199,8 @@ def build_cognito(fields: Fields, context: BuildContext, name: str | None) -> Va
     settings = {
         "token_use": fields.choice("token_use", TOKEN_USES, "access"),
         "verify_client_id": verify,
-        "jwks_url": _cognito_jwks_url(fields, loopback),
+        "jwks_url": _per_pool(fields, "jwks_url", lambda at, key: _url(at, key, loopback)),
+        "snapshot_file": _per_pool(fields, "snapshot_file", context.file),
         "allow_http_loopback": loopback,
         **_claim_rules(fields, token_type=False, groups_claim=False),
         **_reading(fields, context, name),

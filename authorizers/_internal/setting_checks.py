@@ -40,6 +40,19 @@ def optional_names(value: Any, field: str) -> frozenset[str] | None:
     return None if value is None else names(value, field)
 
 
+def scopes(value: Any, field: str, *, single: bool = True) -> frozenset[str]:
+    """:func:`names` that are single OAuth scopes. A scope never holds whitespace (RFC 6749
+    §3.3: tokens carry ``"read write"`` as two scopes), so ``"read write"`` as one required
+    scope could never be met: refused, rather than split behind the caller's back."""
+    found = names(value, field, single=single)
+    if any(item.split() != [item] for item in found):
+        raise ConfigurationError(
+            f'{field}: a scope holds whitespace; pass separate scopes (e.g. "read", '
+            '"write"), not one space-separated string'
+        )
+    return found
+
+
 def mapping(value: Any, field: str) -> Mapping[str, Any]:
     """A non-empty mapping whose keys are non-empty strings."""
     if not isinstance(value, Mapping) or not value:

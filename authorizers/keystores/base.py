@@ -124,7 +124,9 @@ class KeyRecord:
 
 def _text(data: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
     value = data.get(name)
-    if value is None and not required:
+    if value is None:
+        if required:  # e.g. the owner stored as "principal" or "user": say what is absent
+            raise ValueError(f"{name!r} is missing")
         return None
     if not isinstance(value, str) or not value:
         raise ValueError(f"{name!r} must be a non-empty string")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from authorizers.errors import ConfigurationError, InfrastructureError
+from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode
 from authorizers.keystores._aws import AwsClientSettings, LazyClient
 from authorizers.keystores.base import (
     KeyRecord,
@@ -62,9 +62,27 @@ class DynamoDBKeyStore:
         except InfrastructureError:
             raise
         except Exception as error:  # botocore errors, timeouts, bad item types: fail closed
+            if _is_schema_mismatch(error):
+                raise InfrastructureError(
+                    ReasonCode.STORE_UNAVAILABLE,
+                    f"{self._name}: the table's key does not match partition_key "
+                    f"{self.partition_key!r} (a string attribute); give the name of the "
+                    "table's partition key, and no sort key",
+                ) from None
             raise store_unavailable(self._name, error) from None
         data.pop(self.partition_key, None)
         try:
             return KeyRecord.from_mapping(data)
         except ValueError as error:
             raise malformed_record(self._name, error) from None
+
+
+def _is_schema_mismatch(error: Exception) -> bool:
+    """DynamoDB's answer to a ``Key`` naming another attribute (or type) than the table's key,
+    or a table that also has a sort key. Only our test of AWS's fixed text - the message itself
+    is never logged (SDK messages can echo request values)."""
+    response = getattr(error, "response", None)
+    details = response.get("Error", {}) if isinstance(response, dict) else {}
+    return details.get("Code") == "ValidationException" and "key element does not match" in str(
+        details.get("Message", "")
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from authorizers.validators.token_times import DEFAULT_LEEWAY
 #: ``check(header, claims, key)``: raise an ``AuthorizerError`` to refuse the token.
 CustomCheck = Callable[[Mapping[str, Any], Mapping[str, Any], VerificationKey], None]
 Strings = str | Sequence[str]
+FilePath = str | os.PathLike[str]
 
 
 def _strings(value: Any, name: str, *, split: bool) -> frozenset[str]:
@@ -206,7 +208,9 @@ class ClaimRules:
 class IssuerConfig:
     """Everything that decides whether one issuer's token is accepted.
 
-    ``keys`` (any :class:`KeySource`) or ``jwks_url`` say where the keys come from.
+    ``keys`` (any :class:`KeySource`) or ``jwks_url`` say where the keys come from;
+    ``snapshot_file`` (with ``jwks_url``) seeds that URL's cache from a JWK Set shipped with
+    the function, so a cold start needs no network.
     ``audience`` is required unless ``client_ids`` are given instead (matched against the
     ``client_id`` claim) or ``verify_audience=False`` says, explicitly, that any audience
     goes. With both, either match suffices (as API Gateway's JWT authorizer does).
@@ -224,6 +228,7 @@ class IssuerConfig:
     issuer: str
     keys: KeySource | None = None
     jwks_url: str | None = None
+    snapshot_file: FilePath | None = None
     allow_http_loopback: bool = False
     audience: Strings | None = None
     verify_audience: bool = True
@@ -251,6 +256,8 @@ class IssuerConfig:
             raise ConfigurationError("issuer must be a non-empty string")
         if (self.keys is None) == (self.jwks_url is None):
             raise ConfigurationError(f"{name}: give exactly one of keys= or jwks_url=")
+        if self.snapshot_file is not None and self.jwks_url is None:
+            raise ConfigurationError(f"{name}: snapshot_file seeds a jwks_url's cache: give both")
         unsupported = as_set(self.algorithms) - SUPPORTED_ALGORITHMS
         if not self.algorithms or unsupported:
             raise ConfigurationError(
@@ -276,9 +283,12 @@ class IssuerConfig:
         self._check_requirements(name)
 
     def _check_requirements(self, name: str) -> None:
-        names = ("audience", "client_ids", "scopes_any", "scopes_all", "groups_any", "groups_all")
-        for field in (*names, "token_type"):
+        names = ("audience", "client_ids", "groups_any", "groups_all", "token_type")
+        for field in names:
             checks.optional_names(getattr(self, field), f"{name}: {field}")
+        for field in ("scopes_any", "scopes_all"):
+            if getattr(self, field) is not None:
+                checks.scopes(getattr(self, field), f"{name}: {field}")
         if self.required_claims:
             checks.names(self.required_claims, f"{name}: required_claims", single=False)
         if self.claims_equal is not None:

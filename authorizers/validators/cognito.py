@@ -16,23 +16,24 @@ tokens, which have no ``aud`` (``wrong_audience``). Groups come from ``cognito:g
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any, Literal, TypeAlias, TypeVar, Unpack
 
 from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized
 from authorizers.jwks.keys import VerificationKey
-from authorizers.validators.jwt import (
-    CustomCheck,
-    IssuerConfig,
-    JwtValidator,
-    Strings,
-    split_options,
-)
+from authorizers.jwks.sources import KeySource
+from authorizers.validators.claims import CustomCheck, FilePath, IssuerConfig, Strings
+from authorizers.validators.jwt import JwtValidator
+from authorizers.validators.token_options import CognitoOptions, split_options
 
 TokenUse = Literal["id", "access", "both"]
 #: Cognito mints access and ID tokens valid for 5 minutes to 1 day: a longer-lived token
 #: (``exp - iat``) did not come from Cognito's token endpoint. Override with ``max_lifetime``.
 COGNITO_MAX_LIFETIME = 86_400.0
+
+T = TypeVar("T")
+#: One value for a single pool, or a mapping of pool id to value.
+PerPool: TypeAlias = T | Mapping[str, T]
 
 _POOL_ID = re.compile(r"(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+")
 
@@ -89,11 +90,14 @@ class CognitoValidator(JwtValidator):
     """ID and/or access tokens of one or several Cognito user pools.
 
     ``client_ids`` is required (the app clients whose tokens are accepted) unless
-    ``verify_client_id=False`` says otherwise. ``jwks_url`` overrides where keys are fetched:
-    a string for a single pool, or a mapping of pool id to URL. Other keyword arguments are
-    :class:`JwtValidator` options (``clock``, ``header``...) or :class:`IssuerConfig` settings
-    (``leeway``, ``max_age``, ``max_lifetime`` - default one day -, ``context_claims``...);
-    ``checks`` run after Cognito's own.
+    ``verify_client_id=False`` says otherwise. Keys come from the pool's JWKS URL, fetched on
+    first use or :meth:`prefetch`; ``jwks_url`` overrides it, ``keys`` replaces it with any
+    :class:`~authorizers.jwks.sources.KeySource`, ``snapshot_file`` seeds it from a JWK Set
+    shipped with the function (a cold start without a network call). Each takes one value
+    for a single pool, or a mapping of pool id to value. The other keyword arguments are
+    :class:`JwtValidator` options (``clock``, ``fetcher``, ``monotonic``, ``header``...) and
+    claim settings (``leeway``, ``max_age``, ``max_lifetime`` - default one day -,
+    ``scopes_any``, ``context_claims``...); ``checks`` run after Cognito's own.
     """
 
     def __init__(
@@ -103,15 +107,12 @@ class CognitoValidator(JwtValidator):
         *,
         token_use: TokenUse = "access",  # noqa: S107 - not a secret
         verify_client_id: bool = True,
-        scopes_any: Strings | None = None,
-        scopes_all: Strings | None = None,
-        groups_any: Strings | None = None,
-        groups_all: Strings | None = None,
-        jwks_url: str | Mapping[str, str] | None = None,
+        keys: PerPool[KeySource] | None = None,
+        jwks_url: PerPool[str] | None = None,
+        snapshot_file: PerPool[FilePath] | None = None,
         allow_http_loopback: bool = False,
-        checks: Sequence[CustomCheck] = (),
         name: str = "cognito",
-        **options: Any,
+        **options: Unpack[CognitoOptions],
     ) -> None:
         pools = (user_pool_ids,) if isinstance(user_pool_ids, str) else tuple(user_pool_ids)
         if not pools:
@@ -129,23 +130,29 @@ class CognitoValidator(JwtValidator):
             profile_checks.append(_client_check(frozenset(clients)))
         elif clients:
             raise ConfigurationError("verify_client_id=False but client_ids given")
-        urls = self._jwks_urls(pools, jwks_url)
-        validator_options, issuer_settings = split_options(options)
+        validator_options, claim_settings = split_options(options)
         settings: dict[str, Any] = {
-            "scopes_any": scopes_any,
-            "scopes_all": scopes_all,
-            "groups_any": groups_any,
-            "groups_all": groups_all,
             "groups_claim": "cognito:groups",
             "max_lifetime": COGNITO_MAX_LIFETIME,
+            **claim_settings,
             "verify_audience": False,  # the app-client check above replaces it
             "allow_http_loopback": allow_http_loopback,
-            "checks": (*profile_checks, *checks),
-            **issuer_settings,
+            "checks": (*profile_checks, *claim_settings.get("checks", ())),
         }
+        given_keys: dict[str, KeySource] = _per_pool(pools, keys, "keys")
+        urls: dict[str, str] = _per_pool(pools, jwks_url, "jwks_url")
+        snapshots: dict[str, FilePath] = _per_pool(pools, snapshot_file, "snapshot_file")
+        if set(given_keys) & set(urls):
+            raise ConfigurationError("give keys= or jwks_url= for a pool, not both")
         super().__init__(
             [
-                IssuerConfig(issuer, jwks_url=urls[pool], **settings)
+                IssuerConfig(
+                    issuer,
+                    keys=given_keys.get(pool),
+                    jwks_url=None if pool in given_keys else urls.get(pool, cognito_jwks_url(pool)),
+                    snapshot_file=snapshots.get(pool),
+                    **settings,
+                )
                 for pool in pools
                 for issuer in cognito_issuers(pool)
             ],
@@ -153,16 +160,16 @@ class CognitoValidator(JwtValidator):
             **validator_options,
         )
 
-    @staticmethod
-    def _jwks_urls(
-        pools: tuple[str, ...], override: str | Mapping[str, str] | None
-    ) -> dict[str, str]:
-        if isinstance(override, str):
-            if len(pools) != 1:
-                raise ConfigurationError("with several pools, jwks_url must map pool id to URL")
-            return {pools[0]: override}
-        overrides = dict(override or {})
-        unknown = set(overrides) - set(pools)
-        if unknown:
-            raise ConfigurationError(f"jwks_url given for unknown pools {sorted(unknown)}")
-        return {pool: overrides.get(pool) or cognito_jwks_url(pool) for pool in pools}
+
+def _per_pool(pools: tuple[str, ...], given: PerPool[T] | None, what: str) -> dict[str, T]:
+    """``given`` as a mapping of pool id to value (pools it does not name are left out)."""
+    if given is None:
+        return {}
+    if not isinstance(given, Mapping):
+        if len(pools) != 1:
+            raise ConfigurationError(f"with several pools, {what} must map pool id to a value")
+        return {pools[0]: given}
+    unknown = set(given) - set(pools)
+    if unknown:
+        raise ConfigurationError(f"{what} given for unknown pools {sorted(unknown)}")
+    return dict(given)

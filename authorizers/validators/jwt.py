@@ -21,16 +21,17 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Unpack
 
 from authorizers._internal.jws import DEFAULT_MAX_TOKEN_BYTES, parse_compact
 from authorizers._internal.signature import verify_signature
-from authorizers.clock import Clock, system_clock
+from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
 from authorizers.credentials import bearer_token
 from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized
 from authorizers.identity import ContextValue, Identity
+from authorizers.jwks.fetch import DEFAULT_TIMEOUT, Fetcher
 from authorizers.jwks.keys import VerificationKey
-from authorizers.jwks.sources import KeySource, RemoteJwks
+from authorizers.jwks.sources import KeySource
 from authorizers.request import AuthRequest, RequestKind
 from authorizers.validators.claims import (
     CustomCheck,
@@ -42,6 +43,12 @@ from authorizers.validators.claims import (
     issuer_mismatch,
     normalize_token_type,
     scopes_of,
+)
+from authorizers.validators.token_options import (
+    IssuerSettings,
+    JwksTuning,
+    KeyFetching,
+    split_options,
 )
 from authorizers.validators.token_times import DEFAULT_LEEWAY, check_times
 
@@ -74,25 +81,17 @@ class _Verified(NamedTuple):
     identity: Identity
 
 
-#: Keyword arguments of :class:`JwtValidator` itself; any others are :class:`IssuerConfig`
-#: settings. Lets profiles (Cognito, OIDC) accept both kinds in one call.
-VALIDATOR_OPTIONS = frozenset(
-    {"header", "query_parameter", "allow_bare_token", "clock", "max_token_bytes", "cache_size"}
-)
-
-
-def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(validator options, issuer settings)`` from one set of keyword arguments."""
-    validator = {name: value for name, value in options.items() if name in VALIDATOR_OPTIONS}
-    issuer = {name: value for name, value in options.items() if name not in VALIDATOR_OPTIONS}
-    return validator, issuer
-
-
 class JwtValidator:
     """Validates a JWT bearer token from the request against one or more trusted issuers.
 
     ``JwtValidator(issuers=[IssuerConfig(...), ...])``, or the settings of a single issuer as
     keyword arguments: ``JwtValidator(issuer=..., jwks_url=..., audience=...)``.
+
+    Keys behind a ``jwks_url`` are fetched on first use or :meth:`prefetch` (call it at module
+    level: Lambda's init phase) through ``fetcher`` (default: the hardened HTTP fetcher) on the
+    ``monotonic`` clock, each fetch within ``timeout`` seconds; ``jwks_options`` tunes the key
+    cache (:class:`~authorizers.validators.token_options.JwksTuning`). An issuer's
+    ``snapshot_file`` seeds its cache, so a cold start fetches nothing.
 
     The token is read from the ``Authorization`` header (a REST TOKEN event's token), or from
     another ``header``; ``Bearer <token>`` with the scheme in any case, or the bare token unless
@@ -114,7 +113,11 @@ class JwtValidator:
         clock: Clock = system_clock,
         max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
         cache_size: int = DEFAULT_CACHE_SIZE,
-        **issuer_settings: Any,
+        fetcher: Fetcher | None = None,
+        monotonic: MonotonicClock = monotonic_clock,
+        timeout: float = DEFAULT_TIMEOUT,
+        jwks_options: JwksTuning | None = None,
+        **issuer_settings: Unpack[IssuerSettings],
     ) -> None:
         if issuers is None:
             configs = [IssuerConfig(**issuer_settings)]
@@ -131,15 +134,18 @@ class JwtValidator:
         self._clock = clock
         self._max_token_bytes = max_token_bytes
         self._issuers: dict[str, IssuerRules] = {}
-        remote: dict[tuple[str, bool], KeySource] = {}  # one cache per JWKS URL
+        fetching = KeyFetching(fetcher, monotonic, timeout, jwks_options)
+        remote: dict[tuple[str, bool, Any], KeySource] = {}  # one source per JWKS URL
         for config in configs:
             if config.issuer in self._issuers:
                 raise ConfigurationError(f"issuer {config.issuer} configured twice")
             keys = config.keys
             if keys is None:
-                url = (str(config.jwks_url), config.allow_http_loopback)
+                url = (str(config.jwks_url), config.allow_http_loopback, config.snapshot_file)
                 if url not in remote:
-                    remote[url] = RemoteJwks(url[0], allow_http_loopback=url[1])
+                    remote[url] = fetching.remote(
+                        url[0], allow_http_loopback=url[1], snapshot_file=url[2]
+                    )
                 keys = remote[url]
             self._issuers[config.issuer] = IssuerRules.compile(config, keys)
         # An LRU in C (OrderedDict): a hit and an insert with eviction cost a fraction of a µs.

@@ -14,10 +14,9 @@ exactly (no trailing-slash games), ``jwks_uri`` must be HTTPS (loopback HTTP onl
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Unpack
 
-from authorizers.clock import MonotonicClock, monotonic_clock
 from authorizers.errors import (
     AuthorizerError,
     ConfigurationError,
@@ -25,15 +24,17 @@ from authorizers.errors import (
     ReasonCode,
     Unauthorized,
 )
-from authorizers.jwks.fetch import DEFAULT_TIMEOUT, Fetcher, FetchError, check_url, describe_url
+from authorizers.jwks.fetch import FetchError, check_url, describe_url
 from authorizers.jwks.keys import VerificationKey
-from authorizers.jwks.sources import KeySource, RemoteJwks, fetch_json
-from authorizers.validators.claims import issuer_mismatch
-from authorizers.validators.jwt import IssuerConfig, JwtValidator, Strings, split_options
+from authorizers.jwks.sources import KeySource, fetch_json
+from authorizers.validators.claims import FilePath, IssuerConfig, Strings, issuer_mismatch
+from authorizers.validators.jwt import JwtValidator
+from authorizers.validators.token_options import KeyFetching, OidcOptions, split_options
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 #: Seconds between discovery attempts after a failure: the IdP is not hammered per request.
 DEFAULT_RETRY_AFTER = 10.0
+_DEFAULT_FETCHING = KeyFetching()
 
 
 class DiscoveredKeys:
@@ -44,12 +45,9 @@ class DiscoveredKeys:
         issuer: str,
         algorithms: Sequence[str],
         *,
-        fetcher: Fetcher | None = None,
+        fetching: KeyFetching = _DEFAULT_FETCHING,
         allow_http_loopback: bool = False,
-        timeout: float = DEFAULT_TIMEOUT,
         retry_after: float = DEFAULT_RETRY_AFTER,
-        monotonic: MonotonicClock = monotonic_clock,
-        **jwks_options: Any,
     ) -> None:
         self.issuer = issuer
         self.discovery_url = issuer.rstrip("/") + DISCOVERY_PATH  # Discovery §4: drop one "/"
@@ -58,12 +56,9 @@ class DiscoveredKeys:
         except FetchError as error:
             raise ConfigurationError(f"OIDC issuer: {error}") from error
         self._wanted = tuple(algorithms)
-        self._fetcher = fetcher
+        self._fetching = fetching
         self._allow_http_loopback = allow_http_loopback
-        self._timeout = timeout
         self._retry_after = retry_after
-        self._monotonic = monotonic
-        self._jwks_options = jwks_options
         self._lock = threading.Lock()
         self._keys: KeySource | None = None
         self._algorithms: frozenset[str] = frozenset()
@@ -81,7 +76,7 @@ class DiscoveredKeys:
         with self._lock:
             if self._keys is not None:
                 return self._keys
-            now = self._monotonic()
+            now = self._fetching.monotonic()
             if self._failure is not None and now - self._failure[0] < self._retry_after:
                 raise self._failure[1]
             try:
@@ -96,8 +91,8 @@ class DiscoveredKeys:
         try:
             doc = fetch_json(
                 self.discovery_url,
-                fetcher=self._fetcher,
-                timeout=self._timeout,
+                fetcher=self._fetching.fetcher,
+                timeout=self._fetching.timeout,
                 allow_http_loopback=self._allow_http_loopback,
             )
         except FetchError as error:
@@ -126,14 +121,8 @@ class DiscoveredKeys:
             raise ConfigurationError(
                 f"{where}: none of {list(self._wanted)} is supported by the provider"
             )
-        keys = RemoteJwks(  # raises ConfigurationError for a non-HTTPS jwks_uri
-            jwks_uri,
-            fetcher=self._fetcher,
-            allow_http_loopback=self._allow_http_loopback,
-            timeout=self._timeout,
-            monotonic=self._monotonic,
-            **self._jwks_options,
-        )
+        # raises ConfigurationError for a non-HTTPS jwks_uri
+        keys = self._fetching.remote(jwks_uri, allow_http_loopback=self._allow_http_loopback)
         self._algorithms = algorithms
         return keys
 
@@ -153,11 +142,15 @@ class DiscoveredKeys:
 class OidcValidator(JwtValidator):
     """Tokens of one OpenID provider, configured by its issuer URL and the audience.
 
-    ``algorithms`` is the allow-list (default RS256) narrowed by discovery. Other keyword
-    arguments are :class:`JwtValidator` options (``clock``, ``header``...) or
-    :class:`IssuerConfig` settings (``token_type="at+jwt"``, ``scopes_any``...).
-    ``fetcher``/``timeout``/``allow_http_loopback``/``monotonic`` apply to discovery and the
-    JWKS alike; ``jwks_options`` tunes the JWKS cache (see :class:`RemoteJwks`).
+    ``algorithms`` is the allow-list (default RS256) narrowed by discovery. Keys are found
+    through discovery on first use or :meth:`prefetch`, unless ``keys`` (any
+    :class:`~authorizers.jwks.sources.KeySource`) or ``jwks_url`` say where they are; then
+    nothing is discovered and the allow-list stands as given. ``snapshot_file`` (with
+    ``jwks_url``: discovery would fetch at cold start anyway) seeds the key cache from a JWK
+    Set shipped with the function. The other keyword arguments are :class:`JwtValidator`
+    options (``clock``, ``fetcher``, ``monotonic``, ``timeout``, ``jwks_options``,
+    ``header``...; fetching options apply to discovery and the JWKS alike) and claim settings
+    (``token_type="at+jwt"``, ``scopes_any``...).
     """
 
     def __init__(
@@ -166,31 +159,36 @@ class OidcValidator(JwtValidator):
         audience: Strings | None = None,
         *,
         algorithms: Sequence[str] = ("RS256",),
-        fetcher: Fetcher | None = None,
+        keys: KeySource | None = None,
+        jwks_url: str | None = None,
+        snapshot_file: FilePath | None = None,
         allow_http_loopback: bool = False,
-        timeout: float = DEFAULT_TIMEOUT,
         retry_after: float = DEFAULT_RETRY_AFTER,
-        monotonic: MonotonicClock = monotonic_clock,
-        jwks_options: Mapping[str, Any] | None = None,
         name: str = "oidc",
-        **options: Any,
+        **options: Unpack[OidcOptions],
     ) -> None:
         validator_options, issuer_settings = split_options(options)
-        self.keys = DiscoveredKeys(
-            issuer,
-            algorithms,
-            fetcher=fetcher,
-            allow_http_loopback=allow_http_loopback,
-            timeout=timeout,
-            retry_after=retry_after,
-            monotonic=monotonic,
-            **(jwks_options or {}),
-        )
+        if keys is None and jwks_url is None:
+            if snapshot_file is not None:
+                raise ConfigurationError(
+                    "OidcValidator: snapshot_file needs jwks_url= (without it, discovery "
+                    "fetches the provider's configuration at cold start anyway)"
+                )
+            keys = DiscoveredKeys(
+                issuer,
+                algorithms,
+                fetching=KeyFetching.of(validator_options),
+                allow_http_loopback=allow_http_loopback,
+                retry_after=retry_after,
+            )
         super().__init__(
             [
                 IssuerConfig(
                     issuer,
-                    keys=self.keys,
+                    keys=keys,
+                    jwks_url=jwks_url,
+                    snapshot_file=snapshot_file,
+                    allow_http_loopback=allow_http_loopback,
                     audience=audience,
                     algorithms=algorithms,
                     **issuer_settings,
@@ -199,3 +197,5 @@ class OidcValidator(JwtValidator):
             name=name,
             **validator_options,
         )
+        #: Where this validator's keys come from (a :class:`DiscoveredKeys` unless given).
+        self.keys: KeySource = self._issuers[issuer].keys

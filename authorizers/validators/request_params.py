@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from authorizers._internal import setting_checks as checks
 from authorizers._internal.cidr import CidrPolicy, IPNetwork, parse_address
@@ -92,6 +92,16 @@ class ValueMatch:
         return self._pattern is None or self._pattern.fullmatch(value) is not None
 
 
+class Conditions(TypedDict, total=False):
+    """What :meth:`ParamRule.of` takes besides source and name (typed: a misspelt condition
+    fails type checking)."""
+
+    equals: str | None
+    one_of: Iterable[str] | None
+    regex: str | None
+    required: bool
+
+
 @dataclass(frozen=True, slots=True)
 class ParamRule:
     """One named value that must be present (unless ``required=False``) and match."""
@@ -109,19 +119,19 @@ class ParamRule:
             raise ConfigurationError(f"optional rule on {self.name!r} checks nothing")
 
     @classmethod
-    def header(cls, name: str, **conditions: Any) -> ParamRule:
+    def header(cls, name: str, **conditions: Unpack[Conditions]) -> ParamRule:
         return cls.of(ParamSource.HEADER, name, **conditions)
 
     @classmethod
-    def query(cls, name: str, **conditions: Any) -> ParamRule:
+    def query(cls, name: str, **conditions: Unpack[Conditions]) -> ParamRule:
         return cls.of(ParamSource.QUERY, name, **conditions)
 
     @classmethod
-    def path(cls, name: str, **conditions: Any) -> ParamRule:
+    def path(cls, name: str, **conditions: Unpack[Conditions]) -> ParamRule:
         return cls.of(ParamSource.PATH, name, **conditions)
 
     @classmethod
-    def stage(cls, name: str, **conditions: Any) -> ParamRule:
+    def stage(cls, name: str, **conditions: Unpack[Conditions]) -> ParamRule:
         return cls.of(ParamSource.STAGE, name, **conditions)
 
     @classmethod

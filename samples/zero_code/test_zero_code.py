@@ -69,7 +69,7 @@ def test_people_use_a_token_of_the_openid_provider(environment):
         environment = {**environment, "ISSUER": provider.url}
         document, base_dir = load_config(environment)
         document["validators"][0]["allow_http_loopback"] = True  # the one test-only change
-        authorizer = build_authorizer(document, base_dir=base_dir)
+        authorizer = build_authorizer(document, base_dir=base_dir, environ=environment)
         event = token_event("GET /config/whoami", f"Bearer {issuer.mint(scope='profile')}")
         response = authorizer.handler(event, None)
     assert response["principalId"] == "user-1"
