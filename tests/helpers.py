@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from docs_blocks import DOCS, doc_example
 from servers.moto import FAKE_AWS_ENV
 
 from authorizers._internal.event_parsing import parse_event
@@ -18,6 +19,9 @@ from authorizers.keystores._aws import AwsClientSettings
 from authorizers.keystores.base import hash_api_key
 from authorizers.request import AuthRequest
 from authorizers.validator import Validator
+
+# Re-exported: test modules look documented examples up here too (tests/docs_blocks.py).
+REEXPORTED = (DOCS, doc_example)
 
 
 def served(entry: dict[str, Any], url: str) -> dict[str, Any]:
