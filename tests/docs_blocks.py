@@ -97,6 +97,8 @@ def doc_example(name: str, doc: str = "configuration.md") -> dict[str, Any]:
 def chain(block: Block) -> list[Block]:
     """``block`` and the blocks of its file it continues (``<!-- run: continues -->``), in
     order: the first is the one that does not continue an earlier one."""
+    if "continues" not in block.fixtures:
+        return [block]
     same_lang = [b for b in blocks(ROOT / block.doc) if b.lang == block.lang]
     position = next(i for i, b in enumerate(same_lang) if b.line == block.line)
     start = position

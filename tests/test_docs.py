@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -36,6 +37,7 @@ from authorizers.errors import ReasonCode
 from authorizers.local.template import load_template
 from authorizers.testing import CognitoTestIssuer, assert_unauthorized, token_event
 
+MARKERS = frozenset({"run", "not run", "example", "python"})
 LANGUAGES = frozenset({"python", "sh", "console", "json", "yaml", "text"})
 DOC_ENV = {
     "USER_POOL_ID": "eu-west-1_AbCdEf123",
@@ -52,9 +54,21 @@ BLOCKS = all_blocks()
 RUN = [b for b in BLOCKS if b.lang != "text" and b.marker("not run") is None]
 
 
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
 @pytest.fixture
 def doc_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An empty working folder and the documentation's environment."""
+    """An empty working folder, the documentation's environment, and no name resolution but
+    loopback's: a block that would reach a documented host (login.example.com) fails."""
+    resolve = socket.getaddrinfo
+
+    def loopback_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in LOOPBACK:
+            raise OSError(f"a documentation block tried to reach {host!r}")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
     monkeypatch.chdir(tmp_path)
     with scoped_environ({**FAKE_AWS_ENV, **DOC_ENV}):
         yield tmp_path
@@ -100,6 +114,8 @@ def test_every_block_has_a_language_and_valid_markers(block: Block) -> None:
     reason = block.marker("not run")
     assert reason is None or reason.strip(), f"{block.id}: 'not run' needs a reason"
     assert reason is None or block.marker("run") is None, f"{block.id}: run or not run?"
+    names = {name for name, _ in block.markers} - MARKERS
+    assert not names, f"{block.id}: unknown markers {sorted(names)}; known: {sorted(MARKERS)}"
     unknown = set(block.fixtures) - FIXTURES.keys()
     assert not unknown, f"{block.id}: unknown setups {sorted(unknown)}"
     assert block.lang != "console" or reason is not None, f"{block.id}: console is never run"
@@ -247,6 +263,12 @@ def test_a_block_of_tests_fails_when_one_of_its_tests_fails(doc_env: Path) -> No
     code = "def test_one():\n    pass\n\n\ndef test_two():\n    assert 1 == 2\n"
     with pytest.raises(AssertionError, match="1 failed, 1 passed"):
         run_python(Block("x.md", 1, "python", code, (("run", "pytest"),)), doc_env)
+
+
+def test_a_python_block_cannot_reach_a_documented_host(doc_env: Path) -> None:
+    code = "import requests\nrequests.get('https://login.example.com/', timeout=3)\n"
+    with pytest.raises(Exception, match=r"login\.example\.com"):
+        run_python(Block("x.md", 1, "python", code, ()), doc_env)
 
 
 def test_a_failing_shell_block_fails(doc_env: Path) -> None:
