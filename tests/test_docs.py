@@ -47,13 +47,10 @@ DOC_ENV = {
     "CLIENT_SECRET": "a-client-secret-of-the-docs",
     "CLIENT_KEY_SECRET": "prod/my-api/client-key",
     "HMAC_SECRET": "a-shared-secret-of-the-docs-0123456789",
-    "TOKEN": "not-a-real-token",
     "AWS_ENDPOINT_URL": "http://127.0.0.1:9",  # nothing listens there: no block reaches AWS
 }
 BLOCKS = all_blocks()
 RUN = [b for b in BLOCKS if b.lang != "text" and b.marker("not run") is None]
-
-
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
@@ -100,7 +97,7 @@ FIXTURES: dict[str, Callable[[Path], None]] = {
     "continues": lambda _: None,
     "moto": lambda _: None,  # tables api-keys and token-revocations in moto (the test sets up)
     "pytest": lambda _: None,
-    "fake-curl": lambda _: None,
+    "fake-curl": lambda _: None,  # sh: curl prints its arguments instead of sending a request
 }
 SHELL_PRELUDE = {"fake-curl": "curl() { printf '%s\\n' \"$@\"; }\n"}
 
