@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
 from authorizers._internal.event_parsing import parse_event
+from authorizers._internal.response_reuse import response_reuse
 from authorizers.clock import MonotonicClock, monotonic_clock
 from authorizers.errors import (
     AuthorizerError,
@@ -196,6 +197,8 @@ class Authorizer:
             JsonLogObserver() if isinstance(observability, _Default) else observability
         )
         self._clock = clock
+        # A repeated credential's response, reused where that cannot change a decision.
+        self._reuse = response_reuse(validator, self._rules, self._observer, clock)
 
     # -- deciding ---------------------------------------------------------------------------
 
@@ -300,6 +303,9 @@ class Authorizer:
     def handler(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """Lambda handler: return the response, or raise for a 401 (``Unauthorized``) or a
         500 (a generic exception naming the reason code only)."""
+        reuse = self._reuse
+        if reuse is not None and (reused := reuse.answer(event)) is not None:
+            return reused
         try:
             started = self._clock()
             try:
@@ -310,6 +316,8 @@ class Authorizer:
                 decision = self.authorize(request)
             if self._observer is not None:
                 self._observer.record(decision, (self._clock() - started) * 1000.0)
+            if reuse is not None and decision.outcome is Outcome.ALLOW:
+                reuse.remember(event, decision)
         except Exception:
             raise Exception(f"authorizer failed ({ReasonCode.INTERNAL_ERROR.value})") from None
         if decision.response is not None and decision.outcome is not Outcome.ERROR:

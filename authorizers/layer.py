@@ -1,4 +1,8 @@
-"""Build the Lambda layer: the framework and its runtime dependencies, per runtime and CPU.
+"""Build the Lambda layer: the framework's runtime and its dependencies, per runtime and CPU.
+
+- the layer holds what a deployed authorizer imports: the development tools (local gateway,
+  CLI, test kit, this builder, the demo; :data:`DEV_ONLY`) stay in the pip install, and an
+  opt-in feature's package comes only when asked for (``extras``: ``--with requests,powertools``);
 
 - pip picks binary wheels for the *target* platform and Python, so one machine builds every
   runtime/architecture pair with neither Docker nor the target interpreter;
@@ -39,6 +43,20 @@ ARCHITECTURES: dict[str, str] = {"x86_64": "x86_64", "arm64": "aarch64"}
 DEFAULT_RUNTIME = "python3.13"
 DEFAULT_ARCHITECTURE = "x86_64"
 
+#: Parts of the package a deployed authorizer never imports (tests/test_layer.py checks that
+#: the runtime part imports none of them): development tools, left out of the layer.
+DEV_ONLY = (
+    "cli",
+    "local",
+    "testing",
+    "demo",
+    "demo.py",
+    "layer.py",
+    "_internal/background_server.py",
+    "_internal/interpreters.py",
+)
+#: Extras a layer may carry (``--with``): the packages of opt-in runtime features.
+LAYER_EXTRAS = ("requests", "powertools")
 #: Already in every Lambda Python runtime; shipping them again only costs size.
 PROVIDED_BY_RUNTIME = frozenset({"boto3", "botocore", "s3transfer"})
 #: Lambda quotas: zip uploaded directly, and everything unzipped (function plus layers).
@@ -100,25 +118,43 @@ class LayerBuild:
     compiled_with: str | None
 
 
-def _package_metadata(package_source: Path) -> tuple[str, list[str]]:
-    """Version and install requirements: from ``pyproject.toml`` when building from a checkout
-    (the truth at build time, even if the installed metadata is stale), else as installed."""
+_EXTRA_MARKER = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
+
+
+def _package_metadata(package_source: Path, extras: Sequence[str] = ()) -> tuple[str, list[str]]:
+    """Version and install requirements (with those of ``extras``): from ``pyproject.toml``
+    when building from a checkout (the truth at build time, even if the installed metadata is
+    stale), else as installed."""
     pyproject = package_source.parent / "pyproject.toml"
     if pyproject.is_file():
         project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
         if project.get("name") == "authorizers":
-            return str(project["version"]), list(project.get("dependencies", []))
+            optional = project.get("optional-dependencies", {})
+            wanted = list(project.get("dependencies", []))
+            for extra in extras:
+                wanted += optional.get(extra, [])
+            return str(project["version"]), wanted
     import importlib.metadata  # noqa: PLC0415 - 40 ms, and rarely needed
 
-    requires = importlib.metadata.requires("authorizers") or []
-    plain = [item for item in requires if "extra" not in item.partition(";")[2]]
-    return importlib.metadata.version("authorizers"), plain
+    wanted = []
+    for item in importlib.metadata.requires("authorizers") or []:
+        requirement, _, marker = item.partition(";")
+        named = _EXTRA_MARKER.search(marker)
+        if named is None or named.group(1) in extras:
+            wanted.append(requirement.strip() if named else item)
+    return importlib.metadata.version("authorizers"), wanted
 
 
-def runtime_requirements(package_source: Path = PACKAGE_SOURCE) -> list[str]:
-    """The package's own requirements (no extras), minus what the Lambda runtime provides."""
+def runtime_requirements(
+    package_source: Path = PACKAGE_SOURCE, extras: Sequence[str] = ()
+) -> list[str]:
+    """The package's own requirements (and those of ``extras``, from :data:`LAYER_EXTRAS`),
+    minus what the Lambda runtime provides."""
+    unknown = sorted(set(extras) - set(LAYER_EXTRAS))
+    if unknown:
+        raise LayerBuildError(f"unknown layer extras {unknown}; one of {list(LAYER_EXTRAS)}")
     requirements = []
-    for requirement in _package_metadata(package_source)[1]:
+    for requirement in _package_metadata(package_source, extras)[1]:
         match = _REQUIREMENT_NAME.match(requirement)
         name = match.group(1).lower().replace("_", "-") if match else ""
         if name not in PROVIDED_BY_RUNTIME:
@@ -218,18 +254,28 @@ def _link_or_copy(source: str, destination: str) -> None:
         shutil.copy2(source, destination)
 
 
-def fetch(target: LayerTarget, cache_dir: Path, *, refresh: bool = False) -> Path:
+def fetch(
+    target: LayerTarget, cache_dir: Path, *, refresh: bool = False, extras: Sequence[str] = ()
+) -> Path:
     """Prepare everything a default build of ``target`` needs, so it can then run offline."""
     compiler = find_interpreter(target.python_version)
-    requirements = runtime_requirements()
+    requirements = runtime_requirements(extras=extras)
     return dependency_tree(target, requirements, cache_dir, refresh=refresh, compile_with=compiler)
 
 
 def copy_package(site_dir: Path, source: Path) -> None:
-    """Copy the ``authorizers`` package from ``source``, plus minimal metadata so that
-    ``importlib.metadata.version("authorizers")`` works inside Lambda."""
+    """Copy the runtime part of the ``authorizers`` package from ``source`` (not
+    :data:`DEV_ONLY`), plus minimal metadata so that ``importlib.metadata.version("authorizers")``
+    works inside Lambda."""
     ignore = shutil.ignore_patterns("__pycache__", "tests", ".*", "*.pyc", "*.pyo", "*.pyi")
-    shutil.copytree(source, site_dir / "authorizers", ignore=ignore)
+    package = site_dir / "authorizers"
+    shutil.copytree(source, package, ignore=ignore)
+    for part in DEV_ONLY:
+        path = package / part
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
     version = _package_metadata(source)[0]
     dist_info = site_dir / f"authorizers-{version}.dist-info"
     dist_info.mkdir()
@@ -294,6 +340,7 @@ def build_layer(
     refresh: bool = False,
     offline: bool = False,
     requirements: Sequence[str] | None = None,
+    extras: Sequence[str] = (),
     package_source: Path = PACKAGE_SOURCE,
 ) -> LayerBuild:
     """Build the layer for ``target`` into ``out_dir``: a zip, or (``as_zip=False``, for
@@ -308,7 +355,9 @@ def build_layer(
         interpreter = find_interpreter(target.python_version)
     elif interpreter is not None and python_version_of(interpreter) != target.python_version:
         raise LayerBuildError(f"{interpreter} is not CPython {target.python_version}")
-    wanted = runtime_requirements(package_source) if requirements is None else list(requirements)
+    wanted = (
+        runtime_requirements(package_source, extras) if requirements is None else list(requirements)
+    )
     cache = cache_dir or default_cache_dir()
     dependencies = dependency_tree(
         target, wanted, cache, refresh=refresh, offline=offline, compile_with=interpreter

@@ -69,7 +69,8 @@ def report(sections: Sequence[Section]) -> str:
         "## Machine and versions\n",
         facts_table(machine_facts()) + "\n",
         "## Budget verdicts\n",
-        "Each limit is a ratio measured within one run (see the sections below).\n",
+        "The goals of the performance budget, each a ratio measured within this run (see the "
+        "sections below). The machine is shared: absolute numbers move, same-run ratios hold.\n",
         budget_table(budgets) + "\n",
         *(f"- {line}" for line in highlights),
         "",

@@ -1,9 +1,11 @@
 """Warm path: one authorization with everything imported and the keys cached, in CPU µs per
 call and as a ratio to the raw ``cryptography`` verify of the same token (the floor).
 
-Ours is the whole Lambda entry point: ``Authorizer.handler`` on a REST TOKEN event, returning
-the IAM policy and writing its decision log line (default observability; to the null device),
-keys from a JWKS served on 127.0.0.1 and cached. "New" tokens were never seen by the
+Ours is the whole Lambda entry point: ``Authorizer.handler`` on a REST TOKEN event whose method
+ARN is one of 64 realistic routes (paths of 8+ characters, so the log line's credential masking
+runs), returning the IAM policy and writing its decision log line (default observability; to
+the null device), keys from a JWKS served on 127.0.0.1 and cached. A repeated token is one
+token sent to every route in turn. "New" tokens were never seen by the
 authorizer, which has already verified a full token cache's worth (steady state: every new
 token also evicts one). The peers get the same tokens: PyJWT ``jwt.decode`` (key preloaded)
 and ``PyJWKClient`` + ``decode`` (JWKS cached); Powertools ``auth_alpha`` ``JWTVerifier``
@@ -30,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
     AUDIENCE,
     PYJWT_OPTIONS,
+    ROUTES,
     TIMES,
     Budget,
     Case,
@@ -44,18 +47,21 @@ from _common import (
     ratio_table,
     ratios,
     raw_verifier,
+    token_events,
 )
 
 from authorizers._internal.event_parsing import parse_event
 from authorizers._internal.jws import parse_compact
 from authorizers.authorizer import Authorizer
-from authorizers.testing.events import token_event
 from authorizers.testing.issuer import TestIssuer
 from authorizers.testing.jwks_server import JwksServer
 from authorizers.validators.jwt import DEFAULT_CACHE_SIZE, JwtValidator
 
 FUNCTIONS = Path(__file__).resolve().parent / "functions"
-ROUTE = "GET /pets/1"
+ROUTE = ROUTES[0]
+#: The goals (ratios to the raw verify, one run).
+GOAL_NEW = 2.0
+GOAL_REPEATED = 0.25
 RAW_RS, RAW_ES = "raw `cryptography` RS256 verify", "raw `cryptography` ES256 verify"
 NEW_RS = "ours: Authorizer.handler, new RS256 token"
 NEW_ES = "ours: Authorizer.handler, new ES256 token"
@@ -106,8 +112,8 @@ def _steady(url: str, issuer: TestIssuer, warm_up: Sequence[str]) -> Authorizer:
     """An authorizer (default observability) whose token cache already holds ``warm_up``:
     later tokens pay an insert and an eviction, as in a long-lived function."""
     authorizer = Authorizer(_validator(url, issuer))
-    for token in warm_up:
-        authorizer.handler(token_event(ROUTE, f"Bearer {token}"))
+    for event in token_events(warm_up):
+        authorizer.handler(event)
     return authorizer
 
 
@@ -133,9 +139,9 @@ def _powertools(issuer: TestIssuer) -> Any:
 def run(tokens: Tokens, *, warm_up: int = DEFAULT_CACHE_SIZE) -> list[Row]:
     """Measure every case on ``tokens``, round by round."""
     rsa, es, rs_tokens, es_tokens = tokens.rsa, tokens.ec, tokens.rs, tokens.es
-    rs_events = [[token_event(ROUTE, f"Bearer {t}") for t in batch] for batch in rs_tokens]
-    es_events = [[token_event(ROUTE, f"Bearer {t}") for t in batch] for batch in es_tokens]
-    repeated = [token_event(ROUTE, f"Bearer {rsa.mint(scope='read write')}")] * tokens.per_round
+    rs_events = [token_events(batch) for batch in rs_tokens]
+    es_events = [token_events(batch) for batch in es_tokens]
+    repeated = token_events([rsa.mint(scope="read write")] * tokens.per_round)
     public_key = rsa.key.private_key.public_key()
 
     def pyjwt_decode(token: str) -> object:
@@ -156,8 +162,9 @@ def run(tokens: Tokens, *, warm_up: int = DEFAULT_CACHE_SIZE) -> list[Row]:
         for token in warm_rs:
             alone.verify(token)
         requests = [[parse_event(event) for event in batch] for batch in rs_events]
-        repeated_request = [parse_event(repeated[0])] * tokens.per_round
-        ours_rs.handler(repeated[0])
+        repeated_request = [parse_event(event) for event in repeated]
+        for event in repeated[: 2 * len(ROUTES)]:  # seen: later sightings reuse the response
+            ours_rs.handler(event)
         alone.validate(repeated_request[0])
         client = jwt.PyJWKClient(server.jwks_url)
         verifier = _powertools(rsa)
@@ -206,7 +213,7 @@ def run(tokens: Tokens, *, warm_up: int = DEFAULT_CACHE_SIZE) -> list[Row]:
                 events_by_round,
             ),
             Case(
-                "naive handler: PyJWKClient + decode + Powertools response + Logger",
+                "naive handler: PyJWKClient + decode + Logger + blueprint policy dict",
                 RAW_RS,
                 lambda e: naive(e, None),
                 events_by_round,
@@ -220,7 +227,7 @@ def profile(tokens: Tokens) -> Section:
     interleaved rounds, so each stage's cost is measured where it runs (after a verify, with
     the caches as cold as a real invocation leaves them), not in a warm loop of its own."""
     rsa, rs_tokens = tokens.rsa, tokens.rs
-    events = [[token_event(ROUTE, f"Bearer {t}") for t in batch] for batch in rs_tokens]
+    events = [token_events(batch) for batch in rs_tokens]
     requests = [[parse_event(event) for event in batch] for batch in events]
     with JwksServer(tokens.jwks) as server, quiet_stdout():
         fresh = {"cache_size": 0}  # every token verified: the stages below include the verify
@@ -289,9 +296,8 @@ def section(rows: Sequence[Row], tokens: Tokens) -> Section:
         "rounds.\n\n" + ratio_table(rows)
     )
     budgets = [
-        Budget("new RS256 token through the whole handler", 1.6, of.get(NEW_RS)),
-        Budget("repeated token through the whole handler", 0.25, of.get(REPEATED)),
-        Budget("repeated token, the validator's cache hit alone", 0.25, of.get(ALONE_REPEATED)),
+        Budget("warm, new RS256 token through the whole handler", GOAL_NEW, of.get(NEW_RS)),
+        Budget("warm, repeated token through the whole handler", GOAL_REPEATED, of.get(REPEATED)),
     ]
     return Section("Warm path (Python)", body, budgets)
 

@@ -1,7 +1,8 @@
 # Template checks and the Lambda layer build (included by the main Makefile: -include mk/*.mk).
 #
 #   make layer            dist/authorizers-layer-<version>-<runtime>-<arch>.zip
-#                         (LAYER_RUNTIME=python3.12|python3.13|python3.14, LAYER_ARCH=x86_64|arm64)
+#                         (LAYER_RUNTIME=python3.12|python3.13|python3.14, LAYER_ARCH=x86_64|arm64,
+#                         LAYER_WITH=requests,powertools for opt-in features' packages)
 #   make check-template   sam validate, cfn-lint, sam build (offline), then the layer tests:
 #                         the SAM-built layer authorizes a token in a clean interpreter and
 #                         under awslambdaric (the tests skip those parts in a plain pytest run)
@@ -17,6 +18,7 @@ PY ?= $(or $(VENV),.venv)/bin/python
 CFN_LINT_VERSION ?= 1.53.3
 LAYER_RUNTIME ?= python3.13
 LAYER_ARCH ?= x86_64
+LAYER_WITH ?=
 LAYER_OUT ?= dist
 SAM_BUILD_DIR ?= $(TOOLS_DIR)/sam-build
 
@@ -36,7 +38,8 @@ LOCAL_LAYER = $(if $(filter arm64,$(LOCAL_ARCH)),AuthorizersLayerArm64,Authorize
 .PHONY: layer check-template template-tools lambda-runtime-tools layer-wheels
 
 layer:
-	$(PY) -m authorizers.cli.layer build --runtime $(LAYER_RUNTIME) --arch $(LAYER_ARCH) --out $(LAYER_OUT)
+	$(PY) -m authorizers.cli.layer build --runtime $(LAYER_RUNTIME) --arch $(LAYER_ARCH) --out $(LAYER_OUT) \
+		$(if $(LAYER_WITH),--with $(LAYER_WITH))
 
 $(SAM_VENV)/.installed:
 	rm -rf $(SAM_VENV)

@@ -75,6 +75,24 @@ def blocks(path: Path) -> Iterator[Block]:
         index = end + 1
 
 
+def indented_code(path: Path) -> list[int]:
+    """Lines that open an indented code block (four spaces after a blank line, outside a fence
+    and outside a list item's continuation)."""
+    found, fenced, in_list = [], False, False
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, 1):
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.strip():
+            opens = number > 1 and not lines[number - 2].strip()
+            if opens and line.startswith("    ") and not in_list:
+                found.append(number)
+            in_list = bool(re.match(r"\s*(?:[-*+]|\d+\.)\s", line)) or (
+                in_list and line.startswith(" ")
+            )
+    return found
+
+
 def all_blocks() -> list[Block]:
     return [block for path in doc_files() for block in blocks(path)]
 

@@ -17,6 +17,8 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from authorizers.clock import FakeClock
 from authorizers.jwks.fetch import FetchError
+from authorizers.jwks.keys import VerificationKey
+from authorizers.jwks.sources import StaticJwks
 
 PrivateKey = (
     rsa.RSAPrivateKey
@@ -91,3 +93,22 @@ class FakeFetcher:
         if self.error is not None:
             raise self.error
         return json.dumps(self.doc).encode()
+
+
+class CountingKeys:
+    """A key source whose key set can change (``keys``), counting lookups: one per full
+    verification, none per verified-token cache hit."""
+
+    def __init__(self, jwks: Mapping[str, Any]) -> None:
+        self.keys = StaticJwks(jwks)
+        self.lookups = 0
+
+    def get_key(self, kid: str, alg: str) -> VerificationKey:
+        self.lookups += 1
+        return self.keys.get_key(kid, alg)
+
+    def is_current(self, key: VerificationKey) -> bool:
+        return self.keys.is_current(key)
+
+    def prefetch(self) -> None:
+        pass

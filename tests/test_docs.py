@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 import yaml
-from docs_blocks import ROOT, Block, all_blocks, chain, named
+from docs_blocks import ROOT, Block, all_blocks, chain, doc_files, indented_code, named
 from helpers import create_key_table
 from servers.environ import scoped_environ
 from servers.moto import FAKE_AWS_ENV
@@ -90,7 +90,13 @@ def _jwks_snapshot(folder: Path) -> None:
     (folder / "jwks.json").write_text(json.dumps(pool.jwks))
 
 
+def _managed_template(folder: Path) -> None:
+    sample = ROOT / "samples" / "managed_authorizers" / "template.yaml"
+    (folder / "template.yaml").symlink_to(sample)  # read where it is: its code beside it
+
+
 FIXTURES: dict[str, Callable[[Path], None]] = {
+    "managed-template": _managed_template,  # template.yaml: the managed authorizers sample
     "jwks-snapshot": _jwks_snapshot,  # jwks.json: a Cognito pool's keys, as shipped
     "config-file": _config_file,  # authorizer.json: an example of configuration.md
     "repo-template": _repo_template,  # this repository's template.yaml (and a config.json)
@@ -120,6 +126,12 @@ def test_every_block_has_a_language_and_valid_markers(block: Block) -> None:
     assert not defines_tests or "pytest" in block.fixtures or reason, (
         f"{block.id} defines tests: mark it <!-- run: pytest --> so they run"
     )
+
+
+@pytest.mark.parametrize("path", doc_files(), ids=lambda p: p.name)
+def test_no_indented_code_blocks(path: Path) -> None:
+    """An indented block would escape the run: fence it."""
+    assert not indented_code(path), f"{path.name}: fence the code at lines {indented_code(path)}"
 
 
 # -- running them ---------------------------------------------------------------------------

@@ -23,10 +23,10 @@ from authorizers.jwks.fetch import (
     DEFAULT_TIMEOUT,
     Fetcher,
     FetchError,
-    RequestsFetcher,
     fetch_json,
 )
 from authorizers.jwks.http_client_fetch import HttpClientFetcher
+from authorizers.jwks.requests_fetch import RequestsFetcher
 from authorizers.jwks.sources import RemoteJwks
 from authorizers.testing.jwks_server import Fault, JwksServer
 

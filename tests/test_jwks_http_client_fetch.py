@@ -1,7 +1,8 @@
-"""The opt-in fetcher (``HttpClientFetcher``, standard library only): what only it does
-(proxies from the environment, TLS verification with the system trust store), and that
-``requests`` stays the default. The hardening both fetchers share (deadline, size cap,
-redirects, status, compression, credentials) runs for both in ``tests/test_jwks_fetch.py``."""
+"""The default fetcher (``HttpClientFetcher``, standard library only): what only it does
+(its proxy parsing, TLS verification with the system trust store). The hardening both fetchers
+share (deadline, size cap, redirects, status, compression, credentials) runs for both in
+``tests/test_jwks_fetch.py``; both behind a real proxy with a private CA in
+``tests/test_jwks_fetch_proxy_tls.py``."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ import http.server
 import ipaddress
 import json
 import ssl
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from jwks_support import jwks, public_jwk
 
-from authorizers.jwks.fetch import FetchError, RequestsFetcher, default_fetcher, fetch_json
+from authorizers.jwks.fetch import FetchError, fetch_json
 from authorizers.jwks.http_client_fetch import HttpClientFetcher, proxy_for
 from authorizers.testing.jwks_server import JwksServer
 
@@ -57,20 +56,6 @@ def timed_fetch(url: str, fetcher: Any = None, **options: Any) -> tuple[float, A
     except FetchError as error:
         result = error
     return time.monotonic() - started, result
-
-
-def test_requests_is_the_default_and_is_imported_only_by_the_first_fetch() -> None:
-    assert isinstance(default_fetcher(), RequestsFetcher)
-    code = (
-        "import sys\n"
-        "from authorizers.jwks.sources import RemoteJwks\n"
-        "RemoteJwks('https://issuer.example/jwks.json')\n"
-        "print('requests' in sys.modules, 'http.client' in sys.modules)\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-I", "-c", code], check=False, capture_output=True, text=True
-    )
-    assert out.stdout.split() == ["False", "False"], out.stderr
 
 
 @pytest.fixture
@@ -190,7 +175,13 @@ class _JwksHandler(http.server.BaseHTTPRequestHandler):
 def test_tls_is_verified(
     serve: Any, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
+    for name in (
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+        "AWS_CA_BUNDLE",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+    ):
         monkeypatch.delenv(name, raising=False)
     cert_path, key_path = certificate
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from helpers import reason_of
+from jwks_support import CountingKeys
 
 from authorizers._internal.event_parsing import parse_event
 from authorizers.clock import FakeClock
@@ -597,24 +598,6 @@ def test_custom_checks_see_header_claims_and_key(issuer: TestIssuer, clock: Fake
 # --- the verified-token cache -------------------------------------------------------------
 
 
-class CountingKeys:
-    """A key source whose key set can change, counting lookups."""
-
-    def __init__(self, jwks: Mapping[str, Any]) -> None:
-        self.keys = StaticJwks(jwks)
-        self.lookups = 0
-
-    def get_key(self, kid: str, alg: str) -> VerificationKey:
-        self.lookups += 1
-        return self.keys.get_key(kid, alg)
-
-    def is_current(self, key: VerificationKey) -> bool:
-        return self.keys.is_current(key)
-
-    def prefetch(self) -> None:
-        pass
-
-
 def test_repeated_token_is_served_from_cache(issuer: TestIssuer, clock: FakeClock) -> None:
     keys = CountingKeys(jwks_of(_RSA))
     validator = make(issuer, clock, keys=keys)
@@ -784,3 +767,28 @@ def test_benchmark_smoke_run(capsys: pytest.CaptureFixture[str]) -> None:
     assert "| JwtValidator, new RS256 token |" in table
     assert "| PyJWT PyJWKClient + decode |" in table
     assert table.count("| 1.00 |") == 2  # the two raw-verify floors
+
+
+@pytest.mark.parametrize("max_age", [None, 100])
+@pytest.mark.parametrize("offset", [-1.0, -1e-6, 0.0, 1e-6, 1.0])
+def test_a_cache_hit_decides_time_exactly_as_a_fresh_verification(
+    issuer: TestIssuer, clock: FakeClock, max_age: float | None, offset: float
+) -> None:
+    """Hits compare against a precomputed validity window; at and around each of its bounds
+    (nbf, exp, max age) they must answer what a validator without a cache answers."""
+    token = issuer.mint(not_before=10, issued_at=5, expires_in=300)  # offsets from NOW
+    clock.now = NOW + 10
+    cached = make(issuer, clock, max_age=max_age)
+    cached.verify(token)
+    fresh = make(issuer, clock, max_age=max_age, cache_size=0)
+    until = NOW + 300 + DEFAULT_LEEWAY if max_age is None else NOW + 5 + max_age + DEFAULT_LEEWAY
+    for bound in (NOW + 10 - DEFAULT_LEEWAY, until):
+        clock.now = bound + offset
+
+        def outcome(validator: JwtValidator) -> str:
+            try:
+                return validator.verify(token).principal_id
+            except AuthorizerError as error:
+                return error.reason.value
+
+        assert outcome(cached) == outcome(fresh), (bound, offset)

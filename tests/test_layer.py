@@ -102,9 +102,11 @@ def test_requirements_are_the_project_dependencies_minus_the_runtime_sdk() -> No
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     declared = {_name(item) for item in project["dependencies"]}
     wanted = {_name(item) for item in layer.runtime_requirements()}
-    assert wanted == declared - {"boto3", "botocore"}
-    assert {"pyjwt", "cryptography", "requests", "cachetools", "aws-lambda-powertools"} <= wanted
-    assert "pytest" not in wanted
+    assert wanted == declared - {"boto3", "botocore"} == {"cryptography", "cachetools"}
+    extras = layer.runtime_requirements(extras=("requests", "powertools"))
+    assert {_name(item) for item in extras} == wanted | {"requests", "aws-lambda-powertools"}
+    with pytest.raises(LayerBuildError, match="unknown layer extras"):
+        layer.runtime_requirements(extras=("test",))  # dev tools never go into a layer
 
 
 def test_requirements_come_from_the_checkout_and_drop_boto3(tmp_path: Path) -> None:
@@ -118,10 +120,21 @@ def test_requirements_come_from_the_checkout_and_drop_boto3(tmp_path: Path) -> N
     assert layer.layer_file_name(LayerTarget(), source).startswith("authorizers-layer-9.9.9-")
 
 
+def test_the_cli_takes_extras_by_name_and_refuses_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["layer", "build", "--out", str(tmp_path), "--offline"]
+    assert main([*argv, "--with", "requests,pytest"]) == 2
+    assert "unknown extras ['pytest']" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir()), "nothing built"
+
+
 def test_without_a_checkout_the_installed_metadata_is_used(tmp_path: Path) -> None:
     wanted = layer.runtime_requirements(tmp_path / "authorizers")
-    assert "pyjwt" in {_name(item) for item in wanted}
-    assert not any("extra" in item for item in wanted)
+    assert {_name(item) for item in wanted} == {"cryptography", "cachetools"}
+    with_requests = layer.runtime_requirements(tmp_path / "authorizers", ("requests",))
+    assert {_name(item) for item in with_requests} == {"cryptography", "cachetools", "requests"}
+    assert not any("extra" in item for item in with_requests)
 
 
 # -- pruning, compilation, zip ------------------------------------------------------------------
@@ -213,23 +226,128 @@ def test_same_inputs_give_the_same_zip(tmp_path: Path, package_snapshot: Path) -
     assert names == sorted(names)
     assert all(name.startswith("python/") for name in names)
     tag = f"cpython-{sys.version_info[0]}{sys.version_info[1]}"
-    assert f"python/authorizers/__pycache__/layer.{tag}.pyc" in names
+    assert f"python/authorizers/__pycache__/authorizer.{tag}.pyc" in names
+    assert not [name for name in names if _dev_only(name.removeprefix("python/"))]
     assert "python/authorizers/py.typed" in names
     assert "python/authorizers-0.1.0.dist-info/METADATA" in names
 
 
+def _dev_only(name: str) -> bool:
+    """Whether a layer path (``authorizers/...``, sources and ``.pyc``) is a development tool."""
+    parts = name.split("/")
+    if parts[0] != "authorizers":
+        return False
+    module = "/".join(part for part in parts[1:] if part != "__pycache__").split(".", 1)[0]
+    stems = [tool.removesuffix(".py") for tool in layer.DEV_ONLY]
+    return any(module == stem or module.startswith(f"{stem}/") for stem in stems)
+
+
 def test_the_layer_holds_the_runtime_and_nothing_else(local_layer: Path) -> None:
     top = {path.name for path in local_layer.iterdir()}
-    assert {"authorizers", "jwt", "cryptography", "requests", "cachetools"} <= top
-    assert "aws_lambda_powertools" in top
+    assert {"authorizers", "cryptography", "cachetools"} <= top
+    assert not {"jwt", "requests", "urllib3", "aws_lambda_powertools"} & top, "extras only"
     assert not {"bin", "boto3", "botocore", "pytest"} & top
     files = [path for path in local_layer.rglob("*") if path.is_file()]
     assert not [path for path in files if path.suffix == ".pyi" or "tests" in path.parts]
     assert not [path for path in files if path.name in {"RECORD", "INSTALLER", "REQUESTED"}]
+    names = [path.relative_to(local_layer).as_posix() for path in files]
+    assert not [name for name in names if _dev_only(name)], "development tools stay out"
+    assert (local_layer / "authorizers" / "handler.py").is_file()
     assert (local_layer / "authorizers" / "py.typed").is_file()
     pyc = local_layer / "authorizers" / "__pycache__"
     assert sorted(pyc.glob("authorizer.cpython-*.pyc")), "modules ship compiled"
-    assert (local_layer / "jwt" / "__pycache__").is_dir()
+    assert (local_layer / "cryptography" / "__pycache__").is_dir()
+
+
+_IMPORT_EVERY_MODULE = """
+import importlib, json, pkgutil, sys
+sys.path.insert(0, sys.argv[1])
+import authorizers
+missing = {}
+for module in pkgutil.walk_packages(authorizers.__path__, "authorizers."):
+    try:
+        importlib.import_module(module.name)
+    except ModuleNotFoundError as error:  # only a missing part of the package counts here
+        if (error.name or "").startswith("authorizers"):
+            missing[module.name] = error.name
+print(json.dumps(missing))
+"""
+
+
+def test_no_runtime_module_needs_a_development_tool(local_layer: Path) -> None:
+    """Every module the layer ships imports in a clean interpreter without the tools left
+    out (third-party imports such as boto3 may be missing: they are imported on use)."""
+    issuer = {"issuer": "https://idp.example", "jwks_url": "https://idp.example/j", "audience": "a"}
+    config = {"validators": [{"type": "jwt", "issuers": [issuer]}]}  # authorizers.handler's
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", _IMPORT_EVERY_MODULE, str(local_layer)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"AUTHORIZER_CONFIG": json.dumps(config), "LANG": "C.UTF-8"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == {}
+
+
+_ZERO_CODE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import authorizers.handler as entry
+print(json.dumps({
+    "fetcher": type(entry.authorizer._validator._issuers["https://idp.example"].keys.cache.fetcher).__name__,
+    "modules": sorted({m.split(".")[0] for m in sys.modules}),
+    "file": entry.__file__,
+}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("extras", "fetcher"),
+    [((), "HttpClientFetcher"), (("requests", "powertools"), "RequestsFetcher")],
+)
+def test_the_zero_code_handler_imports_from_the_layer(
+    tmp_path: Path, package_snapshot: Path, extras: tuple[str, ...], fetcher: str
+) -> None:
+    """Built with and without ``--with requests,powertools``: the zero-code handler imports
+    from the layer alone in a clean interpreter and builds its authorizer; the extras' packages
+    are there when asked for and imported only when the configuration uses them."""
+    target = _local_target()
+    build = _offline(
+        layer.build_layer,
+        target,
+        tmp_path / "layer",
+        as_zip=False,
+        extras=extras,
+        package_source=package_snapshot,
+    )
+    top = {path.name for path in build.path.iterdir()}
+    assert ({"requests", "aws_lambda_powertools"} <= top) == bool(extras)
+    issuer = {
+        "issuer": "https://idp.example",
+        "jwks_url": "https://idp.example/jwks",
+        "audience": "a",
+    }
+    validator: dict[str, Any] = {"type": "jwt", "issuers": [issuer]}
+    config: dict[str, Any] = {"validators": [validator]}
+    if extras:
+        validator["fetcher"] = "requests"
+        config["observability"] = {"type": "powertools"}
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", _ZERO_CODE, str(build.path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"AUTHORIZER_CONFIG": json.dumps(config), "LANG": "C.UTF-8", "AWS_REGION": "x"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert found["file"].startswith(str(build.path))
+    assert found["fetcher"] == fetcher
+    assert "jwt" not in found["modules"] and "requests" not in found["modules"]
+    assert ("aws_lambda_powertools" in found["modules"]) == bool(extras)
 
 
 def test_fetch_is_a_no_op_once_the_cache_is_filled(

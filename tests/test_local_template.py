@@ -11,7 +11,7 @@ import pytest
 
 from authorizers.errors import ConfigurationError
 from authorizers.local.intrinsics import Resolver
-from authorizers.local.model import ApiType
+from authorizers.local.model import ApiType, ManagedKind
 from authorizers.local.template import load_template
 from authorizers.request import RequestKind
 from authorizers.testing import events
@@ -212,7 +212,9 @@ def test_implicit_apis_routes_and_the_authorizers_sam_derives(tmp_path):
     assert request.ttl_seconds == 300  # SAM's default
     assert template.apis["Explicit"].stage_variables == {"color": "blue"}
     cognito = template.authorizer_of(routes[("Explicit", "GET /b")])
-    assert cognito is not None and "not emulated" in str(cognito.unsupported)
+    assert cognito is not None and cognito.unsupported is None
+    assert cognito.managed is not None and cognito.managed.kind is ManagedKind.COGNITO
+    assert cognito.managed.user_pools == ("x",)
 
 
 @pytest.mark.parametrize(

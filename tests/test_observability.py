@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from authorizers import observability
 from authorizers._internal.event_parsing import parse_event
 from authorizers.authorizer import Authorizer, Decision, Outcome
 from authorizers.clock import FakeClock
@@ -180,8 +181,9 @@ def test_every_line_of_real_handler_calls_is_free_of_credentials(
 
 
 def test_powertools_observer_logs_the_same_fields_and_emits_metrics(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(observability, "_COLD_START", [True])  # as in a fresh process
     stream = io.StringIO()
     observer = PowertoolsObserver(namespace="Auth", service="pets-api", stream=stream)
     refused = decision(
@@ -195,7 +197,10 @@ def test_powertools_observer_logs_the_same_fields_and_emits_metrics(
     expected = {k: v for k, v in decision_fields(refused, 0.5).items() if v is not None}
     assert {k: line[k] for k in expected} == expected
     assert line["message"] == "authorizer decision" and line["level"] == "INFO"
-    metrics = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert line["cold_start"] is True
+    cold, *metrics = (json.loads(text) for text in capsys.readouterr().out.splitlines())
+    assert cold["ColdStart"] == [1.0] and cold["service"] == "pets-api"
+    assert_emf(cold)
     dimensions = [m["_aws"]["CloudWatchMetrics"][0]["Dimensions"] for m in metrics]
     assert [sorted(names) for (names,) in dimensions] == [
         ["outcome", "service"],
@@ -206,6 +211,25 @@ def test_powertools_observer_logs_the_same_fields_and_emits_metrics(
         assert record["outcome"] == "unauthorized" and record["service"] == "pets-api"
     assert metrics[1]["reason"] == "expired"
     assert_clean(stream.getvalue())
+
+
+def test_powertools_observer_sets_the_correlation_id_and_cold_start_once(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(observability, "_COLD_START", [True])
+    stream = io.StringIO()
+    # a service of its own: Powertools shares one Logger (and its stream) per service name
+    observer = PowertoolsObserver(service="correlation-check", stream=stream, metrics=False)
+    with_id = Decision(
+        Outcome.ALLOW, "jwt", parse_event(events.request_event("GET /pets/1", headers={}))
+    )
+    observer.record(with_id, 1.0)
+    observer.record(decision(), 1.0)  # a TOKEN event carries no request id
+    first, second = (json.loads(text) for text in stream.getvalue().splitlines())
+    assert first["correlation_id"] == events.REQUEST_ID == first["request_id"]
+    assert first["cold_start"] is True and second["cold_start"] is False
+    assert "correlation_id" not in second, "no stale id from the previous request"
+    assert capsys.readouterr().out == "", "metrics=False emits none, not even ColdStart"
 
 
 def test_powertools_is_imported_only_when_its_observer_is_built() -> None:

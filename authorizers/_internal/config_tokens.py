@@ -109,14 +109,23 @@ def _claim_rules(fields: Fields, *, token_type: bool, groups_claim: bool) -> dic
 
 
 def _reading(fields: Fields, context: BuildContext, name: str | None) -> dict[str, Any]:
-    """Where the token is read from, the validator's name and clock."""
+    """Where the token is read from, the validator's name and clock, how keys are fetched."""
     options = {
         "header": fields.text("header"),
         "query_parameter": fields.text("query_parameter"),
         "name": name,
         "allow_bare_token": fields.flag("allow_bare_token", True),
     }
-    return {"clock": context.clock} | {k: v for k, v in options.items() if v is not None}
+    reading = {k: v for k, v in options.items() if v is not None}
+    return {"clock": context.clock} | reading | _fetcher(fields)
+
+
+def _fetcher(fields: Fields) -> dict[str, str]:
+    """``"fetcher": "requests"`` (the ``[requests]`` extra) or ``"http.client"`` (default)."""
+    from authorizers.jwks.fetch import FETCHER_NAMES  # noqa: PLC0415 - lazy
+
+    name = fields.choice("fetcher", FETCHER_NAMES, "")
+    return {"fetcher": name} if name else {}
 
 
 def _keys(fields: Fields, context: BuildContext) -> dict[str, Any]:

@@ -10,19 +10,20 @@ immutable and built once, keeping the per-call overhead to one dict lookup and o
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PublicKey
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from authorizers.errors import ReasonCode, Unauthorized
 from authorizers.jwks.edwards import WeakKeyError, check_public_key
-from authorizers.jwks.keys import MIN_RSA_BITS, PublicKey
+from authorizers.jwks.keys import MIN_RSA_BITS
 
-_Verify = Callable[[PublicKey, bytes, bytes], None]
+if TYPE_CHECKING:  # EC and EdDSA load on first use: RSA-only functions never import them
+    from authorizers.jwks.keys import PublicKey
+
+    _Verify = Callable[[PublicKey, bytes, bytes], None]
 
 
 def _rsa(pad: padding.AsymmetricPadding, digest: hashes.HashAlgorithm) -> _Verify:
@@ -40,28 +41,48 @@ def _pss(digest: hashes.HashAlgorithm) -> _Verify:
     return _rsa(padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size), digest)
 
 
-def _ecdsa(curve: type[ec.EllipticCurve], digest: hashes.HashAlgorithm, size: int) -> _Verify:
-    # Built on first use: ``ec.ECDSA()`` loads cryptography's OpenSSL backend module (~10 ms
-    # of CPU at a cold start), which functions verifying only RSA or EdDSA never need.
-    algorithm: ec.ECDSA | None = None
+def _ecdsa(curve: str, digest: hashes.HashAlgorithm, size: int) -> _Verify:
+    """``curve``: the ``cryptography`` class name. The EC module and ``ec.ECDSA()`` (which
+    loads cryptography's OpenSSL backend module, ~10 ms of CPU) are loaded on first use:
+    functions verifying only RSA never need them."""
 
     def verify(key: PublicKey, data: bytes, signature: bytes) -> None:
-        nonlocal algorithm
-        if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, curve):
+        from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+        from cryptography.hazmat.primitives.asymmetric.utils import (  # noqa: PLC0415
+            encode_dss_signature,
+        )
+
+        if not isinstance(key, ec.EllipticCurvePublicKey) or type(key.curve).__name__ != curve:
             raise _unfit()
         # JWS carries the raw r||s of exactly two field lengths (RFC 7518 §3.4), not DER.
         if len(signature) != 2 * size:
             raise InvalidSignature
         r = int.from_bytes(signature[:size], "big")
         s = int.from_bytes(signature[size:], "big")
-        if algorithm is None:
-            algorithm = ec.ECDSA(digest)
-        key.verify(encode_dss_signature(r, s), data, algorithm)
+        key.verify(encode_dss_signature(r, s), data, _ecdsa_algorithm(digest))
 
     return verify
 
 
+_ECDSA: dict[str, object] = {}
+
+
+def _ecdsa_algorithm(digest: hashes.HashAlgorithm) -> Any:
+    """``ec.ECDSA(digest)``, built once per digest."""
+    algorithm = _ECDSA.get(digest.name)
+    if algorithm is None:
+        from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+
+        algorithm = _ECDSA[digest.name] = ec.ECDSA(digest)
+    return algorithm
+
+
 def _eddsa(key: PublicKey, data: bytes, signature: bytes) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PublicKey  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+        Ed25519PublicKey,
+    )
+
     if not isinstance(key, Ed25519PublicKey | Ed448PublicKey):
         raise _unfit()
     # Checked again here (~1 µs): a small-order key from elsewhere would verify forgeries.
@@ -84,9 +105,9 @@ _VERIFIERS: dict[str, _Verify] = {
     "PS256": _pss(hashes.SHA256()),
     "PS384": _pss(hashes.SHA384()),
     "PS512": _pss(hashes.SHA512()),
-    "ES256": _ecdsa(ec.SECP256R1, hashes.SHA256(), 32),
-    "ES384": _ecdsa(ec.SECP384R1, hashes.SHA384(), 48),
-    "ES512": _ecdsa(ec.SECP521R1, hashes.SHA512(), 66),
+    "ES256": _ecdsa("SECP256R1", hashes.SHA256(), 32),
+    "ES384": _ecdsa("SECP384R1", hashes.SHA384(), 48),
+    "ES512": _ecdsa("SECP521R1", hashes.SHA512(), 66),
     "EdDSA": _eddsa,
 }
 

@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "authorizers.cli.routes",
         "the routes a template serves through an authorizer; check rules against them",
     ),
+    "plan": (
+        "authorizers.cli.plan",
+        "which Lambda authorizers a managed JWT/Cognito authorizer could replace, and how",
+    ),
     "demo": ("authorizers.cli.demo", "every answer API Gateway gives, over real HTTP on 127.0.0.1"),
 }
 

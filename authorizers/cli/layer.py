@@ -37,6 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             metavar="ARCH",
             help="x86_64 and/or arm64 (default: %(default)s)",
         )
+        action.add_argument(
+            "--with",
+            dest="extras",
+            type=_extras,
+            default=(),
+            metavar="EXTRAS",
+            help=f"opt-in features' packages, comma-separated: {','.join(layer.LAYER_EXTRAS)}",
+        )
         action.add_argument("--cache-dir", type=Path, help="wheel and tree cache location")
         action.add_argument("--refresh", action="store_true", help="ask the index for updates")
     build.add_argument("--out", type=Path, default=Path("dist"), help="output directory")
@@ -46,6 +54,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--no-compile", action="store_true", help="ship no .pyc files")
     build.add_argument("--compile-with", metavar="PYTHON", help="interpreter writing the .pyc")
     build.add_argument("--offline", action="store_true", help="fail instead of downloading")
+
+
+def _extras(text: str) -> tuple[str, ...]:
+    extras = tuple(sorted({part.strip() for part in text.split(",") if part.strip()}))
+    unknown = [extra for extra in extras if extra not in layer.LAYER_EXTRAS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown extras {unknown}; choose from {','.join(layer.LAYER_EXTRAS)}"
+        )
+    return extras
 
 
 def _mebibytes(size: int) -> str:
@@ -68,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.layer_action == "fetch":
             for target in targets:
-                layer.fetch(target, cache_dir, refresh=args.refresh)
+                layer.fetch(target, cache_dir, refresh=args.refresh, extras=args.extras)
                 print(f"{target.name}: wheels cached in {cache_dir}")
             return EXIT_OK
         if args.format == "dir" and len(targets) > 1:
@@ -83,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
                 cache_dir=cache_dir,
                 refresh=args.refresh,
                 offline=args.offline,
+                extras=args.extras,
             )
             print(describe(build))
     except layer.LayerBuildError as error:

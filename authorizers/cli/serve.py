@@ -54,6 +54,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--issuer-port", type=port_number, default=DEFAULT_PORT, metavar="PORT")
     parser.add_argument(
+        "--jwks-override",
+        nargs="+",
+        default=[],
+        metavar="ISSUER=URL",
+        help="managed JWT/Cognito authorizers: the loopback JWKS URL for an issuer (or a "
+        "Cognito user pool id); a loopback issuer is found by discovery",
+    )
+    parser.add_argument(
         "--reload", action="store_true", help="restart a function when its code changes"
     )
     tls = parser.add_argument_group("mutual TLS (as on an API Gateway custom domain)")
@@ -108,6 +116,9 @@ def describe(template: LocalTemplate, base_url: str) -> list[str]:
                 auth = "no authorizer"
             elif spec.unsupported:
                 auth = f"{spec.name}: {spec.unsupported} (500)"
+            elif spec.managed is not None:
+                scopes = f", scopes {' '.join(route.scopes)}" if route.scopes else ""
+                auth = f"{spec.name} (managed {spec.managed.kind.value}{scopes})"
             else:
                 auth = f"{spec.name} ({spec.kind.value}, cache {spec.ttl_seconds} s)"
             lines.append(f"  {route.route_key:<28} {auth}")
@@ -131,7 +142,11 @@ def rule_warnings(template: LocalTemplate) -> list[str]:
 
 
 def build_gateway(
-    template: LocalTemplate, *, quiet_functions: bool = False, quiet: bool = False
+    template: LocalTemplate,
+    *,
+    quiet_functions: bool = False,
+    quiet: bool = False,
+    jwks_overrides: dict[str, str] | None = None,
 ) -> LocalGateway:
     """A gateway logging request lines (and function output) to stderr."""
     from authorizers.local.gateway import LocalGateway  # noqa: PLC0415
@@ -146,6 +161,7 @@ def build_gateway(
         template,
         on_record=None if quiet else record,
         output=None if quiet or quiet_functions else output,
+        jwks_overrides=jwks_overrides,
     )
 
 
@@ -160,7 +176,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         template = read_template(args)
         tls = mutual_tls(args)
-        gateway = build_gateway(template, quiet_functions=args.quiet_functions)
+        gateway = build_gateway(
+            template,
+            quiet_functions=args.quiet_functions,
+            jwks_overrides=dict(parse_pairs(args.jwks_override, "--jwks-override")),
+        )
         try:
             server = LocalServer(gateway, port=args.port, tls=tls).start()
         except OSError as error:

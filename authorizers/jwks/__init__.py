@@ -15,13 +15,13 @@ if TYPE_CHECKING:
     from authorizers.jwks.cache import JwksCache as JwksCache
     from authorizers.jwks.fetch import Fetcher as Fetcher
     from authorizers.jwks.fetch import FetchError as FetchError
-    from authorizers.jwks.fetch import RequestsFetcher as RequestsFetcher
     from authorizers.jwks.fetch import fetch_json as fetch_json
     from authorizers.jwks.http_client_fetch import HttpClientFetcher as HttpClientFetcher
     from authorizers.jwks.keys import PublicKey as PublicKey
     from authorizers.jwks.keys import VerificationKey as VerificationKey
     from authorizers.jwks.keys import parse_jwk as parse_jwk
     from authorizers.jwks.keys import parse_jwks as parse_jwks
+    from authorizers.jwks.requests_fetch import RequestsFetcher as RequestsFetcher
     from authorizers.jwks.sources import KeySource as KeySource
     from authorizers.jwks.sources import RemoteJwks as RemoteJwks
     from authorizers.jwks.sources import StaticJwks as StaticJwks
@@ -31,7 +31,7 @@ _EXPORTS = {
     "JwksCache": "authorizers.jwks.cache",
     "Fetcher": "authorizers.jwks.fetch",
     "FetchError": "authorizers.jwks.fetch",
-    "RequestsFetcher": "authorizers.jwks.fetch",
+    "RequestsFetcher": "authorizers.jwks.requests_fetch",
     "fetch_json": "authorizers.jwks.fetch",
     "HttpClientFetcher": "authorizers.jwks.http_client_fetch",
     "PublicKey": "authorizers.jwks.keys",

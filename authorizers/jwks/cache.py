@@ -18,7 +18,6 @@ All times come from an injectable monotonic clock, all randomness from an inject
 from __future__ import annotations
 
 import json
-import logging
 import math
 import threading
 import weakref
@@ -36,12 +35,18 @@ from authorizers.jwks.fetch import (
     describe_url,
     fetch_json,
 )
-from authorizers.jwks.keys import MAX_KID_LENGTH, VerificationKey, parse_jwk, parse_jwks, select_key
+from authorizers.jwks.keys import (
+    MAX_KID_LENGTH,
+    VerificationKey,
+    log,
+    parse_jwk,
+    parse_jwks,
+    select_key,
+)
 
 if TYPE_CHECKING:
     from cachetools import TTLCache
 
-logger = logging.getLogger("authorizers.jwks")
 
 Keys = Mapping[str, tuple[VerificationKey, ...]]
 #: Returns a float in [0, 1): the jitter source (``random.random`` by default).
@@ -155,12 +160,22 @@ class JwksCache:
         self._absent = _AbsentKids(NEGATIVE_CACHE_SIZE, settings.negative_ttl, monotonic)
         self._parsed: dict[str, VerificationKey] = {}  # canonical JWK -> key, across refreshes
 
+    @property
+    def fetcher(self) -> Fetcher | None:
+        """What fetches this URL (``None``: the default, resolved at each fetch)."""
+        return self._fetcher
+
     # -- lookups ----------------------------------------------------------------------------
 
     def get_key(self, kid: str, alg: str) -> VerificationKey:
         return select_key(self._candidates(kid), alg)
 
     def is_current(self, key: VerificationKey) -> bool:
+        held = self._held  # the hot path of _candidates, inlined: every cache hit asks this
+        if held is not None and self._now() - held.fetched_at < self.settings.max_age:
+            found = held.keys.get(key.kid)
+            if found:
+                return key in found
         try:
             return key in self._candidates(key.kid)
         except (Unauthorized, InfrastructureError):
@@ -280,7 +295,7 @@ class JwksCache:
             self._failures, self._retry_at = 0, -math.inf
             self._held = _KeySet(keys, self._now())
             self._parsed = new
-            logger.debug("JWKS %s: %d kids", describe_url(self.url), len(keys))
+            log("DEBUG", "JWKS %s: %d kids", describe_url(self.url), len(keys))
             return self._held
 
     def _record_failure(self, error: Exception) -> None:
@@ -291,7 +306,8 @@ class JwksCache:
         self._retry_at = self._now() + delay
         # our own messages are safe to log; anything else is named by type only
         reason = str(error) if isinstance(error, FetchError | ValueError) else type(error).__name__
-        logger.warning(
+        log(
+            "WARNING",
             "JWKS refresh from %s failed (%s); failure %d, next try in %.1f s",
             describe_url(self.url),
             reason,

@@ -5,12 +5,13 @@ size cap enforced while streaming, no redirects, HTTPS only (plain HTTP only to 
 when explicitly allowed, for tests), a 200 status and a strict JSON object. A hostile or broken
 IdP can therefore cost a request at most ``timeout`` seconds and ``max_bytes`` of memory.
 
-Two fetchers share these rules: :class:`RequestsFetcher`, the default (``requests`` is imported
-at the first fetch, never before), and the opt-in
+Two fetchers share these rules: the default
 :class:`~authorizers.jwks.http_client_fetch.HttpClientFetcher` on the standard library's
-``http.client``, for functions whose cold start matters more than using ``requests``: importing
-``requests`` costs ~130 ms of CPU on a cold start (see docs/performance.md). A function seeded
-from a snapshot file may never fetch at all, and then imports neither.
+``http.client`` (imported at the first fetch, never before), and
+:class:`~authorizers.jwks.requests_fetch.RequestsFetcher` (the ``[requests]`` extra), chosen
+by name (``fetcher="requests"``) or with the application's own ``requests.Session``. Both
+honour ``HTTPS_PROXY``/``NO_PROXY`` and a CA bundle named by the environment
+(:data:`CA_BUNDLE_VARIABLES`). A function seeded from a snapshot file may never fetch at all.
 """
 
 from __future__ import annotations
@@ -19,16 +20,14 @@ import contextlib
 import functools
 import ipaddress
 import json
-import logging
 import os
 import socket
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-if TYPE_CHECKING:
-    import requests
+from authorizers.errors import ConfigurationError
 
 #: Total budget per fetch. AWS's own verifier uses 3 s; API Gateway gives its JWKS fetch 1.5 s.
 DEFAULT_TIMEOUT = 3.0
@@ -131,7 +130,7 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
 def fetch_json(
     url: str,
     *,
-    fetcher: Fetcher | None = None,
+    fetcher: Fetcher | str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = DEFAULT_MAX_BYTES,
     allow_http_loopback: bool = False,
@@ -143,7 +142,7 @@ def fetch_json(
     """
     check_url(url, allow_http_loopback=allow_http_loopback)
     where = describe_url(url)
-    source = fetcher if fetcher is not None else default_fetcher()
+    source = resolve_fetcher(fetcher)
     try:
         body = source.fetch(url, timeout=timeout, max_bytes=max_bytes)
     except FetchError:
@@ -292,131 +291,61 @@ def run_within(url: str, timeout: float, get: Callable[[], bytes]) -> bytes:
     raise FetchError(f"{describe_url(url)}: {type(error).__name__}") from error
 
 
-@functools.cache
-def _tracking_adapter_class() -> Any:
-    """A requests adapter whose connections report their sockets to the current ``_Abort``.
-
-    Built on first use: it subclasses requests/urllib3 classes, which must not load at import.
-    """
-    from requests.adapters import HTTPAdapter  # noqa: PLC0415 - lazy: cold start
-    from urllib3 import connection, connectionpool  # noqa: PLC0415 - lazy: cold start
-
-    def track(base: Any) -> Any:
-        class Tracking(base):  # type: ignore[misc]
-            def _new_conn(self) -> Any:
-                sock = super()._new_conn()
-                track_socket(sock)
-                return sock
-
-            def connect(self) -> None:
-                super().connect()
-                track_socket(self.sock)
-
-        return Tracking
-
-    class HttpPool(connectionpool.HTTPConnectionPool):
-        ConnectionCls = track(connection.HTTPConnection)
-
-    class HttpsPool(connectionpool.HTTPSConnectionPool):
-        ConnectionCls = track(connection.HTTPSConnection)
-
-    pools = {"http": HttpPool, "https": HttpsPool}
-
-    class TrackingAdapter(HTTPAdapter):
-        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = pools
-
-        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-            manager = super().proxy_manager_for(proxy, **kwargs)
-            manager.pool_classes_by_scheme = pools
-            return manager
-
-    return TrackingAdapter
+#: Environment variables naming a CA bundle, first found wins: requests' own two, the AWS
+#: SDKs', then OpenSSL's (a bundle replaces the system trust store, as with requests).
+CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "AWS_CA_BUNDLE", "SSL_CERT_FILE")
+#: The fetchers a configuration may name: ``fetcher="requests"``, ``"fetcher": "requests"``.
+FETCHER_NAMES = ("http.client", "requests")
 
 
-class _RedactQueries(logging.Filter):
-    """urllib3 logs each request line at DEBUG, query string included; a JWKS URL may carry a
-    credential there (``?client_secret=``), so the query is masked before any handler sees it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                arg.split("?", 1)[0] + "?[redacted]" if isinstance(arg, str) and "?" in arg else arg
-                for arg in record.args
-            )
-        return True
+def ca_bundle(verify: bool | str) -> bool | str:
+    """What a fetcher verifies TLS against: ``verify`` if it names a bundle (or is ``False``,
+    tests only), else the bundle the environment names, else ``True`` (the trust store)."""
+    if verify is not True:
+        return verify
+    for name in CA_BUNDLE_VARIABLES:
+        if value := os.environ.get(name):
+            return value
+    return True
 
 
 @functools.cache
-def _redact_urllib3_request_lines() -> None:
-    logging.getLogger("urllib3.connectionpool").addFilter(_RedactQueries())
+def named_fetcher(name: str) -> Fetcher:
+    """The process-wide fetcher of that name (one object per name, so key caches keyed by
+    fetcher are shared). ``requests`` needs the ``[requests]`` extra: a clear error if absent."""
+    if name == "http.client":
+        from authorizers.jwks.http_client_fetch import HttpClientFetcher  # noqa: PLC0415
+
+        return HttpClientFetcher()
+    if name == "requests":
+        from authorizers.jwks.requests_fetch import RequestsFetcher  # noqa: PLC0415
+
+        return RequestsFetcher()
+    listed = ", ".join(repr(known) for known in FETCHER_NAMES)
+    raise ConfigurationError(f"unknown fetcher {name!r}: one of {listed}, or a Fetcher object")
 
 
-class RequestsFetcher:
-    """A :class:`Fetcher` on ``requests``, for functions that import it anyway.
-
-    The request runs in a worker thread that the caller waits for at most ``timeout``; at the
-    deadline its sockets are shut down, so neither slow headers, a trickling body nor a slow
-    DNS answer can hold the caller longer. Proxies come from the environment (``HTTPS_PROXY``,
-    ``NO_PROXY``; never for loopback); ``.netrc`` is never read, so no credential is ever sent.
-    ``verify`` is a CA bundle path or ``True`` (``REQUESTS_CA_BUNDLE`` is honoured).
-    """
-
-    def __init__(self, *, verify: bool | str = True) -> None:
-        self.verify = verify
-
-    def fetch(self, url: str, *, timeout: float, max_bytes: int) -> bytes:
-        # Import here, not in the worker: an abandoned worker must never hold the import lock,
-        # and import time (slow on a small Lambda) is not the IdP's fault.
-        session = self._session(url)
-        return run_within(url, timeout, lambda: self._get(session, url, timeout, max_bytes))
-
-    def _session(self, url: str) -> requests.Session:
-        import requests  # noqa: PLC0415 - lazy: cold start
-
-        _redact_urllib3_request_lines()
-
-        session = requests.Session()
-        session.trust_env = False  # no .netrc credentials; proxies and CA bundle set below
-        adapter = _tracking_adapter_class()()
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        if not is_loopback(urlsplit(url).hostname or ""):
-            session.proxies.update(requests.utils.get_environ_proxies(url))
-        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        session.verify = bundle if self.verify is True and bundle else self.verify
-        return session
-
-    @staticmethod
-    def _get(session: requests.Session, url: str, timeout: float, max_bytes: int) -> bytes:
-        where = describe_url(url)
-        with (
-            session,
-            session.get(
-                url,
-                timeout=(timeout, timeout),
-                allow_redirects=False,
-                stream=True,
-                headers=REQUEST_HEADERS,
-            ) as response,
-        ):
-            check_response(where, response.status_code, response.headers.get, max_bytes)
-            return read_capped(
-                lambda size: response.raw.read(size, decode_content=False), where, max_bytes
-            )
-
-
-_default_lock = threading.Lock()
-_default: Fetcher | None = None
+def resolve_fetcher(fetcher: Fetcher | str | None) -> Fetcher:
+    """A fetcher object from what a caller may pass: ``None`` (the default), a name of
+    :data:`FETCHER_NAMES`, or any :class:`Fetcher`."""
+    if fetcher is None:
+        return default_fetcher()
+    if isinstance(fetcher, str):
+        return named_fetcher(fetcher)
+    return fetcher
 
 
 def default_fetcher() -> Fetcher:
-    """The process-wide default fetcher, a :class:`RequestsFetcher` (one object, so caches
-    keyed by fetcher are shared). Pass ``fetcher=HttpClientFetcher()`` to a key source to
-    trade ``requests`` for a shorter cold start."""
-    global _default  # noqa: PLW0603 - a lazily built process singleton
-    with _default_lock:
-        if _default is None:
-            _default = RequestsFetcher()
-        return _default
+    """The default: :class:`~authorizers.jwks.http_client_fetch.HttpClientFetcher`, on the
+    standard library. ``requests`` would cost a cold start ~65 ms of CPU and ~8 MiB more for
+    one GET every ten minutes (docs/architecture.md, "Dependencies"); name it to use it."""
+    return named_fetcher("http.client")
+
+
+def __getattr__(name: str) -> Any:
+    """``RequestsFetcher`` moved to :mod:`authorizers.jwks.requests_fetch`; still found here."""
+    if name == "RequestsFetcher":
+        from authorizers.jwks.requests_fetch import RequestsFetcher  # noqa: PLC0415
+
+        return RequestsFetcher
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

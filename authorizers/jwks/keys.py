@@ -11,22 +11,48 @@ Keys are built with ``cryptography`` directly: parsing happens once per key set,
 from __future__ import annotations
 
 import base64
-import logging
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PublicKey
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from authorizers.errors import ReasonCode, Unauthorized
 from authorizers.jwks.edwards import WeakKeyError, check_public_key
 
-logger = logging.getLogger("authorizers.jwks")
+if TYPE_CHECKING:  # EC and EdDSA load on first use: RSA-only functions never import them
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PublicKey
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | Ed25519PublicKey | Ed448PublicKey
+    PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | Ed25519PublicKey | Ed448PublicKey
+
+
+def __getattr__(name: str) -> Any:
+    """``PublicKey`` at run time (it names the EC and EdDSA classes: built when asked for)."""
+    if name == "PublicKey":
+        from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+        from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PublicKey  # noqa: PLC0415
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+            Ed25519PublicKey,
+        )
+
+        return rsa.RSAPublicKey | ec.EllipticCurvePublicKey | Ed25519PublicKey | Ed448PublicKey
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def log(level: str, message: str, *args: object) -> None:
+    """Log to ``authorizers.jwks``. ``logging`` is imported by the first record that could be
+    shown: while nothing imported it, nothing configured it, and a record below WARNING (the
+    root logger's default level) would be dropped anyway - a cold start need not load it."""
+    if "logging" not in sys.modules and level not in ("WARNING", "ERROR"):
+        return
+    import logging  # noqa: PLC0415 - see above
+
+    logging.getLogger("authorizers.jwks").log(logging.getLevelName(level), message, *args)
+
 
 #: Below this, RSA is breakable; above, one verify costs more than it is worth (DoS by the IdP).
 MIN_RSA_BITS = 2048
@@ -42,15 +68,13 @@ EC_ALGORITHMS: Mapping[str, str] = {"ES256": "P-256", "ES384": "P-384", "ES512":
 OKP_ALGORITHMS: Mapping[str, frozenset[str]] = {"EdDSA": frozenset({"Ed25519", "Ed448"})}
 SIGNING_ALGORITHMS = RSA_ALGORITHMS | EC_ALGORITHMS.keys() | OKP_ALGORITHMS.keys()
 
-_CURVES: Mapping[str, tuple[ec.EllipticCurve, int]] = {
-    "P-256": (ec.SECP256R1(), 32),
-    "P-384": (ec.SECP384R1(), 48),
-    "P-521": (ec.SECP521R1(), 66),
+#: JWK curve -> (``cryptography`` curve class name, coordinate bytes).
+_CURVES: Mapping[str, tuple[str, int]] = {
+    "P-256": ("SECP256R1", 32),
+    "P-384": ("SECP384R1", 48),
+    "P-521": ("SECP521R1", 66),
 }
-_OKP_BUILDERS: Mapping[str, Callable[[bytes], PublicKey]] = {
-    "Ed25519": Ed25519PublicKey.from_public_bytes,
-    "Ed448": Ed448PublicKey.from_public_bytes,
-}
+_OKP_CURVES = frozenset({"Ed25519", "Ed448"})
 #: RFC 7518 private members (RSA, EC/OKP ``d``, ``oct`` ``k``): their presence means the
 #: publisher leaked a private key, and such a key must not be trusted.
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
@@ -112,12 +136,14 @@ def _rsa_key(jwk: Mapping[str, Any]) -> PublicKey:
 
 
 def _ec_key(jwk: Mapping[str, Any]) -> PublicKey:
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415 - on first use
+
     curve, size = _CURVES[jwk["crv"]]
     x, y = _decode(jwk, "x"), _decode(jwk, "y")
     if len(x) != size or len(y) != size:  # RFC 7518 6.2.1.2: full-size coordinates
         raise ValueError("EC coordinates do not match the curve size")
     numbers = ec.EllipticCurvePublicNumbers(
-        int.from_bytes(x, "big"), int.from_bytes(y, "big"), curve
+        int.from_bytes(x, "big"), int.from_bytes(y, "big"), getattr(ec, curve)()
     )
     return numbers.public_key()  # refuses points that are not on the curve
 
@@ -125,7 +151,13 @@ def _ec_key(jwk: Mapping[str, Any]) -> PublicKey:
 def _okp_key(jwk: Mapping[str, Any]) -> PublicKey:
     x = _decode(jwk, "x")
     check_public_key(jwk["crv"], x)  # small-order keys let anyone forge (see edwards.py)
-    return _OKP_BUILDERS[jwk["crv"]](x)
+    if jwk["crv"] == "Ed25519":
+        from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: PLC0415
+
+        return ed25519.Ed25519PublicKey.from_public_bytes(x)
+    from cryptography.hazmat.primitives.asymmetric import ed448  # noqa: PLC0415
+
+    return ed448.Ed448PublicKey.from_public_bytes(x)
 
 
 def _check_usage(jwk: Mapping[str, Any]) -> None:
@@ -158,7 +190,7 @@ def parse_jwk(jwk: Mapping[str, Any]) -> VerificationKey:
         public_key, crv = _rsa_key(jwk), None
     elif kty == "EC" and crv in _CURVES:
         public_key = _ec_key(jwk)
-    elif kty == "OKP" and crv in _OKP_BUILDERS:
+    elif kty == "OKP" and crv in _OKP_CURVES:
         public_key = _okp_key(jwk)
     else:
         raise ValueError("JWK 'kty'/'crv' is not an accepted signature key type")
@@ -183,16 +215,14 @@ def parse_jwks(
         raise ValueError('not a JWK Set: expected an object with a "keys" array')
     entries: list[Any] = doc["keys"]
     if len(entries) > max_keys:
-        logger.warning("JWK Set has %d keys; only the first %d are used", len(entries), max_keys)
+        log("WARNING", "JWK Set has %d keys; only the first %d are used", len(entries), max_keys)
     keys: dict[str, tuple[VerificationKey, ...]] = {}
     for index, jwk in enumerate(entries[:max_keys]):
         try:
             key = parse(jwk)
         except (ValueError, TypeError, KeyError) as error:
             alarming = isinstance(error, PrivateKeyPublishedError | WeakKeyError)
-            logger.log(
-                logging.WARNING if alarming else logging.DEBUG, "JWK #%d skipped: %s", index, error
-            )
+            log("WARNING" if alarming else "DEBUG", "JWK #%d skipped: %s", index, error)
             continue
         keys[key.kid] = (*keys.get(key.kid, ()), key)
     return keys

@@ -24,9 +24,9 @@ from authorizers.jwks.fetch import (
     Fetcher,
     FetchError,
     check_url,
-    default_fetcher,
     fetch_json,
     parse_json_object,
+    resolve_fetcher,
 )
 from authorizers.jwks.keys import VerificationKey, parse_jwks, select_key
 
@@ -105,6 +105,8 @@ class RemoteJwks:
 
     ``snapshot_file``: a JWK Set shipped with the function; it seeds the cache (fresh for
     ``max_age``) so the first requests need no network; refreshes replace it as usual.
+    ``fetcher``: ``None`` (the standard-library default), a name (``"requests"``, the
+    ``[requests]`` extra; ``"http.client"``) or any :class:`~authorizers.jwks.fetch.Fetcher`.
     ``prefetch=True`` fetches at construction (during Lambda init); a failure there is logged by
     the cache and the first request retries (after backoff). ``allow_http_loopback`` permits
     ``http://127.0.0.1``-style URLs, for tests only.
@@ -114,7 +116,7 @@ class RemoteJwks:
         self,
         url: str,
         *,
-        fetcher: Fetcher | None = None,
+        fetcher: Fetcher | str | None = None,
         allow_http_loopback: bool = False,
         snapshot_file: str | os.PathLike[str] | None = None,
         prefetch: bool = False,
@@ -147,7 +149,7 @@ class RemoteJwks:
         self.url = url
         self.cache: JwksCache = shared_cache(
             url,
-            fetcher=fetcher if fetcher is not None else default_fetcher(),
+            fetcher=resolve_fetcher(fetcher),
             settings=settings,
             monotonic=monotonic,
             random=random,

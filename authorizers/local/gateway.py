@@ -25,6 +25,7 @@ from authorizers.local.functions import FunctionRunner, Output
 from authorizers.local.gateway_responses import customize
 from authorizers.local.http import HttpRequest, HttpResponse
 from authorizers.local.integration import MalformedProxyResponse, proxy_response
+from authorizers.local.managed import ManagedAuthorizer, ManagedOutcome, build_managed
 from authorizers.local.model import ApiSpec, ApiType, LocalTemplate
 from authorizers.local.routing import ApiRouter, Mounts, Routed
 from authorizers.testing.simulator import GatewayDecision
@@ -83,7 +84,8 @@ class LocalGateway:
 
     ``clock`` (monotonic) ages cached authorizer results, ``wall_clock`` stamps events;
     ``on_record`` receives every :class:`RequestRecord`; ``output`` every line a function
-    prints. The last records are kept in :attr:`records`.
+    prints. The last records are kept in :attr:`records`. ``jwks_overrides`` maps a managed
+    authorizer's issuer (or Cognito pool id) to the loopback JWKS URL standing in for it.
     """
 
     def __init__(
@@ -95,6 +97,7 @@ class LocalGateway:
         responses: GatewayResponses | None = None,
         on_record: Callable[[RequestRecord], None] | None = None,
         output: Output | None = None,
+        jwks_overrides: Mapping[str, str] | None = None,
     ) -> None:
         self.template = template
         self.runner = FunctionRunner(template.functions, output=output)
@@ -110,7 +113,12 @@ class LocalGateway:
         self.stages = {
             key: AuthorizerStage(spec, self.runner, clock=clock)
             for key, spec in template.authorizers.items()
-            if spec.unsupported is None
+            if spec.unsupported is None and spec.managed is None
+        }
+        self.managed: dict[tuple[str, str], ManagedAuthorizer | str] = {
+            key: build_managed(spec.managed, jwks_overrides, wall_clock)
+            for key, spec in template.authorizers.items()
+            if spec.managed is not None
         }
         self.records: collections.deque[RequestRecord] = collections.deque(maxlen=1000)
 
@@ -181,7 +189,7 @@ class LocalGateway:
 
     def authorize(
         self, routed: Routed, note: dict[str, Any]
-    ) -> tuple[Authorization | None, HttpResponse | None]:
+    ) -> tuple[Authorization | ManagedOutcome | None, HttpResponse | None]:
         """Run the route's authorizer: the authorization, or the refusal to send instead.
         Fills ``note`` (the record's fields)."""
         api = routed.api
@@ -191,6 +199,9 @@ class LocalGateway:
             note |= {"decision": "open", "reason": "no authorizer on this route"}
             return None, None
         note["authorizer"] = spec.name
+        managed = self.managed.get((spec.api_id, spec.name))
+        if managed is not None:
+            return self._managed(routed, managed, note)
         stage = self.stages.get((spec.api_id, spec.name))
         if stage is None:
             note |= {"decision": GatewayDecision.INVALID.value, "reason": str(spec.unsupported)}
@@ -212,6 +223,44 @@ class LocalGateway:
             return authorization, None
         return authorization, self._refusal(api, result.decision)
 
+    def _managed(
+        self, routed: Routed, managed: ManagedAuthorizer | str, note: dict[str, Any]
+    ) -> tuple[ManagedOutcome | None, HttpResponse | None]:
+        """A JWT or Cognito authorizer API Gateway runs itself (no function, no policy)."""
+        if isinstance(managed, str):  # its configuration cannot work: fail closed
+            note |= {"decision": GatewayDecision.INVALID.value, "reason": managed}
+            return None, self._refusal(routed.api, GatewayDecision.INVALID)
+        value = routed.request.header(managed.config.header)
+        outcome = managed.evaluate(value, routed.route.scopes)
+        decision = {200: GatewayDecision.ALLOW, 401: GatewayDecision.UNAUTHORIZED}.get(
+            outcome.status,
+            GatewayDecision.IMPLICIT_DENY if outcome.status == 403 else GatewayDecision.INVALID,
+        )
+        note |= {"decision": decision.value, "reason": outcome.reason}
+        note["principal"] = outcome.principal
+        if outcome.allowed:
+            return outcome, None
+        if outcome.status == 403:  # API Gateway's managed authorizers answer "Forbidden"
+            return outcome, HttpResponse.json(403, self.responses.forbidden)
+        refusal = self._refusal(routed.api, decision)
+        if outcome.status == 401 and routed.api.api_type is ApiType.HTTP:  # contract §9
+            challenge = 'Bearer scope="" error="invalid_token" error_description="invalid token"'
+            refusal = HttpResponse(
+                401, (*refusal.headers, ("www-authenticate", challenge)), refusal.body
+            )
+        return outcome, refusal
+
+    @staticmethod
+    def passed_context(
+        api: ApiSpec, authorization: Authorization | ManagedOutcome | None
+    ) -> dict[str, Any] | None:
+        """``requestContext.authorizer`` of the integration event (``None``: open route)."""
+        if isinstance(authorization, ManagedOutcome):
+            return authorization.integration_context()
+        if authorization is None:
+            return None
+        return lambda_events.passed_context(api, authorization.result, authorization.latency_ms)
+
     def _refusal(self, api: ApiSpec, decision: GatewayDecision) -> HttpResponse:
         """API Gateway's answer, as the API's gateway responses change it."""
         return customize(api.gateway_responses, decision, self._default_refusal(api, decision))
@@ -230,7 +279,10 @@ class LocalGateway:
         return HttpResponse.json(500, bodies.internal_error if http else bodies.authorizer_error)
 
     def _check_api_key(
-        self, routed: Routed, authorization: Authorization | None, note: dict[str, Any]
+        self,
+        routed: Routed,
+        authorization: Authorization | ManagedOutcome | None,
+        note: dict[str, Any],
     ) -> HttpResponse | None:
         """``ApiKeyRequired``: a key must come from the authorizer (``usageIdentifierKey``,
         API key source ``AUTHORIZER``) or the ``x-api-key`` header. Whether it belongs to a
@@ -249,7 +301,10 @@ class LocalGateway:
         return HttpResponse.json(403, self.responses.forbidden)
 
     def _integrate(
-        self, routed: Routed, authorization: Authorization | None, note: dict[str, Any]
+        self,
+        routed: Routed,
+        authorization: Authorization | ManagedOutcome | None,
+        note: dict[str, Any],
     ) -> HttpResponse:
         api, route = routed.api, routed.route
         http = api.api_type is ApiType.HTTP
@@ -258,11 +313,7 @@ class LocalGateway:
         if route.function_id is None:
             note["reason"] = "no function behind this route"
             return HttpResponse.json(500, self.responses.internal_error)
-        passed = None
-        if authorization is not None:
-            passed = lambda_events.passed_context(
-                api, authorization.result, authorization.latency_ms
-            )
+        passed = self.passed_context(api, authorization)
         event = lambda_events.integration_event(
             routed,
             authorizer=passed,

@@ -45,14 +45,50 @@ class FunctionSpec:
     memory_mb: int = 128
 
 
+class ManagedKind(StrEnum):
+    HTTP_JWT = "http-jwt"
+    REST_JWT = "rest-jwt"
+    COGNITO = "cognito-user-pools"
+
+
+@dataclass(frozen=True, slots=True)
+class RequiredClaim:
+    """A REST JWT authorizer's ``AdditionalClaims`` entry: present when ``required``, one
+    of ``expected`` (when given) whenever present."""
+
+    name: str
+    expected: tuple[str, ...] = ()
+    required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedIssuer:
+    issuer: str
+    audiences: tuple[str, ...] = ()
+    claims: tuple[RequiredClaim, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedConfig:
+    """One managed authorizer as the template configures it. ``header`` is the identity
+    source's header; Cognito's ``issuers`` are the pools' (``user_pools`` keeps the ids)."""
+
+    kind: ManagedKind
+    issuers: tuple[ManagedIssuer, ...]
+    header: str = "Authorization"
+    algorithms: tuple[str, ...] = ("RS256",)
+    user_pools: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()  # default AuthorizationScopes of its routes (SAM)
+
+
 @dataclass(frozen=True, slots=True)
 class AuthorizerSpec:
     """A Lambda authorizer as API Gateway runs it.
 
     ``identity_sources`` are API Gateway's expressions (``method.request.header.Authorization``,
     ``$request.header.Authorization``, ``route.request.querystring.token``, ``context.x``).
-    ``unsupported`` says why an authorizer cannot run locally (a Cognito user-pool or JWT
-    authorizer, IAM auth): its routes fail closed with a 500.
+    ``unsupported`` says why an authorizer cannot run locally (IAM auth): its routes fail
+    closed with a 500. ``managed``: a JWT or Cognito authorizer API Gateway runs itself.
     """
 
     name: str
@@ -64,6 +100,7 @@ class AuthorizerSpec:
     ttl_seconds: int = 0
     simple_responses: bool = False
     unsupported: str | None = None
+    managed: ManagedConfig | None = None
 
     @property
     def api_kind(self) -> ApiKind:
@@ -89,6 +126,7 @@ class RouteSpec:
     api_key_required: bool = False
     payload_version: str = "1.0"
     route_response: bool = False
+    scopes: tuple[str, ...] = ()  # AuthorizationScopes of a managed authorizer's route
 
     @property
     def route_key(self) -> str:

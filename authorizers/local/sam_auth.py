@@ -11,7 +11,15 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from authorizers.errors import ConfigurationError
-from authorizers.local.model import ApiSpec, ApiType, AuthorizerSpec, RouteSpec
+from authorizers.local.model import (
+    ApiSpec,
+    ApiType,
+    AuthorizerSpec,
+    ManagedConfig,
+    ManagedIssuer,
+    ManagedKind,
+    RouteSpec,
+)
 from authorizers.request import RequestKind
 
 if TYPE_CHECKING:
@@ -37,7 +45,7 @@ _HTTP_SOURCES = {
 _NO_AUTH = (None, "NONE")
 
 
-def _ttl(where: str, value: Any, sources: tuple[str, ...]) -> int:
+def checked_ttl(where: str, value: Any, sources: tuple[str, ...]) -> int:
     ttl = int(value)
     if not 0 <= ttl <= MAX_TTL:
         raise ConfigurationError(f"{where}: ReauthorizeEvery must be 0..{MAX_TTL}")
@@ -65,8 +73,7 @@ def serverless_authorizer(
     identity = spec.get("Identity") or {}
     if api.api_type is ApiType.REST:
         if "UserPoolArn" in spec:
-            why = "Cognito user-pool authorizers run inside API Gateway: not emulated"
-            return _unsupported(name, api, RequestKind.REST_TOKEN, why)
+            return _cognito(name, api, spec, identity)
         if str(spec.get("FunctionPayloadType", "TOKEN")).upper() == "TOKEN":
             sources: tuple[str, ...] = (
                 f"method.request.header.{identity.get('Header', 'Authorization')}",
@@ -78,19 +85,90 @@ def serverless_authorizer(
                 function,
                 sources,
                 identity.get("ValidationExpression"),
-                _ttl(where, identity.get("ReauthorizeEvery", REST_DEFAULT_TTL), sources),
+                checked_ttl(where, identity.get("ReauthorizeEvery", REST_DEFAULT_TTL), sources),
             )
         sources = _sources(identity, _REST_SOURCES)
-        ttl = _ttl(where, identity.get("ReauthorizeEvery", REST_DEFAULT_TTL), sources)
+        ttl = checked_ttl(where, identity.get("ReauthorizeEvery", REST_DEFAULT_TTL), sources)
         return AuthorizerSpec(
             name, api.logical_id, RequestKind.REST_REQUEST, function, sources, None, ttl
         )
-    if "JwtConfiguration" in spec:
-        why = "JWT authorizers run inside API Gateway: not emulated"
-        return _unsupported(name, api, RequestKind.HTTP_V2, why)
+    if "JwtConfiguration" in spec:  # SAM's OAuth2Authorizer
+        sources = tuple(str(s) for s in _listed(spec.get("IdentitySource")))
+        return http_jwt(name, api, spec["JwtConfiguration"], sources, spec)
     sources = _sources(identity, _HTTP_SOURCES)
-    ttl = _ttl(where, identity.get("ReauthorizeEvery", 0), sources)
+    ttl = checked_ttl(where, identity.get("ReauthorizeEvery", 0), sources)
     return _http_authorizer(where, name, api, spec, function=function, sources=sources, ttl=ttl)
+
+
+def _listed(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _field(spec: Mapping[str, Any], name: str) -> Any:
+    """SAM spells JwtConfiguration's keys in lower case, CloudFormation capitalised."""
+    return spec.get(name, spec.get(name.lower()))
+
+
+def header_of(sources: tuple[str, ...], where: str) -> str:
+    """The header a managed authorizer reads; API Gateway allows one header source."""
+    if not sources:
+        return "Authorization"
+    if len(sources) != 1 or ".header." not in sources[0]:
+        raise ConfigurationError(f"{where}: a JWT authorizer reads exactly one request header")
+    return sources[0].rpartition(".header.")[2]
+
+
+def http_jwt(
+    name: str,
+    api: ApiSpec,
+    jwt: Mapping[str, Any],
+    sources: tuple[str, ...],
+    spec: Mapping[str, Any],
+) -> AuthorizerSpec:
+    """An HTTP API JWT authorizer (SAM ``OAuth2Authorizer`` or ``AWS::ApiGatewayV2``)."""
+    where = f"{api.logical_id} authorizer {name}"
+    sources = sources or ("$request.header.Authorization",)
+    issuer = ManagedIssuer(
+        str(_field(jwt, "Issuer") or ""),
+        tuple(str(a) for a in _listed(_field(jwt, "Audience"))),
+    )
+    config = ManagedConfig(
+        ManagedKind.HTTP_JWT,
+        (issuer,),
+        header=header_of(sources, where),
+        algorithms=("RS256", "RS384", "RS512"),
+        scopes=tuple(str(s) for s in _listed(spec.get("AuthorizationScopes"))),
+    )
+    return AuthorizerSpec(name, api.logical_id, RequestKind.HTTP_V2, None, sources, managed=config)
+
+
+def user_pool_id(arn: str) -> str:
+    """``arn:aws:cognito-idp:<region>:<account>:userpool/<pool id>`` -> the pool id."""
+    return arn.rpartition("userpool/")[2] if "userpool/" in arn else arn
+
+
+def _cognito(
+    name: str, api: ApiSpec, spec: Mapping[str, Any], identity: Mapping[str, Any]
+) -> AuthorizerSpec:
+    """A REST ``COGNITO_USER_POOLS`` authorizer (SAM ``CognitoAuthorizer``)."""
+    pools = tuple(user_pool_id(str(arn)) for arn in _listed(spec.get("UserPoolArn")))
+    header = str(identity.get("Header", "Authorization"))
+    source = f"method.request.header.{header}"
+    config = ManagedConfig(ManagedKind.COGNITO, (), header=header, user_pools=pools)
+    where = f"{api.logical_id}.Auth.Authorizers.{name}"
+    ttl = checked_ttl(where, identity.get("ReauthorizeEvery", REST_DEFAULT_TTL), (source,))
+    return AuthorizerSpec(
+        name,
+        api.logical_id,
+        RequestKind.REST_TOKEN,
+        None,
+        (source,),
+        identity.get("ValidationExpression"),
+        ttl,
+        managed=config,
+    )
 
 
 def _http_authorizer(
@@ -160,10 +238,10 @@ def v2_api(
         target = str(spec.get("Target", "")).removeprefix("integrations/")
         integration = integrations.get(target, {})
         auth_type = str(spec.get("AuthorizationType", "NONE")).upper()
-        if auth_type == "CUSTOM":
+        if auth_type in ("CUSTOM", "JWT"):
             authorizer = route_authorizer(api, spec.get("AuthorizerId"), authorizers)
-        elif auth_type in ("JWT", "AWS_IAM"):
-            why = f"{auth_type} authorization runs inside API Gateway: not emulated"
+        elif auth_type == "AWS_IAM":
+            why = "IAM (SigV4) authorization is not emulated"
             authorizer = f"{route_name}:{auth_type}"
             authorizers[(name, authorizer)] = _unsupported(
                 authorizer, api, RequestKind.HTTP_V2, why
@@ -181,6 +259,7 @@ def v2_api(
                 api_key_required=bool(spec.get("ApiKeyRequired", False)),
                 payload_version=str(integration.get("PayloadFormatVersion", "1.0")),
                 route_response="RouteResponseSelectionExpression" in spec,
+                scopes=tuple(str(s) for s in _listed(spec.get("AuthorizationScopes"))),
             )
         )
     return api, authorizers, routes
@@ -203,12 +282,14 @@ def _v2_authorizer(
 ) -> AuthorizerSpec:
     where = f"{api.logical_id} authorizer {name}"
     kind = RequestKind.WEBSOCKET if api.api_type is ApiType.WEBSOCKET else RequestKind.HTTP_V2
-    if str(spec.get("AuthorizerType", "REQUEST")).upper() != "REQUEST":
-        return _unsupported(name, api, kind, "JWT authorizers run inside API Gateway")
-    function = reader.function_in(str(spec.get("AuthorizerUri", "")))
     raw = spec.get("IdentitySource") or []
     sources = tuple(s.strip() for s in (raw.split(",") if isinstance(raw, str) else raw))
+    if str(spec.get("AuthorizerType", "REQUEST")).upper() == "JWT" and kind is RequestKind.HTTP_V2:
+        return http_jwt(name, api, spec.get("JwtConfiguration") or {}, sources, {})
+    if str(spec.get("AuthorizerType", "REQUEST")).upper() != "REQUEST":
+        return _unsupported(name, api, kind, "this authorizer type is not emulated")
+    function = reader.function_in(str(spec.get("AuthorizerUri", "")))
     if api.api_type is ApiType.WEBSOCKET:  # results are not cached (contract §6)
         return AuthorizerSpec(name, api.logical_id, kind, function, sources)
-    ttl = _ttl(where, spec.get("AuthorizerResultTtlInSeconds", 0), sources)
+    ttl = checked_ttl(where, spec.get("AuthorizerResultTtlInSeconds", 0), sources)
     return _http_authorizer(where, name, api, spec, function=function, sources=sources, ttl=ttl)

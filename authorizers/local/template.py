@@ -5,7 +5,10 @@ Understood: ``Parameters`` (with ``--parameter-overrides``), ``Conditions``, ``G
 events, ``AWS::Serverless::Api``/``HttpApi`` ``Auth`` (Lambda TOKEN/REQUEST authorizers,
 ``DefaultAuthorizer``, per-route ``Authorizer``/``NONE``, ``ApiKeyRequired``), layers, and
 ``AWS::ApiGatewayV2`` APIs (WebSocket or HTTP) with their ``Authorizer``, ``Route``,
-``Integration`` and ``Stage``. Identity sources are spelled the way SAM generates them.
+``Integration`` and ``Stage``, and CloudFormation REST APIs (``AWS::ApiGateway::RestApi``, the
+only place a REST JWT authorizer can be declared). Managed authorizers (JWT, Cognito user
+pools) are read with their ``AuthorizationScopes``. Identity sources are spelled the way SAM
+generates them.
 An environment file in SAM's format (``{"FunctionId": {"VAR": "value"}, "Parameters": {...}}``)
 overrides variables; a variable the template does not declare is added (sam ignores it).
 """
@@ -19,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from authorizers.errors import ConfigurationError
-from authorizers.local import gateway_responses, sam_auth, template_rules
+from authorizers.local import gateway_responses, rest_resources, sam_auth, template_rules
 from authorizers.local.intrinsics import Resolver, load_yaml
 from authorizers.local.model import (
     ApiSpec,
@@ -33,6 +36,7 @@ from authorizers.local.model import (
 _FUNCTION = "AWS::Serverless::Function"
 _REST, _HTTP = "AWS::Serverless::Api", "AWS::Serverless::HttpApi"
 _V2_API = "AWS::ApiGatewayV2::Api"
+_REST_API = "AWS::ApiGateway::RestApi"
 _GATEWAY_RESPONSE = "AWS::ApiGateway::GatewayResponse"
 _IMPLICIT = {_REST: "ServerlessRestApi", _HTTP: "ServerlessHttpApi"}
 _GLOBALS = {_FUNCTION: "Function", _REST: "Api", _HTTP: "HttpApi"}
@@ -131,10 +135,11 @@ class _Reader:
             if kind in (_REST, _HTTP):
                 apis[name], found = self.serverless_api(name, self.properties(name), kind)
                 authorizers.update(found)
-            elif kind == _V2_API:
-                apis[name], found, v2_routes = sam_auth.v2_api(self, name)
+            elif kind in (_V2_API, _REST_API):
+                read = sam_auth.v2_api if kind == _V2_API else rest_resources.rest_api
+                apis[name], found, api_routes = read(self, name)
                 authorizers.update(found)
-                routes += v2_routes
+                routes += api_routes
         for name, resource in self.resources.items():
             if resource.get("Type") == _FUNCTION:
                 properties = self.properties(name)
@@ -231,19 +236,21 @@ class _Reader:
             route_auth = spec.get("Auth") or {}
             authorizer = route_auth.get("Authorizer", api_auth.get("DefaultAuthorizer"))
             path, method = spec.get("Path"), spec.get("Method")
+            name = sam_auth.route_authorizer(apis[api_id], authorizer, authorizers)
             routes.append(
                 RouteSpec(
                     api_id=api_id,
                     method=None if path is None and kind == _HTTP else str(method or "ANY").upper(),
                     path=str(path or "$default"),
                     function_id=function,
-                    authorizer=sam_auth.route_authorizer(apis[api_id], authorizer, authorizers),
+                    authorizer=name,
                     api_key_required=bool(
                         route_auth.get("ApiKeyRequired", api_auth.get("ApiKeyRequired", False))
                     ),
                     payload_version=str(spec.get("PayloadFormatVersion", "2.0"))
                     if kind == _HTTP
                     else "1.0",
+                    scopes=_scopes(route_auth, authorizers.get((api_id, name or ""))),
                 )
             )
         return routes
@@ -284,8 +291,20 @@ class _Reader:
                     f"{route.api_id} {route.route_key}: no template function behind it (500)"
                 )
         for spec in authorizers.values():
-            if spec.unsupported is None and spec.function_id not in functions:
+            if (
+                spec.managed is None
+                and spec.unsupported is None
+                and spec.function_id not in functions
+            ):
                 self.warnings.append(f"{spec.api_id} {spec.name}: function not in the template")
+
+
+def _scopes(route_auth: Mapping[str, Any], spec: AuthorizerSpec | None) -> tuple[str, ...]:
+    """A route's ``AuthorizationScopes``, else its managed authorizer's default ones."""
+    given = route_auth.get("AuthorizationScopes")
+    if given is not None:
+        return tuple(str(scope) for scope in given)
+    return spec.managed.scopes if spec is not None and spec.managed is not None else ()
 
 
 def _env_text(value: Any) -> str:

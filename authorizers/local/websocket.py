@@ -235,9 +235,7 @@ def _connect(
     authorization, refusal = gateway.authorize(routed, note)
     if refusal is not None:
         return refusal, note, None
-    passed = None
-    if authorization is not None:
-        passed = lambda_events.passed_context(api, authorization.result, authorization.latency_ms)
+    passed = gateway.passed_context(api, authorization)
     event = lambda_events.integration_event(
         routed, authorizer=passed, api_key=None, now=gateway.wall_clock()
     )

@@ -38,6 +38,8 @@ _EXPORTS: dict[str, str] = {
     "assert_rules_cover_template": "authorizers.testing.assertions",
     "call_handler": "authorizers.testing.assertions",
     "PolicySnapshot": "authorizers.testing.snapshots",
+    "ManagedRoutes": "authorizers.testing.managed",
+    "ManagedOutcome": "authorizers.testing.managed",
 }
 
 __all__ = sorted(_EXPORTS)  # noqa: PLE0605 - generated from the export table

@@ -84,6 +84,19 @@ class TestCertificate:
         return cert_path, key_path
 
 
+_CA_KEY_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=True,
+    crl_sign=True,
+    encipher_only=False,
+    decipher_only=False,
+)
+
+
 class TestCa(TestCertificate):
     """A self-signed CA that issues client and server certificates."""
 
@@ -93,6 +106,10 @@ class TestCa(TestCertificate):
         key = ec.generate_private_key(ec.SECP256R1())
         builder = self._builder(_name(common_name), _name(common_name), key)
         builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
+        # What strict X.509 verification (Python 3.13+ default contexts) requires of a CA.
+        builder = builder.add_extension(_CA_KEY_USAGE, True).add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False
+        )
         super().__init__(builder.sign(key, hashes.SHA256()), key)
 
     @staticmethod
@@ -113,6 +130,10 @@ class TestCa(TestCertificate):
         """A certificate for ``common_name``; ``server_names``: DNS/IP names of a server."""
         key = ec.generate_private_key(ec.SECP256R1())
         builder = self._builder(_name(common_name), self.certificate.subject, key)
+        builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+        builder = builder.add_extension(  # strict verification wants the issuer's key named
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), False
+        )
         if server_names:
             import ipaddress  # noqa: PLC0415
 

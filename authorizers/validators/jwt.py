@@ -17,6 +17,7 @@ published, and custom checks (which may consult outside state) - and costs micro
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -63,10 +64,11 @@ __all__ = [
 ]
 
 #: Verified tokens remembered per validator. Worst case memory: size x max token bytes. A
-#: cached token costs ~3 KB of RSS (a typical ~700-byte token): 512 of them add ~1.6 MiB, which
-#: keeps peak RSS within 0.8x of a plain PyJWT + Powertools function (docs/performance.md);
-#: API Gateway's own result cache already absorbs most repeats of one token.
-DEFAULT_CACHE_SIZE = 512
+#: cached token costs ~4 KB of RSS (a typical ~700-byte token): 256 of them add ~1 MiB, which
+#: keeps peak RSS after 10,000 distinct tokens within 0.8x of the naive PyJWT + Powertools
+#: function with a margin (at 512 it measured 0.80x; docs/performance.md); API Gateway's own
+#: result cache already absorbs most repeats of one token.
+DEFAULT_CACHE_SIZE = 256
 
 _NO_CONTEXT: Mapping[str, ContextValue] = MappingProxyType({})
 
@@ -79,6 +81,23 @@ class _Verified(NamedTuple):
     header: Mapping[str, Any]
     claims: Mapping[str, Any]
     identity: Identity
+    window: tuple[float, float]  # when check_times surely passes (see _time_window)
+
+
+def _time_window(claims: Mapping[str, Any], issuer: IssuerRules) -> tuple[float, float]:
+    """``(from, until)``: at any ``now`` with ``from <= now <= until``, :func:`check_times` of
+    these (already checked) claims passes, so a cache hit compares two floats instead. One
+    ulp inside the exact bounds: never wider than what :func:`check_times` accepts; outside,
+    :func:`check_times` runs and says why."""
+    leeway = issuer.leeway
+    starts = [claims[name] - leeway for name in ("nbf", "iat") if claims.get(name) is not None]
+    if issuer.max_lifetime is not None and claims.get("iat") is None:
+        starts.append(claims["exp"] - leeway - issuer.max_lifetime)  # exp - now - leeway bound
+    start = max(starts) if starts else -math.inf
+    until = claims["exp"] + leeway  # expired when exp <= now - leeway
+    if issuer.max_age is not None:
+        until = min(until, claims["iat"] + issuer.max_age + leeway)
+    return math.nextafter(start, math.inf), math.nextafter(until, -math.inf)
 
 
 class JwtValidator:
@@ -113,7 +132,7 @@ class JwtValidator:
         clock: Clock = system_clock,
         max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
         cache_size: int = DEFAULT_CACHE_SIZE,
-        fetcher: Fetcher | None = None,
+        fetcher: Fetcher | str | None = None,
         monotonic: MonotonicClock = monotonic_clock,
         timeout: float = DEFAULT_TIMEOUT,
         jwks_options: JwksTuning | None = None,
@@ -186,18 +205,33 @@ class JwtValidator:
             raise Unauthorized(ReasonCode.AMBIGUOUS_CREDENTIAL, "different tokens in header, query")
         return token
 
+    @property
+    def token_cache_size(self) -> int:
+        """How many verified tokens this validator remembers (0: none)."""
+        return self._cache_size if self._cache is not None else 0
+
     def verify(self, token: str) -> Identity:
         """Verify a raw token string (without ``Bearer``); the identity or an error."""
         now = self._clock()
+        identity = self._cached(token, now)
+        return identity if identity is not None else self._verify_new(token, now)
+
+    def cached_identity(self, token: str) -> Identity | None:
+        """The identity of ``token`` if this validator holds it verified, after the cache
+        hit's re-checks (time, key still published, custom checks: raises like
+        :meth:`verify`); ``None`` if the token is not in its cache. The same object for as
+        long as the token stays cached (so a caller may key derived results on it)."""
+        return self._cached(token, self._clock())
+
+    def _cached(self, token: str, now: float) -> Identity | None:
         cache = self._cache
-        if cache is not None:
-            with self._lock:
-                hit = cache.get(token)
-                if hit is not None:
-                    cache.move_to_end(token)
+        if cache is None:
+            return None
+        with self._lock:
+            hit = cache.get(token)
             if hit is not None:
-                return self._revalidate(token, hit, now)
-        return self._verify_new(token, now)
+                cache.move_to_end(token)
+        return None if hit is None else self._revalidate(token, hit, now)
 
     def _revalidate(self, token: str, hit: _Verified, now: float) -> Identity:
         issuer = hit.issuer
@@ -205,7 +239,8 @@ class JwtValidator:
             self._forget(token)
             return self._verify_new(token, now)
         try:
-            check_times(hit.claims, now, issuer.leeway, issuer.max_age, issuer.max_lifetime)
+            if not hit.window[0] <= now < hit.window[1]:
+                check_times(hit.claims, now, issuer.leeway, issuer.max_age, issuer.max_lifetime)
             for check in issuer.checks:
                 check(hit.header, hit.claims, hit.key)
         except Exception:
@@ -245,7 +280,8 @@ class JwtValidator:
         issuer.rules.authorize(identity.scopes, identity.groups)
         cache = self._cache
         if cache is not None:
-            verified = tuple.__new__(_Verified, (issuer, key, header, claims, identity))
+            window = _time_window(claims, issuer)
+            verified = tuple.__new__(_Verified, (issuer, key, header, claims, identity, window))
             with self._lock:
                 cache[token] = verified
                 if len(cache) > self._cache_size:

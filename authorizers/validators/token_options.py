@@ -44,7 +44,7 @@ class ValidatorOptions(TypedDict, total=False):
     clock: Clock
     max_token_bytes: int
     cache_size: int
-    fetcher: Fetcher | None
+    fetcher: Fetcher | str | None
     monotonic: MonotonicClock
     timeout: float
     jwks_options: JwksTuning | None
@@ -119,7 +119,7 @@ class KeyFetching:
     """How a validator reaches keys behind a URL: HTTP (``fetcher``, ``timeout``), the
     monotonic clock of the cache, and the cache's tuning."""
 
-    fetcher: Fetcher | None = None
+    fetcher: Fetcher | str | None = None
     monotonic: MonotonicClock = monotonic_clock
     timeout: float = DEFAULT_TIMEOUT
     jwks_options: JwksTuning | None = None

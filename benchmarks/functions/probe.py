@@ -4,7 +4,8 @@ cost. Standard library only, so the probe itself adds nothing the function would
 
 Environment: ``BENCH_MODULE`` (handler module), ``BENCH_TOKEN`` and ``BENCH_ARN`` (the first
 event), ``BENCH_TOKENS_FILE`` + ``BENCH_REPEAT`` (then ``BENCH_REPEAT`` more authorizations,
-cycling over the tokens in the file, one a line).
+cycling over the tokens in the file, one a line, and over the method ARNs of ``BENCH_ARNS``, a
+JSON list, when given).
 """
 
 from __future__ import annotations
@@ -64,13 +65,14 @@ def main() -> None:
     repeat = int(os.environ.get("BENCH_REPEAT", "0"))
     if repeat:
         # One token a line, read as needed: the peak is the function's, not a token list's.
+        arns = json.loads(os.environ.get("BENCH_ARNS") or "[]") or [arn]
         with open(os.environ["BENCH_TOKENS_FILE"]) as file:
-            for _ in range(repeat):
+            for n in range(repeat):
                 line = file.readline()
                 if not line:  # cycle
                     file.seek(0)
                     line = file.readline()
-                module.handler(_event(line.strip(), arn), None)
+                module.handler(_event(line.strip(), arns[n % len(arns)]), None)
         result["rss_kib"] = peak_rss_kib()
         result["ru_maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result_stream.write(MARKER + json.dumps(result) + "\n")
