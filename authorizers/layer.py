@@ -52,6 +52,9 @@ DEV_ONLY = (
     "demo",
     "demo.py",
     "layer.py",
+    "plan.py",
+    "plan_checks.py",
+    "plan_snippet.py",
     "_internal/background_server.py",
     "_internal/interpreters.py",
 )

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from authorizers._internal.extras import require_extra
 from authorizers.clock import Clock, system_clock
+from authorizers.request import EMPTY_HEADERS
 
 if TYPE_CHECKING:
     from authorizers.authorizer import Decision
@@ -81,8 +82,16 @@ def _route(request: AuthRequest) -> str:
     """The method ARN, with any credential the request carries masked out of it."""
     if len(request.arn.resource) < MIN_SECRET_CHARS:  # the usual case: nothing could hide
         return str(request.arn)
-    values = (request.token, *request.identity_source, *request.headers.get_all("authorization"))
-    route = masked(str(request.arn), secret_parts(values))
+    route = str(request.arn)
+    headers = request.headers  # (TOKEN events have none: no lookup index built for them)
+    auth = () if headers is EMPTY_HEADERS else headers.get_all("authorization")
+    values = (request.token, *request.identity_source, *auth)
+    # secret_parts + masked in one loop (no generators: this runs on every decision); a part
+    # longer than the route cannot occur in it, so the payload of a JWT is skipped at once.
+    for value in values:
+        for part in _parts(value or ""):
+            if MIN_SECRET_CHARS <= len(part) <= len(route) and part in route:
+                route = route.replace(part, _REDACTED)
     # Any other header or query value may be a credential too (an API key in x-api-key).
     # The event's own maps hold strings only (the parser checked), so one C-level filter
     # finds the few values that occur in the route; no lookup index gets built.
@@ -138,17 +147,18 @@ def decision_fields(decision: Decision, latency_ms: float) -> dict[str, Any]:
 def _json_value(value: Any) -> str:
     """One value exactly as ``_ENCODER`` writes it, without its per-call set-up for the
     values a line holds: strings (one C call), ``None``, finite floats."""
-    if isinstance(value, str):
-        return _quote(value)
     if value is None:
         return "null"
+    if isinstance(value, str):  # the str enums too
+        return _quote(value)
     if type(value) is float and math.isfinite(value):
         return float.__repr__(value)
     return _ENCODER.encode(value)
 
 
 def _level(decision: Decision) -> str:
-    return "ERROR" if decision.outcome.value == "error" else "INFO"
+    # str.__eq__ of the StrEnum member: no Enum.value descriptor on every line.
+    return "ERROR" if decision.outcome == "error" else "INFO"
 
 
 class JsonLogObserver:

@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote_plus
 
+from authorizers._internal.frozen_build import builder
 from authorizers.arn import ApiArn
 from authorizers.errors import MalformedEvent
 from authorizers.request import (
@@ -30,6 +31,8 @@ from authorizers.request import (
     MultiMap,
     RequestKind,
 )
+
+_new_request = builder(AuthRequest)
 
 
 def parse_event(event: Mapping[str, Any]) -> AuthRequest:
@@ -58,7 +61,7 @@ def _token_request(event: Mapping[str, Any]) -> AuthRequest:
     arn = ApiArn.parse(_required_str(event, "methodArn"))
     if arn.verb is None:
         raise MalformedEvent(detail="TOKEN event with a WebSocket 'methodArn'")
-    return AuthRequest(
+    return _new_request(  # every invocation of a TOKEN authorizer: no dataclass __init__
         kind=RequestKind.REST_TOKEN,
         arn=arn,
         token=_required_str(event, "authorizationToken"),

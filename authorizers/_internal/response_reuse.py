@@ -19,7 +19,6 @@ fill it with garbage), least recently used evicted first.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -44,6 +43,7 @@ if TYPE_CHECKING:
 REUSE_ENTRIES = 256
 #: Keys of a TOKEN event besides these are unusual; the full path handles such events.
 _TOKEN_EVENT_KEYS = frozenset({"type", "authorizationToken", "methodArn"})
+_TOKEN_EVENT_LENGTH = len(_TOKEN_EVENT_KEYS)
 
 
 class _Entry(NamedTuple):
@@ -87,13 +87,15 @@ class ResponseReuse:
             if type(credential) is not str or type(method_arn) is not str:
                 return None
             entry = self._entries.get(credential)
-            if entry is None or len(event) != len(_TOKEN_EVENT_KEYS):
+            if entry is None or len(event) != _TOKEN_EVENT_LENGTH:
                 return None  # (the three keys are there: type, credential and ARN were read)
             arn = ApiArn.parse(method_arn)  # a malformed ARN raises: the full path says 500
             if arn.verb is None or not method_arn.startswith(entry.api):
                 return None  # a WebSocket ARN, or another API or stage than the entry's
-            with contextlib.suppress(KeyError):  # evicted meanwhile by another thread
+            try:  # noqa: SIM105 - contextlib.suppress costs ~0.5 µs per reuse
                 self._entries.move_to_end(credential)
+            except KeyError:  # evicted meanwhile by another thread
+                pass
             if self._cached_identity(entry.token) is not entry.identity:
                 self._forget(credential)
                 return None
@@ -127,7 +129,7 @@ class ResponseReuse:
             or request.kind is not RequestKind.REST_TOKEN
             or identity is None
             or response is None
-            or decision.outcome.value != "allow"
+            or decision.outcome != "allow"
             or "policyDocument" not in response
             or not request.token
         ):
