@@ -20,6 +20,14 @@ from authorizers.jwks.fetch import FetchError
 from authorizers.jwks.keys import VerificationKey
 from authorizers.jwks.sources import StaticJwks
 
+#: The fetch deadline of the deadline tests, and the bound that shows a fetch was cut off by it.
+#: The faults those tests inject would last a minute (a 60 s delay, a body trickling for
+#: longer), so "returned within CUT_OFF" tells the deadline apart from the fault ending by
+#: itself with a margin of seconds no loaded machine eats - unlike DEADLINE plus a slack.
+DEADLINE = 0.5
+CUT_OFF = 10.0
+HANG = 60.0
+
 PrivateKey = (
     rsa.RSAPrivateKey
     | ec.EllipticCurvePrivateKey

@@ -372,7 +372,9 @@ def test_authorize_returns_a_typed_decision_without_logging(
     assert isinstance(decision, Decision)
     assert decision.outcome is Outcome.ALLOW and decision.reason is None
     assert decision.identity is not None and decision.identity.principal_id == "user-1"
-    assert decision.grants == Grants(allow=("GET/pets", "GET/pets/?*"), deny=("GET/pets/*/*",))
+    assert decision.grants == Grants(
+        allow=("GET/pets", "GET/pets/", "GET/pets/?*"), deny=("GET/pets/*/?*", "GET/pets//")
+    )
     assert decision.response is not None
     refused = authorizer.authorize(parse_event(events.token_event("DELETE /pets/1", token)))
     assert (refused.outcome, refused.reason) == (Outcome.DENY, ReasonCode.INSUFFICIENT_GROUP)

@@ -11,7 +11,6 @@ import stat
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -80,15 +79,14 @@ POLICY = {
 # --- the command itself --------------------------------------------------------------------
 
 
-def test_help_lists_every_command_quickly(tmp_path: Path) -> None:
-    started = time.perf_counter()
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    """Quick by construction, not by a timed assertion: the next test checks that ``--help``
+    imports none of the heavy modules."""
     result = run(tmp_path, "--help")
-    elapsed = time.perf_counter() - started
     assert result.returncode == 0
     for command in ("simulate", "invoke", "mint", "events"):
         assert command in result.stdout
     assert "Exit codes" in result.stdout
-    assert elapsed < 3  # generous for a loaded CI machine; ~0.1 s locally
 
 
 def test_help_does_not_import_the_heavy_modules() -> None:

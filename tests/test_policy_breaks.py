@@ -25,6 +25,7 @@ from authorizers.testing.simulator import (
     resource_matches,
     simulate,
 )
+from authorizers.universe import RouteUniverse
 
 ALLOW = GatewayDecision.ALLOW
 USER = Identity("user-1", "test")
@@ -194,6 +195,38 @@ def test_the_root_is_not_taken_by_a_greedy_route() -> None:
         assert cached(rules, USER, rest(first), rest("DELETE /a/b")), first
         assert not cached(rules, USER, rest(first), rest("GET /x")), first
     assert cached(rules, G1, rest("GET /"), rest("GET /x/y"))
+
+
+def test_a_trailing_slash_on_an_allowed_route_is_not_denied() -> None:
+    """Found by Hypothesis: ``GET /pets/pets/`` reaches ``GET /pets/{id}`` (API Gateway
+    ignores one trailing slash), yet the excess Deny ``GET/pets/*/*`` matched its ARN."""
+    rules = AccessRules(allow_route("GET", "/pets/{id}"), allow_route("GET", "/x/{a}/y/{b}"))
+    for first in ("GET /pets/pets/", "GET /pets/1", "GET /x/1/y/2/"):
+        for then in ("GET /pets/pets/", "GET /pets/1", "GET /x/1/y/2", "GET /x/1/y/2/"):
+            assert cached(rules, USER, rest(first), rest(then)), (first, then)
+        refused = ("GET /pets/1/y", "GET /pets//", "GET /x/1/y/", "GET /pets/a/b/", "GET /x//y/2")
+        for then in refused:
+            assert not cached(rules, USER, rest(first), rest(then)), (first, then)
+
+
+def test_a_trailing_slash_reaches_neither_more_nor_less_than_the_route() -> None:
+    """``POST /pets/`` is ``POST /pets`` (allowed, not a false 403), and ``GET /pets/mine/`` is
+    the refused ``GET /pets/mine``, not ``GET /pets/{id}`` (it was allowed from the cache)."""
+    universe = RouteUniverse.from_route_keys(
+        ["GET /pets/{id}", "GET /pets/mine", "POST /pets"], "rest"
+    )
+    for declared in (universe, None):
+        rules = AccessRules(
+            allow_route("GET", "/pets/{id}"),
+            allow_route("GET", "/pets/mine", groups_any("g1")),
+            allow_route("POST", "/pets"),
+            universe=declared,
+        )
+        for first in ("GET /pets/1", "POST /pets/"):
+            for then in ("POST /pets", "POST /pets/", "GET /pets/1/"):
+                assert cached(rules, USER, rest(first), rest(then)), (first, then)
+            for then in ("GET /pets/mine", "GET /pets/mine/", "POST /pets//"):
+                assert not cached(rules, USER, rest(first), rest(then)), (first, then)
 
 
 class _Accept:

@@ -43,12 +43,14 @@ VERBS = ("GET", "POST", "ANY")
 
 
 def template_matches(template: str, path: str) -> bool:
-    """Does the route template take this concrete path? (Plain segment comparison.)"""
+    """Does the route template take this concrete path? (Plain segment comparison; one
+    trailing slash is ignored, an empty segment fills no ``{param}``.)"""
     want = [s for s in template.split("/") if s]
-    got = path.split("/")[1:] if path != "/" else []
+    path = path[:-1] if path.endswith("/") else path
+    got = path.split("/")[1:] if path else []
     for i, segment in enumerate(want):
         if segment.endswith("+}"):
-            return len(got) > i and "/".join(got[i:]) != ""
+            return len(got) > i
         if i >= len(got):
             return False
         if segment.startswith("{"):
@@ -155,13 +157,15 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def concrete(template: str, draw: st.DrawFn) -> str:
+    """A path the template takes, sometimes with a trailing slash."""
     parts: list[str] = []
     for segment in (s for s in template.split("/") if s):
         if segment.endswith("+}"):
             parts += draw(st.lists(st.sampled_from(VALUES), min_size=1, max_size=3))
         else:
             parts.append(draw(st.sampled_from(VALUES)) if segment.startswith("{") else segment)
-    return "/" + "/".join(parts)
+    slash = "/" if parts and draw(st.booleans()) else ""
+    return "/" + "/".join(parts) + slash
 
 
 def allowed_routes(rules: list[Any], scopes: set[str]) -> set[tuple[str, str]]:
@@ -201,8 +205,8 @@ def test_policies_never_over_grant_fresh_or_cached(scenario: dict[str, Any], dat
     for verb, template in served * 2:
         method = data.draw(st.sampled_from(["GET", "POST", "PUT"])) if verb == "ANY" else verb
         requests.append((method, concrete(template, data.draw)))
-    for _ in range(3):  # undeclared paths as well
-        path = "/" + "/".join(data.draw(st.lists(st.sampled_from(VALUES), max_size=4)))
+    for _ in range(3):  # undeclared paths as well, with empty segments and trailing slashes
+        path = "/" + "/".join(data.draw(st.lists(st.sampled_from((*VALUES, "")), max_size=4)))
         requests.append((data.draw(st.sampled_from(["GET", "POST"])), path))
 
     stats = PROPERTY_STATS.setdefault("policy compiler", {})
@@ -233,6 +237,10 @@ def test_policies_never_over_grant_fresh_or_cached(scenario: dict[str, Any], dat
     for request, may, fresh in routed:
         arn = str(request.arn)
         assert may or not gateway_allows(fresh, arn), f"fresh over-grant {arn}: {fresh}"
+        if not arn.endswith("/"):  # the same route: every policy answers both alike
+            for _, _, policy in routed:
+                same = gateway_allows(policy, arn) == gateway_allows(policy, arn + "/")
+                assert same, f"{arn} and its trailing slash answered apart: {policy}"
         count(f"checked ({mode})")
         if may and not gateway_allows(fresh, arn):
             count(f"under-grants, fresh ({mode})")

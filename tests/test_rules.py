@@ -237,10 +237,15 @@ def test_default_rules_grant_the_whole_stage_in_one_pattern() -> None:
 
 def test_grants_list_exactly_the_callable_routes_with_explicit_verbs() -> None:
     grants = decide(PETS, READER, "GET /pets/1")
-    # no universe declared: GET/pets/?* is kept to one segment (GET/pets/*/* denied)
-    assert grants == Grants(allow=("GET/pets", "GET/pets/?*"), deny=("GET/pets/*/*",))
+    # no universe declared: GET/pets/?* is kept to one segment (GET/pets/*/?* denied) and
+    # its trailing slash (GET/pets/1/, the same route) is kept; the empty segment is not
+    assert grants == Grants(
+        allow=("GET/pets", "GET/pets/", "GET/pets/?*"), deny=("GET/pets/*/?*", "GET/pets//")
+    )
     assert gateway(grants, "GET /pets") is ALLOW
     assert gateway(grants, "GET /pets/1") is ALLOW
+    assert gateway(grants, "GET /pets/1/") is ALLOW
+    assert gateway(grants, "GET /pets//") is EXPLICIT
     for refused in ("POST /pets", "DELETE /pets/1", "GET /admin/users", "PUT /pets/1"):
         assert gateway(grants, refused) is IMPLICIT
 
@@ -254,7 +259,7 @@ def test_greedy_star_pitfall_gets_an_explicit_deny() -> None:
     admin = who(scopes=("pets:read",), groups=("admins",))
     admin_grants = decide(PETS, admin, "GET /pets/1/secret")
     assert isinstance(admin_grants, Grants)
-    # without a universe GET/pets/*/* must stay denied (an unknown route may be there),
+    # without a universe GET/pets/*/?* must stay denied (an unknown route may be there),
     # and it covers the allowed /pets/{petId}/secret: the documented 403 of that mode
     assert gateway(admin_grants, "GET /pets/1/secret") is EXPLICIT
     universe = RouteUniverse.from_route_keys(
@@ -262,7 +267,7 @@ def test_greedy_star_pitfall_gets_an_explicit_deny() -> None:
     )
     exact = AccessRules(*PETS_RULES, universe=universe)
     admin_grants = decide(exact, admin, "GET /pets/1/secret")
-    assert admin_grants == Grants(allow=("*",), deny=("POST/pets",))  # compacted
+    assert admin_grants == Grants(allow=("*",), deny=("POST/pets", "POST/pets/"))  # compacted
     assert gateway(admin_grants, "GET /pets/1/secret") is ALLOW
     assert gateway(admin_grants, "POST /pets") is EXPLICIT
 
@@ -276,7 +281,7 @@ def test_any_verb_pattern_never_grants_another_route_ending_the_same() -> None:
     writer = who(scopes=("pets:write",))
     grants = decide(rules, writer, "POST /pets")
     assert isinstance(grants, Grants)
-    assert grants.allow == ("*/pets",)
+    assert grants.allow == ("*/pets", "*/pets/")
     assert gateway(grants, "POST /pets") is ALLOW
     assert gateway(grants, "GET /admin/pets") is EXPLICIT
 
@@ -303,7 +308,10 @@ def test_no_deny_when_no_allow_pattern_reaches_the_refused_route() -> None:
         allow_route("GET", "/users/{id}/avatar"),
     )
     grants = decide(rules, who(), "GET /users/1/avatar")
-    assert grants == Grants(allow=("GET/users/?*/avatar",), deny=("GET/users/*/*/avatar",))
+    assert grants == Grants(
+        allow=("GET/users/?*/avatar", "GET/users/?*/avatar/"),
+        deny=("GET/users/*/*/avatar", "GET/users/*/*/avatar/"),
+    )
     assert gateway(grants, "GET /users/1/avatar") is ALLOW
     assert gateway(grants, "GET /users/1") is IMPLICIT
 

@@ -213,6 +213,7 @@ def test_profiles_forward_exactly_the_validator_options() -> None:
 
 @pytest.mark.slow  # one cold mypy run over the package: ~10 s
 def test_misspelt_options_fail_type_checking(tmp_path: Path) -> None:
+    pytest.importorskip("mypy", reason="mypy is in the dev extra only (other Pythons get 'test')")
     snippet = tmp_path / "snippet.py"
     snippet.write_text(
         textwrap.dedent(

@@ -9,7 +9,7 @@ reach requests of other routes; the compiler works out which (exactly, with the 
 - a refused route that takes requests from an allowed route's own range (``/pets/mine`` in
   ``/pets/{id}``, by precedence) is denied with its own patterns;
 - requests an Allow pattern matches beyond its route (``GET/pets/?*`` matches
-  ``GET/pets/1/x``) are denied with the route's *excess* patterns (``GET/pets/*/*``), or with
+  ``GET/pets/1/x``) are denied with the route's *excess* patterns (``GET/pets/*/?*``), or with
   the refused routes' own patterns when those hit fewer allowed routes (a tie takes the
   excess: one set of patterns for every refused route it reaches).
 
@@ -28,6 +28,7 @@ from functools import cache
 
 from authorizers._internal.iam_glob import glob_set
 from authorizers._internal.route_patterns import (
+    GREEDY_RUN,
     UNKNOWN_ROUTES,
     RoutePatterns,
     _Language,
@@ -131,7 +132,12 @@ class RouteTable:
 
     def _excess_of(self, a: int) -> tuple[tuple[str, int], ...]:
         """Each pattern for what a's Allow pattern matches beyond a, and the routes it hits."""
-        return tuple((x, self._hits((x,))) for x in self._routes[a].excess)
+        excess = tuple((x, self._hits((x,))) for x in self._routes[a].excess)
+        if GREEDY_RUN not in self._routes[a].span and any(hits >> a & 1 for _, hits in excess):
+            # What every Deny choice relies on: the excess never denies the route itself
+            # (a greedy segment can: "*" cannot tell "1/files/a" from "1" + "a/files/b").
+            raise AssertionError(f"the excess {excess} meets its own route {a}")
+        return excess
 
     def policy(self, mask: int, api: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Allow and Deny patterns granting exactly the routes in ``mask`` (see the module

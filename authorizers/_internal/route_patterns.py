@@ -19,6 +19,7 @@ VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 ANY_VERB = "*"
 _PARAM = re.compile(r"\{[A-Za-z0-9_.:-]+(\+?)\}")
 _ONE_SEGMENT, _ANY_RUN = "\x01\x02", "\x03\x04"
+GREEDY_RUN = _ANY_RUN  # a {proxy+} in a route's language
 _REPEATED = {"\x02": "\x01", "\x04": "\x03"}  # repeat marker -> the class it repeats
 _PRECEDENCE = {_ONE_SEGMENT: 1, _ANY_RUN: 2}  # literal segments (0) win, greedy loses
 _CLASS = re.compile("[\x01-\x04]")
@@ -165,12 +166,32 @@ HTTP_DEFAULT = RoutePatterns(
 
 
 def _excess(parts: list[tuple[str, bool]]) -> list[str]:
-    """Beyond the route, a one-segment wildcard also matches text with "/" in it."""
-    return [
-        "".join("*/*" if i == k else text for i, (text, _) in enumerate(parts))
-        for k, (_, one_segment) in enumerate(parts)
-        if one_segment
-    ]
+    """Beyond the route, a one-segment wildcard also matches text with "/" in it. A last
+    segment keeps its trailing slash (``GET/pets/1/`` is the route: API Gateway ignores one),
+    so there the excess is ``*/?*`` and the bare ``/`` (``GET/pets//``, an empty segment)."""
+    last = len(parts) - 1
+    excess: list[str] = []
+    for k, (_, one_segment) in enumerate(parts):
+        if not one_segment:
+            continue
+        for wide in ("*/?*", "/") if k == last else ("*/*",):
+            excess.append("".join(wide if i == k else text for i, (text, _) in enumerate(parts)))
+    return excess
+
+
+def _slashed(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    """Patterns ending in a literal segment, and each with a trailing slash (``GET/pets``
+    also as ``GET/pets/``): the same route, which no ``*`` at the end covers."""
+    return tuple(x for pattern in patterns for x in (pattern, pattern + "/"))
+
+
+def _with_trailing_slash(language: str) -> tuple[str, ...]:
+    """What a route receives: its path, and the same with one trailing slash (which API
+    Gateway's route selection ignores: :func:`authorizers._internal.selection.split_path`).
+    A greedy last segment already takes it; the root has no segment to end."""
+    if language.endswith((_ANY_RUN, "/")):
+        return (language,)
+    return (language, language + "/")
 
 
 def compile_route(verb: str, path: str, taken: set[str]) -> RoutePatterns:
@@ -186,6 +207,7 @@ def compile_route(verb: str, path: str, taken: set[str]) -> RoutePatterns:
     span = (_ONE_SEGMENT if any_verb else verb) + path
     alone = any_verb and len(taken) == 1  # every verb: the span, in one automaton run
     languages = (span,) if alone else tuple(v + path for v in verbs)
+    languages = tuple(x for language in languages for x in _with_trailing_slash(language))
     tail: list[tuple[str, bool]] = []  # (text, a one-segment wildcard)
     for segment in path.split("/")[1:]:
         wild = segment in _PRECEDENCE
@@ -195,10 +217,14 @@ def compile_route(verb: str, path: str, taken: set[str]) -> RoutePatterns:
     allows: tuple[str, ...] = (verb + rest,)
     excess = _excess([(verb, any_verb), *tail])
     own = _Language(span)
-    if any_verb and own.meets(_Language(glob_language(excess[0]))):
+    if any_verb and (path == "/" or own.meets(_Language(glob_language(excess[0])))):
         # "*/?*": a verb-spanning match of "*" is also a match of the route itself, so no
-        # Deny can take one without the other; one Allow per verb has no such excess.
+        # Deny can take one without the other; one Allow per verb has no such excess. The
+        # root's "*/" would need "*/*/", which denies every trailing slash of the API.
         allows, excess = denials, [x for v in verbs for x in _excess([(v, False), *tail])]
+    if path != "/" and kinds[-1] == 0:  # a literal last segment: its trailing slash, spelt out
+        allows, denials = _slashed(allows), _slashed(denials)
+        excess = list(_slashed(tuple(excess)))
     return RoutePatterns(
         allows,
         span,

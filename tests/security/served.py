@@ -18,8 +18,10 @@ from . import keys
 from .keys import AUDIENCE, NOW
 
 DEADLINE = 0.5
-SLACK = 0.5  # thread hand-over on a loaded CI machine; far below any fault's own duration
 WATCHDOG = 10.0  # a call still running after this has hung
+#: A call cut off by DEADLINE returns within this, long before the hanging faults (a minute's
+#: delay, a trickle of 20 s) end by themselves: no timing margin a loaded machine can eat.
+CUT_OFF = WATCHDOG
 
 
 class RegisteredIssuer(TestIssuer):

@@ -30,14 +30,14 @@ from authorizers.validators.jwt import JwtValidator
 from . import keys
 from .keys import AUDIENCE, NOW
 from .runner import ROUTE, HandlerResult, call_handler
-from .served import DEADLINE, SLACK, WATCHDOG, jwt_validator, oidc_validator, server
+from .served import CUT_OFF, DEADLINE, WATCHDOG, jwt_validator, oidc_validator, server
 
 FAULTS = {
     "http-500": Fault.http_status(500),
     "http-503": Fault.http_status(503),
     "http-404": Fault.http_status(404),
-    "slow-headers": Fault.delay(5),
-    "trickling-body": Fault.trickle(interval=0.05),
+    "slow-headers": Fault.delay(60),
+    "trickling-body": Fault.trickle(interval=0.05),  # ~400 bytes: 20 s
     "html-body": Fault.html(),
     "truncated-json": Fault.truncated(),
     "10-mb-body": Fault.oversize(10 * 1024 * 1024, declare_length=False),
@@ -85,7 +85,7 @@ def test_a_faulty_endpoint_fails_closed_within_the_deadline(
     build = jwt_validator if path == JWKS_PATH else oidc_validator
     result, elapsed = handle(build(idp, FakeClock()), idp.mint())
     assert_key_unavailable(result)
-    assert elapsed < DEADLINE + SLACK
+    assert elapsed < CUT_OFF
     assert server(idp).fetch_count(path) == 1  # one attempt per request, no retry loop
 
 
@@ -123,7 +123,7 @@ def test_connection_refused_fails_fast(idp: TestIssuer) -> None:
     )
     result, elapsed = handle(validator, idp.mint())
     assert_key_unavailable(result)
-    assert elapsed < DEADLINE + SLACK
+    assert elapsed < CUT_OFF
 
 
 class Resolver:
@@ -169,7 +169,7 @@ def test_an_unresolvable_host_fails_closed_within_the_deadline(
     )
     result, elapsed = handle(validator, idp.mint())
     assert_key_unavailable(result)
-    assert elapsed < DEADLINE + SLACK
+    assert elapsed < CUT_OFF
     assert resolver.asked == ["jwks.idp.invalid"]
 
 
@@ -187,7 +187,7 @@ def test_stale_keys_serve_through_an_outage_with_backoff_then_fail_closed(
 
     def call(expect_fetches: int) -> HandlerResult:
         result, elapsed = handle(validator, idp.mint())
-        assert elapsed < DEADLINE + SLACK
+        assert elapsed < CUT_OFF
         assert idp_server.fetch_count() == expect_fetches
         return result
 
@@ -238,7 +238,9 @@ def test_a_key_removed_mid_flight_stops_being_trusted_once_a_refresh_saw_it_gone
     results: list[HandlerResult] = []
     refresher = threading.Thread(target=lambda: results.append(handle(validator, token)[0]))
     refresher.start()
-    time.sleep(0.1)  # the refresh is now in flight
+    while server(idp).fetch_count() < 2:  # the refresh is now in flight (inside the delay)
+        assert refresher.is_alive()
+        time.sleep(0.005)
     during, _ = handle(validator, token)
     refresher.join(WATCHDOG)
     assert_allowed(during)  # the last good keys answer while the refresh runs
