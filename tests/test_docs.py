@@ -55,7 +55,9 @@ LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 @pytest.fixture
-def doc_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def doc_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[Path]:
     """An empty working folder, the documentation's environment, and no name resolution but
     loopback's: a block that would reach a documented host (login.example.com) fails."""
     resolve = socket.getaddrinfo
@@ -67,7 +69,15 @@ def doc_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
     monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
     monkeypatch.chdir(tmp_path)
-    with scoped_environ({**FAKE_AWS_ENV, **DOC_ENV}):
+    environ = {**FAKE_AWS_ENV, **DOC_ENV}
+    block = getattr(request.node, "callspec", None) and request.node.callspec.params.get("block")
+    if block and "moto" in block.fixtures:  # started before this environment is applied
+        moto = request.getfixturevalue("moto_reset")
+        environ["AWS_ENDPOINT_URL"] = moto.endpoint_url
+        dynamodb = moto.client("dynamodb")
+        for table, key in (("api-keys", "key_hash"), ("token-revocations", "pk")):
+            create_key_table(dynamodb, table, hash_key=key)
+    with scoped_environ(environ):
         yield tmp_path
 
 
@@ -101,7 +111,7 @@ FIXTURES: dict[str, Callable[[Path], None]] = {
     "config-file": _config_file,  # authorizer.json: an example of configuration.md
     "repo-template": _repo_template,  # this repository's template.yaml (and a config.json)
     "continues": lambda _: None,
-    "moto": lambda _: None,  # tables api-keys and token-revocations in moto (the test sets up)
+    "moto": lambda _: None,  # tables api-keys and token-revocations in moto (doc_env sets up)
     "pytest": lambda _: None,
     "fake-curl": lambda _: None,  # sh: curl prints its arguments instead of sending a request
 }
@@ -138,11 +148,7 @@ def test_no_indented_code_blocks(path: Path) -> None:
 
 
 @pytest.mark.parametrize("block", RUN, ids=lambda b: b.id)
-def test_the_block_runs(block: Block, doc_env: Path, request: pytest.FixtureRequest) -> None:
-    if "moto" in block.fixtures:  # moto on 127.0.0.1, AWS_ENDPOINT_URL pointing at it
-        dynamodb = request.getfixturevalue("moto_reset").client("dynamodb")
-        for table, key in (("api-keys", "key_hash"), ("token-revocations", "pk")):
-            create_key_table(dynamodb, table, hash_key=key)
+def test_the_block_runs(block: Block, doc_env: Path) -> None:
     for name in block.fixtures:
         FIXTURES[name](doc_env)
     RUNNERS[block.lang](block, doc_env)
