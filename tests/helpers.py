@@ -5,14 +5,12 @@ Fixtures shared the same way live in ``conftest.py`` (``login_issuer``, ``login_
 
 from __future__ import annotations
 
-import json
-import re
 import socket
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
+from docs_blocks import DOCS, doc_example
 from servers.moto import FAKE_AWS_ENV
 
 from authorizers.errors import AuthorizerError, ReasonCode, Unauthorized
@@ -22,15 +20,8 @@ from authorizers.keystores.base import hash_api_key
 from authorizers.request import AuthRequest
 from authorizers.validator import Validator
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
-
-
-def doc_example(name: str, doc: str = "configuration.md") -> dict[str, Any]:
-    """The JSON block following ``<!-- example: name -->`` in a file under docs/."""
-    text = (DOCS / doc).read_text()
-    match = re.search(rf"<!-- example: {re.escape(name)} -->\n```json\n(.*?)\n```", text, re.S)
-    assert match is not None, f"no example {name!r} in docs/{doc}"
-    return json.loads(match.group(1))
+# Re-exported: test modules look documented examples up here too (tests/docs_blocks.py).
+REEXPORTED = (DOCS, doc_example)
 
 
 def served(entry: dict[str, Any], url: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from helpers import doc_example
+from docs_blocks import doc_example
 
 from authorizers import AccessRules, Authorizer, allow_route
 from authorizers.config import build_authorizer

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import create_key_table, doc_example, key_item, served
+from docs_blocks import doc_example
+from helpers import create_key_table, key_item, served
 
 from authorizers.clock import FakeClock
 from authorizers.config import (

@@ -6,13 +6,13 @@ the doc shows: key sets served on 127.0.0.1, stores in moto."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DOCS, create_key_table, doc_example, key_item, served
+from docs_blocks import doc_example, named
+from helpers import create_key_table, key_item, served
 
 from authorizers import (
     AllOf,
@@ -255,11 +255,10 @@ def test_websocket_token_in_the_query_string(
 
 
 def python_example(name: str) -> str:
-    """The Python block following ``<!-- example: name -->`` in docs/recipes.md."""
-    text = (DOCS / "recipes.md").read_text(encoding="utf-8")
-    match = re.search(rf"<!-- example: {re.escape(name)} -->\n```python\n(.*?)```", text, re.S)
-    assert match is not None, f"no Python example {name!r} in docs/recipes.md"
-    return match.group(1)
+    """The Python block marked ``<!-- example: name -->`` in docs/recipes.md."""
+    block = named(name, "docs/recipes.md")
+    assert block.lang == "python", f"example {name!r} is not Python"
+    return block.code
 
 
 def test_python_oidc_example(monkeypatch: pytest.MonkeyPatch) -> None:

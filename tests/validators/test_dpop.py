@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from docs_blocks import named
 from helpers import reason_of
 
 from authorizers.authorizer import Authorizer
@@ -262,14 +263,9 @@ def test_a_store_fault_fails_closed(
 
 def test_the_recipe_builds_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
     """docs/recipes.md recipe 5, executed: a per-request authorizer with TTL 0."""
-    import re  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
-
-    text = (Path(__file__).resolve().parents[2] / "docs" / "recipes.md").read_text()
-    match = re.search(r"<!-- python: sender-constrained -->\n```python\n(.*?)\n```", text, re.S)
-    assert match is not None
     namespace: dict[str, Any] = {}
-    exec(match.group(1), namespace)  # the documentation's own code
+    code = named("sender-constrained", "docs/recipes.md", key="python").code
+    exec(code, namespace)  # the documentation's own code
     authorizer = namespace["authorizer"]
     assert isinstance(authorizer, Authorizer)
     unauthorized = request_event("GET /pets/7", headers={"Authorization": "DPoP x.y.z"})

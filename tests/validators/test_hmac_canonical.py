@@ -8,7 +8,6 @@ must sign exactly what ``sign_request`` signs.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from docs_blocks import named
 from helpers import reason_of
 
 from authorizers.clock import FakeClock
@@ -208,10 +208,7 @@ def test_the_documented_v2_canonical_string_is_exact() -> None:
 
 
 def _shell_example() -> str:
-    text = DOC.read_text()
-    match = re.search(r"<!-- example: hmac-v2-shell -->\n```sh\n(.*?)```", text, re.DOTALL)
-    assert match is not None, "the shell example is missing from the docs"
-    return match[1]
+    return named("hmac-v2-shell", "docs/api-keys-and-request-rules.md").code
 
 
 def _run_shell(openssl_stub: str = "") -> tuple[list[str], str]:
