@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +56,38 @@ class LazyClient:
             endpoint_url=settings.endpoint_url,
             config=config,
         )
+
+
+class DynamoDBTable:
+    """What every DynamoDB-backed store holds: the table, its partition key, the read mode and a
+    lazily built client (one place, so the key and revocation stores cannot drift apart)."""
+
+    #: The partition key a table of this kind has unless ``partition_key`` says otherwise.
+    default_partition_key: ClassVar[str]
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        partition_key: str | None = None,
+        consistent_read: bool = False,
+        client: Any | None = None,
+        settings: AwsClientSettings | None = None,
+        name: str | None = None,
+    ) -> None:
+        if partition_key is None:
+            partition_key = self.default_partition_key
+        if not table_name or not partition_key:
+            from authorizers.errors import ConfigurationError  # noqa: PLC0415
+
+            kind = type(self).__name__
+            raise ConfigurationError(f"{kind} needs a table name and a partition key")
+        self.table_name = table_name
+        self.partition_key = partition_key
+        self.consistent_read = consistent_read
+        self._client = LazyClient("dynamodb", client, settings or AwsClientSettings())
+        self._name = name or f"dynamodb:{table_name}"
+
+    @property
+    def name(self) -> str:
+        return self._name

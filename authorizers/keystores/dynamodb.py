@@ -6,10 +6,8 @@ Needs ``dynamodb:GetItem`` on the table. Lookups are cached by ``ApiKeyValidator
 
 from __future__ import annotations
 
-from typing import Any
-
-from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode
-from authorizers.keystores.aws import AwsClientSettings, LazyClient
+from authorizers.errors import InfrastructureError, ReasonCode
+from authorizers.keystores.aws import DynamoDBTable
 from authorizers.keystores.base import (
     KeyRecord,
     malformed_record,
@@ -18,31 +16,11 @@ from authorizers.keystores.base import (
 )
 
 
-class DynamoDBKeyStore:
+class DynamoDBKeyStore(DynamoDBTable):
     """``GetItem`` by key hash. ``client`` (a boto3 DynamoDB client) or ``settings`` say how to
     reach the table; ``consistent_read`` makes a just-disabled key fail at once (2x read cost)."""
 
-    def __init__(
-        self,
-        table_name: str,
-        *,
-        partition_key: str = "key_hash",
-        consistent_read: bool = False,
-        client: Any | None = None,
-        settings: AwsClientSettings | None = None,
-        name: str | None = None,
-    ) -> None:
-        if not table_name or not partition_key:
-            raise ConfigurationError("DynamoDBKeyStore needs a table name and a partition key")
-        self.table_name = table_name
-        self.partition_key = partition_key
-        self.consistent_read = consistent_read
-        self._client = LazyClient("dynamodb", client, settings or AwsClientSettings())
-        self._name = name or f"dynamodb:{table_name}"
-
-    @property
-    def name(self) -> str:
-        return self._name
+    default_partition_key = "key_hash"
 
     def lookup(self, key_hash: str) -> KeyRecord | None:
         require_key_hash(key_hash)

@@ -13,8 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from authorizers.errors import ConfigurationError
-from authorizers.keystores.aws import AwsClientSettings, LazyClient
+from authorizers.keystores.aws import DynamoDBTable
 from authorizers.keystores.base import malformed_record, store_unavailable
 from authorizers.revocation.base import Revocation
 
@@ -22,30 +21,10 @@ DEFAULT_PARTITION_KEY = "pk"
 TTL_ATTRIBUTE = "expires_at"
 
 
-class DynamoDBRevocations:
+class DynamoDBRevocations(DynamoDBTable):
     """``BatchGetItem`` by entry key; ``consistent_read`` sees a just-written entry at once."""
 
-    def __init__(
-        self,
-        table_name: str,
-        *,
-        partition_key: str = DEFAULT_PARTITION_KEY,
-        consistent_read: bool = False,
-        client: Any | None = None,
-        settings: AwsClientSettings | None = None,
-        name: str | None = None,
-    ) -> None:
-        if not table_name or not partition_key:
-            raise ConfigurationError("DynamoDBRevocations needs a table name and a partition key")
-        self.table_name = table_name
-        self.partition_key = partition_key
-        self.consistent_read = consistent_read
-        self._client = LazyClient("dynamodb", client, settings or AwsClientSettings())
-        self._name = name or f"dynamodb:{table_name}"
-
-    @property
-    def name(self) -> str:
-        return self._name
+    default_partition_key = DEFAULT_PARTITION_KEY
 
     def find(self, keys: Sequence[str]) -> Mapping[str, Revocation]:
         pk = self.partition_key
