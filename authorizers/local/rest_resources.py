@@ -37,7 +37,7 @@ def rest_api(
     reader: TemplateView, name: str
 ) -> tuple[ApiSpec, dict[tuple[str, str], AuthorizerSpec], list[RouteSpec]]:
     """One ``AWS::ApiGateway::RestApi`` with its authorizers and methods."""
-    parts = _children(reader, name)
+    parts = sam_auth.api_children(reader, name, prefix=_PREFIX, id_key="RestApiId")
     stage = next(iter(parts.get("Stage", {}).values()), None)
     deployment = next(iter(parts.get("Deployment", {}).values()), {})
     stage_name = (stage or {}).get("StageName") or deployment.get("StageName") or "Prod"
@@ -79,17 +79,6 @@ def rest_api(
             )
         )
     return api, authorizers, routes
-
-
-def _children(reader: TemplateView, api_id: str) -> dict[str, dict[str, Mapping[str, Any]]]:
-    found: dict[str, dict[str, Mapping[str, Any]]] = {}
-    for name, resource in reader.resources.items():
-        kind = str(resource.get("Type", ""))
-        if kind.startswith(_PREFIX) and kind != f"{_PREFIX}RestApi":
-            properties = reader.properties(name)
-            if properties.get("RestApiId") == api_id:
-                found.setdefault(kind.removeprefix(_PREFIX), {})[name] = properties
-    return found
 
 
 def _paths(api_id: str, resources: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:

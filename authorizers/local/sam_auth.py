@@ -226,7 +226,7 @@ def v2_api(
     """An ``AWS::ApiGatewayV2::Api`` with its stage, authorizers, integrations and routes."""
     properties = reader.properties(name)
     protocol = str(properties.get("ProtocolType", "HTTP")).upper()
-    parts = _children(reader, name)
+    parts = api_children(reader, name)
     stage = next(iter(parts.get("Stage", {}).values()), {})
     api = ApiSpec(
         logical_id=name,
@@ -275,15 +275,18 @@ def v2_api(
     return api, authorizers, routes
 
 
-def _children(reader: TemplateView, api_id: str) -> dict[str, dict[str, Mapping[str, Any]]]:
-    """The API's V2 resources by kind (``Route``, ``Stage``...), properties resolved."""
+def api_children(
+    reader: TemplateView, api_id: str, *, prefix: str = _V2_PREFIX, id_key: str = "ApiId"
+) -> dict[str, dict[str, Mapping[str, Any]]]:
+    """An API's CloudFormation child resources by kind (``Route``, ``Stage``... for V2 APIs;
+    ``Resource``, ``Method``... with the REST prefix and ``RestApiId``), properties resolved."""
     found: dict[str, dict[str, Mapping[str, Any]]] = {}
     for name, resource in reader.resources.items():
         kind = str(resource.get("Type", ""))
-        if kind.startswith(_V2_PREFIX) and kind != f"{_V2_PREFIX}Api":
+        if kind.startswith(prefix):
             properties = reader.properties(name)
-            if properties.get("ApiId") == api_id:
-                found.setdefault(kind.removeprefix(_V2_PREFIX), {})[name] = properties
+            if properties.get(id_key) == api_id:
+                found.setdefault(kind.removeprefix(prefix), {})[name] = properties
     return found
 
 
