@@ -36,6 +36,7 @@ from _common import (
     raw_verifier,
 )
 
+from authorizers.arn import MAX_ARN_BYTES
 from authorizers.identity import Identity
 from authorizers.request import AuthRequest, RequestKind
 from authorizers.requirements import groups_any, scopes_any
@@ -46,7 +47,6 @@ from authorizers.testing.issuer import TestIssuer
 from authorizers.testing.simulator import request_arn
 
 RAW = "raw cryptography RS256 verify"
-MAX_ARN_BYTES = 1600
 ROUTES = 300
 
 

@@ -12,8 +12,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-RESOURCE_LIMIT = 512  # characters per policy Resource (§3)
-WEBSOCKET_RESULT_LIMIT = 8192  # bytes of the whole result, WebSocket quota (§6)
+from authorizers.responses import MAX_RESOURCE_CHARS as RESOURCE_LIMIT  # per Resource (§3)
+from authorizers.responses import (  # bytes of the whole result, WebSocket quota (§6)
+    WEBSOCKET_RESPONSE_BYTES as WEBSOCKET_RESULT_LIMIT,
+)
 
 
 def check_policy_response(
