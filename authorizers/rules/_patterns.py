@@ -14,14 +14,14 @@ import re
 from dataclasses import dataclass
 
 from authorizers.errors import ConfigurationError
+from authorizers.rules._selection import GREEDY, LITERAL, PARAM, PLACEHOLDER
 
 VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 ANY_VERB = "*"
-_PARAM = re.compile(r"\{[A-Za-z0-9_.:-]+(\+?)\}")
 _ONE_SEGMENT, _ANY_RUN = "\x01\x02", "\x03\x04"
 GREEDY_RUN = _ANY_RUN  # a {proxy+} in a route's language
 _REPEATED = {"\x02": "\x01", "\x04": "\x03"}  # repeat marker -> the class it repeats
-_PRECEDENCE = {_ONE_SEGMENT: 1, _ANY_RUN: 2}  # literal segments (0) win, greedy loses
+_PRECEDENCE = {_ONE_SEGMENT: PARAM, _ANY_RUN: GREEDY}  # literal segments win, greedy loses
 _CLASS = re.compile("[\x01-\x04]")
 
 
@@ -35,12 +35,12 @@ def path_language(path: str) -> str:
         raise ConfigurationError(f"route path {path!r} must start with '/', without * ? # //")
     segments = path.rstrip("/").split("/")[1:]
     for position, segment in enumerate(segments):
-        bare = _PARAM.sub("", segment)
-        if "{" in bare or "}" in bare or (bare and _PARAM.search(segment)):
+        bare = PLACEHOLDER.sub("", segment)
+        if "{" in bare or "}" in bare or (bare and PLACEHOLDER.search(segment)):
             raise ConfigurationError(f"route path {path!r}: a parameter must fill its segment")
         if segment.endswith("+}") and position != len(segments) - 1:
             raise ConfigurationError(f"route path {path!r}: a greedy parameter must be last")
-    erased = (_PARAM.sub(lambda m: _ANY_RUN if m[1] else _ONE_SEGMENT, s) for s in segments)
+    erased = (PLACEHOLDER.sub(lambda m: _ANY_RUN if m[1] else _ONE_SEGMENT, s) for s in segments)
     return "/" + "/".join(erased)
 
 
@@ -147,8 +147,8 @@ class RoutePatterns:
     languages: tuple[str, ...]  # what it receives (ANY: per verb it does not leave to others)
     denials: tuple[str, ...]  # the Deny patterns covering exactly its verbs
     excess: tuple[str, ...]  # what ``allows`` match beyond the route, as Deny patterns
-    rest_rank: tuple[tuple[int, ...], int]  # lower wins (authorizers.rules._selection)
-    http_rank: tuple[int, int, tuple[int, ...]]
+    rest_rank: tuple[tuple[int, ...], int]  # lower wins, as the REST resource walk orders
+    http_rank: tuple[int, int, tuple[int, ...]]  # as authorizers.rules._selection.http_rank
 
     @property
     def pattern(self) -> str:
@@ -200,7 +200,7 @@ def compile_route(verb: str, path: str, taken: set[str]) -> RoutePatterns:
     if path.startswith("$"):  # WebSocket: no verb in the ARN, a literal route key
         return RoutePatterns((path,), path, (path,), (path,), (), ((0,), 0), (0, 0, (0,)))
     any_verb = verb == ANY_VERB
-    kinds = tuple(_PRECEDENCE.get(s, 0) for s in path.split("/")[1:])
+    kinds = tuple(_PRECEDENCE.get(s, LITERAL) for s in path.split("/")[1:])
     # "*/pets" would also deny "GET/pets" when GET has a route of its own: spell out
     # the verbs this ANY route really receives.
     verbs = sorted(VERBS - taken) if any_verb else [verb]
@@ -222,7 +222,7 @@ def compile_route(verb: str, path: str, taken: set[str]) -> RoutePatterns:
         # Deny can take one without the other; one Allow per verb has no such excess. The
         # root's "*/" would need "*/*/", which denies every trailing slash of the API.
         allows, excess = denials, [x for v in verbs for x in _excess([(v, False), *tail])]
-    if path != "/" and kinds[-1] == 0:  # a literal last segment: its trailing slash, spelt out
+    if path != "/" and kinds[-1] == LITERAL:  # a literal last segment: its trailing slash too
         allows, denials = _slashed(allows), _slashed(denials)
         excess = list(_slashed(tuple(excess)))
     return RoutePatterns(
@@ -232,5 +232,5 @@ def compile_route(verb: str, path: str, taken: set[str]) -> RoutePatterns:
         denials,
         tuple(excess),
         (kinds, int(any_verb)),
-        (int(any_verb), int(2 in kinds), kinds),
+        (int(any_verb), int(GREEDY in kinds), kinds),
     )

@@ -40,14 +40,14 @@ API_OF_KIND = {
 ANY = "ANY"
 DEFAULT_ROUTE = "$default"
 LITERAL, PARAM, GREEDY = 0, 1, 2
-_PLACEHOLDER = re.compile(r"\{[A-Za-z0-9_.:-]+(\+?)\}")
+PLACEHOLDER = re.compile(r"\{[A-Za-z0-9_.:-]+(\+?)\}")
 
 
 def segment_kinds(path: str) -> tuple[tuple[int, str], ...]:
     """``/pets/{id}/{proxy+}`` -> ((LITERAL, "pets"), (PARAM, ""), (GREEDY, ""))."""
     kinds: list[tuple[int, str]] = []
     for segment in path.strip("/").split("/") if path.strip("/") else ():
-        match = _PLACEHOLDER.fullmatch(segment)
+        match = PLACEHOLDER.fullmatch(segment)
         if match is None:
             kinds.append((LITERAL, segment))
         else:
@@ -75,12 +75,6 @@ def http_rank(verb: str, path: str) -> tuple[int, int, tuple[int, ...]]:
     """Lower wins among HTTP routes matching a request (see the module docstring)."""
     kinds = tuple(kind for kind, _ in segment_kinds(path))
     return (int(verb == ANY), int(GREEDY in kinds), kinds)
-
-
-def rest_rank(verb: str, path: str) -> tuple[tuple[int, ...], int]:
-    """Lower wins among REST routes matching a request, as the resource tree walk orders
-    them (the resource first, then its method before ``ANY``)."""
-    return (tuple(kind for kind, _ in segment_kinds(path)), int(verb == ANY))
 
 
 class Router:
@@ -177,7 +171,7 @@ def route_key(verb: str, path: str) -> str:
     """The canonical key of a route: ``GET /pets/{}``, ``ANY /{+}``, ``$connect``."""
     if not path.startswith("/"):  # a route key: "$connect", "sendMessage"
         return path
-    canonical = _PLACEHOLDER.sub(lambda m: "{+}" if m[1] else "{}", path.rstrip("/") or "/")
+    canonical = PLACEHOLDER.sub(lambda m: "{+}" if m[1] else "{}", path.rstrip("/") or "/")
     return f"{ANY if verb in ('*', ANY) else verb} {canonical}"
 
 
