@@ -51,7 +51,7 @@ def identity_values(event: Mapping[str, Any], sources: Sequence[str] | None) -> 
         elif where == "stage":
             value = event["stageVariables"].get(name)
         else:
-            value = _dotted(event["requestContext"], name)
+            value = dotted(event["requestContext"], name)
         if not isinstance(value, str) or not value:
             raise ValueError(
                 f"identity source {source!r} is missing or empty: API Gateway answers 401 "
@@ -61,7 +61,8 @@ def identity_values(event: Mapping[str, Any], sources: Sequence[str] | None) -> 
     return found
 
 
-def _dotted(context: Mapping[str, Any], path: str) -> Any:
+def dotted(context: Mapping[str, Any], path: str) -> Any:
+    """``a.b`` of nested objects, or ``None`` where a level is missing."""
     value: Any = context
     for part in path.split("."):
         value = value.get(part) if isinstance(value, Mapping) else None

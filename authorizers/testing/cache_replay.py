@@ -25,7 +25,7 @@ from typing import Any
 from authorizers.clock import MonotonicClock, monotonic_clock
 from authorizers.errors import ConfigurationError
 from authorizers.request import AuthRequest, RequestKind
-from authorizers.testing._identity_sources import parse_source
+from authorizers.testing._identity_sources import dotted, parse_source
 from authorizers.testing.simulator import (
     ApiKind,
     GatewayDecision,
@@ -79,9 +79,7 @@ def _source(expression: str) -> tuple[str, str]:
 def _context_value(event: Mapping[str, Any], path: str) -> str | None:
     """``$context.a.b`` from ``requestContext`` (or the event's top level, e.g. ``routeKey``)."""
     for root in (event.get("requestContext") or {}, event):
-        value: Any = root
-        for name in path.split("."):
-            value = value.get(name) if isinstance(value, Mapping) else None
+        value = dotted(root, path)
         if value is not None:
             return str(value)
     return None
