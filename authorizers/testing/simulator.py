@@ -264,15 +264,8 @@ def _raised(error: BaseException, arn: str, kind: ApiKind) -> Result:
     # Only the exact message counts (case-sensitivity is UNVERIFIED, contract §3); the message
     # of any other exception is left out of the result: it might carry a credential.
     if str(error) == "Unauthorized":
-        warnings = (
-            ("401 on 'Unauthorized' is UNVERIFIED for HTTP APIs",)
-            if kind
-            in (
-                ApiKind.HTTP_IAM,
-                ApiKind.HTTP_SIMPLE,
-            )
-            else ()
-        )
+        http = kind in (ApiKind.HTTP_IAM, ApiKind.HTTP_SIMPLE)
+        warnings = ("401 on 'Unauthorized' is UNVERIFIED for HTTP APIs",) if http else ()
         return Result(GatewayDecision.UNAUTHORIZED, arn, kind, warnings=warnings)
     reason = f"the authorizer raised {type(error).__name__} (not 'Unauthorized'): 500"
     return Result(GatewayDecision.INVALID, arn, kind, reasons=(reason,))
