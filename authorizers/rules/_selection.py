@@ -87,9 +87,14 @@ class Router:
         self.api = api
         self.routes = tuple(routes)
         self._keys: dict[str, int] = {}
+        # The keys as declared ("GET /pets/{id}"), to the route their canonical key names:
+        # events spell templates as the API does, so most lookups skip route_key's regex.
+        self._spelled: dict[str, int] = {}
         self._root = _Node()
         for index, (verb, path) in enumerate(self.routes):
-            self._keys.setdefault(route_key(verb, path), index)
+            canonical = route_key(verb, path)
+            self._keys.setdefault(canonical, index)
+            self._spelled.setdefault(f"{verb} {path}", self._keys[canonical])
             if not path.startswith("/"):
                 continue
             node = self._root
@@ -109,8 +114,10 @@ class Router:
     def by_key(self, key: str) -> int | None:
         """The route with this route key (``"GET /pets/{id}"``, ``"$connect"``), if any;
         the spelling of parameter names does not matter."""
-        verb, space, path = key.partition(" ")
-        found = self._keys.get(route_key(verb, path) if space else key)
+        found = self._spelled.get(key)
+        if found is None:
+            verb, space, path = key.partition(" ")
+            found = self._keys.get(route_key(verb, path) if space else key)
         if found is None and self.api == "websocket":
             return self._default
         return found

@@ -56,6 +56,13 @@ def test_http_default_route_and_route_keys() -> None:
     assert Router([("GET", "/pets/{id}")], "rest").select("POST", "/x") is None
 
 
+def test_a_route_spelled_twice_is_the_first_declared_whichever_spelling_is_asked() -> None:
+    router = Router([("GET", "/pets/{id}"), ("GET", "/pets/{petId}"), ("ANY", "/x/")], "rest")
+    assert router.by_key("GET /pets/{petId}") == 0
+    assert router.by_key("GET /pets/{name}") == 0
+    assert router.by_key("ANY /x") == router.by_key("ANY /x/") == 2
+
+
 def test_websocket_route_keys_fall_back_to_default() -> None:
     router = Router([("ANY", "$connect"), ("ANY", "sendMessage"), ("ANY", "$default")], "websocket")
     assert router.by_key("$connect") == 0
