@@ -40,7 +40,12 @@ from authorizers.jwks.fetch import (
 )
 from authorizers.jwks.keys import VerificationKey
 from authorizers.request import AuthRequest, RequestKind
-from authorizers.validators._introspection_cache import IntrospectionCache, Loaded, MissLimiter
+from authorizers.validators._introspection_cache import (
+    IntrospectionCache,
+    Loaded,
+    MissLimiter,
+    unavailable,
+)
 from authorizers.validators._jws import DEFAULT_MAX_TOKEN_BYTES
 from authorizers.validators._parts import NamedValidator
 from authorizers.validators.claims import IssuerConfig, IssuerRules
@@ -192,7 +197,7 @@ class IntrospectionValidator(NamedValidator):
                 return self._endpoint
             failed = self._discovery_failed_at
             if failed is not None and self._monotonic() - failed < self._retry_after:
-                raise _unavailable("OIDC discovery failed recently")
+                raise unavailable("OIDC discovery failed recently")
             try:
                 self._endpoint = self._discover()
             except InfrastructureError:
@@ -208,14 +213,14 @@ class IntrospectionValidator(NamedValidator):
                 allow_http_loopback=self._loopback,
             )  # fmt: skip
         except FetchError as error:
-            raise _unavailable(f"OIDC discovery failed: {error}") from None
+            raise unavailable(f"OIDC discovery failed: {error}") from None
         endpoint = doc.get("introspection_endpoint")
         if doc.get("issuer") != self.issuer or not isinstance(endpoint, str):
-            raise _unavailable(f"{describe_url(url)}: wrong issuer or no introspection_endpoint")
+            raise unavailable(f"{describe_url(url)}: wrong issuer or no introspection_endpoint")
         try:
             check_url(endpoint, allow_http_loopback=self._loopback)
         except FetchError as error:
-            raise _unavailable(f"introspection_endpoint refused: {error}") from None
+            raise unavailable(f"introspection_endpoint refused: {error}") from None
         return endpoint
 
     def _ask(self, token: str) -> Loaded:
@@ -239,7 +244,7 @@ class IntrospectionValidator(NamedValidator):
                 allow_http_loopback=self._loopback,
             )
         except FetchError as error:  # names the endpoint and the failure, never the token
-            raise _unavailable(f"introspection failed: {error}") from None
+            raise unavailable(f"introspection failed: {error}") from None
         return self._judge(dict(answer))
 
     def _judge(self, answer: dict[str, Any]) -> Loaded:
@@ -260,7 +265,3 @@ class IntrospectionValidator(NamedValidator):
         identity = identity_from_claims(self.name, rules, answer)
         rules.rules.authorize(identity.scopes, identity.groups)
         return identity, float(answer["exp"])
-
-
-def _unavailable(detail: str) -> InfrastructureError:
-    return InfrastructureError(ReasonCode.INTROSPECTION_UNAVAILABLE, detail)
