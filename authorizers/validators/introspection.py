@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import threading
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
 from authorizers.credentials import bearer_token
-from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode, Unauthorized
+from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized
 from authorizers.identity import Identity
-from authorizers.jwks.discovery import DEFAULT_RETRY_AFTER, DISCOVERY_PATH
+from authorizers.jwks.discovery import DEFAULT_RETRY_AFTER, DISCOVERY_PATH, LoadOnce
 from authorizers.jwks.fetch import (
     DEFAULT_TIMEOUT,
     Fetcher,
@@ -140,11 +139,9 @@ class IntrospectionValidator(NamedValidator):
         self._hint = token_type_hint
         self._max_token_bytes = max_token_bytes
         self._timeout, self._max_bytes = timeout, max_bytes
-        self._retry_after = retry_after
         self._fetcher = fetcher
         self._clock, self._monotonic = clock, monotonic
-        self._discovery_failed_at: float | None = None
-        self._discovery_lock = threading.Lock()
+        self._discovered = LoadOnce(self._discover, retry_after=retry_after, monotonic=monotonic)
         limiter = None
         if misses_per_second is not None:
             limiter = MissLimiter(misses_per_second, max(1.0, 2 * misses_per_second), monotonic)
@@ -190,20 +187,7 @@ class IntrospectionValidator(NamedValidator):
 
     def endpoint(self) -> str:
         """The introspection endpoint: configured, or found by discovery (kept for good)."""
-        if self._endpoint is not None:
-            return self._endpoint
-        with self._discovery_lock:
-            if self._endpoint is not None:
-                return self._endpoint
-            failed = self._discovery_failed_at
-            if failed is not None and self._monotonic() - failed < self._retry_after:
-                raise unavailable("OIDC discovery failed recently")
-            try:
-                self._endpoint = self._discover()
-            except InfrastructureError:
-                self._discovery_failed_at = self._monotonic()
-                raise
-            return self._endpoint
+        return self._endpoint if self._endpoint is not None else self._discovered.get()
 
     def _discover(self) -> str:
         url = self.issuer.rstrip("/") + DISCOVERY_PATH
