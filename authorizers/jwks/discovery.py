@@ -4,14 +4,17 @@ accepted algorithms come from ``<issuer>/.well-known/openid-configuration``, fet
 Discovery §4.3 rules: the document's ``issuer`` must equal the configured one exactly,
 ``jwks_uri`` must be HTTPS (loopback HTTP only when allowed), and the algorithms are the wanted
 ones narrowed to ``id_token_signing_alg_values_supported`` (empty is a configuration error). A
-failed discovery is retried at most every ``retry_after`` seconds.
+failed discovery is retried at most every ``retry_after`` seconds (:class:`LoadOnce`, which
+the introspection validator's endpoint discovery shares).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
 
+from authorizers.clock import MonotonicClock
 from authorizers.errors import (
     AuthorizerError,
     ConfigurationError,
@@ -29,6 +32,40 @@ DISCOVERY_PATH = "/.well-known/openid-configuration"
 #: Seconds between discovery attempts after a failure: the IdP is not hammered per request.
 DEFAULT_RETRY_AFTER = 10.0
 _DEFAULT_FETCHING = KeyFetching()
+T = TypeVar("T")
+
+
+class LoadOnce(Generic[T]):
+    """A value loaded on first use and kept for good. After a failure the same error is raised
+    again, without loading, for ``retry_after`` seconds: a provider that is down or
+    misconfigured is not asked once per request."""
+
+    def __init__(
+        self, load: Callable[[], T], *, retry_after: float, monotonic: MonotonicClock
+    ) -> None:
+        self._load, self._retry_after, self._monotonic = load, retry_after, monotonic
+        self._lock = threading.Lock()
+        self.value: T | None = None
+        self._failure: tuple[float, AuthorizerError | ConfigurationError] | None = None
+
+    def get(self) -> T:
+        value = self.value
+        if value is not None:
+            return value
+        with self._lock:
+            if self.value is not None:
+                return self.value
+            now = self._monotonic()
+            failure = self._failure
+            if failure is not None and now - failure[0] < self._retry_after:
+                raise failure[1].with_traceback(None)  # re-raised: its traceback must not grow
+            try:
+                self.value = value = self._load()
+            except (AuthorizerError, ConfigurationError) as error:
+                self._failure = (now, error)
+                raise
+            self._failure = None
+            return value
 
 
 class DiscoveredKeys:
@@ -52,34 +89,13 @@ class DiscoveredKeys:
         self._wanted = tuple(algorithms)
         self._fetching = fetching
         self._allow_http_loopback = allow_http_loopback
-        self._retry_after = retry_after
-        self._lock = threading.Lock()
-        self._keys: KeySource | None = None
         self._algorithms: frozenset[str] = frozenset()
-        self._failure: tuple[float, Exception] | None = None
+        self._keys = LoadOnce(self._discover, retry_after=retry_after, monotonic=fetching.monotonic)
 
     @property
     def algorithms(self) -> frozenset[str]:
         """The algorithms accepted after discovery (empty before)."""
         return self._algorithms
-
-    def _load(self) -> KeySource:
-        keys = self._keys
-        if keys is not None:
-            return keys
-        with self._lock:
-            if self._keys is not None:
-                return self._keys
-            now = self._fetching.monotonic()
-            if self._failure is not None and now - self._failure[0] < self._retry_after:
-                raise self._failure[1]
-            try:
-                self._keys = self._discover()
-            except (AuthorizerError, ConfigurationError) as error:
-                self._failure = (now, error)
-                raise
-            self._failure = None
-            return self._keys
 
     def _discover(self) -> KeySource:
         try:
@@ -121,13 +137,14 @@ class DiscoveredKeys:
         return keys
 
     def get_key(self, kid: str, alg: str) -> VerificationKey:
-        keys = self._load()
+        keys = self._keys.get()
         if alg not in self._algorithms:
             raise Unauthorized(ReasonCode.DISALLOWED_ALGORITHM, "alg not offered by the provider")
         return keys.get_key(kid, alg)
 
     def is_current(self, key: VerificationKey) -> bool:
-        return self._keys is not None and self._keys.is_current(key)
+        keys = self._keys.value
+        return keys is not None and keys.is_current(key)
 
     def prefetch(self) -> None:
-        self._load().prefetch()
+        self._keys.get().prefetch()

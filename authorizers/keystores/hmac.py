@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from authorizers import _setting_checks as checks
 from authorizers.clock import MonotonicClock, monotonic_clock
 from authorizers.errors import ConfigurationError
 from authorizers.keystores.aws import AwsClientSettings
@@ -44,8 +45,8 @@ class HmacKey:
             return value
         if isinstance(value, Mapping):
             principal = value.get("principal")
-            if principal is not None and (not isinstance(principal, str) or not principal):
-                raise ConfigurationError("'principal' must be a non-empty string")
+            if principal is not None:
+                checks.name(principal, "'principal'")
             return cls(_secret_bytes(value.get("secret")), principal)
         return cls(_secret_bytes(value))
 

@@ -58,7 +58,8 @@ class _Flight:
         self.outcome: Identity | _Refusal | None = None
 
 
-def _unavailable(detail: str) -> InfrastructureError:
+def unavailable(detail: str) -> InfrastructureError:
+    """The provider cannot answer now: fail closed (500, or a Deny)."""
     return InfrastructureError(ReasonCode.INTROSPECTION_UNAVAILABLE, detail)
 
 
@@ -124,7 +125,7 @@ class IntrospectionCache:
                 leader = found is None
                 if found is None:
                     if self._limiter is not None and not self._limiter.take():
-                        raise _unavailable("introspection rate limit for unknown tokens reached")
+                        raise unavailable("introspection rate limit for unknown tokens reached")
                     found = self._flights[key] = _Flight()
                 flight = found
         if answer is None:
@@ -135,9 +136,9 @@ class IntrospectionCache:
 
     def _follow(self, flight: _Flight) -> Identity | _Refusal:
         if not flight.done.wait(self._wait):
-            raise _unavailable("no introspection answer in time")
+            raise unavailable("no introspection answer in time")
         if flight.outcome is None:  # the leader's call failed: that is not cached, nor shared
-            raise _unavailable("introspection failed for a concurrent request")
+            raise unavailable("introspection failed for a concurrent request")
         return flight.outcome
 
     def _active_answer(self, key: bytes) -> Identity | None:

@@ -16,9 +16,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
-
 #: RFC 7638 §3.2: the required public members per key type, and only those, are hashed.
 _REQUIRED_MEMBERS: Mapping[str, tuple[str, ...]] = {
     "RSA": ("e", "kty", "n"),
@@ -54,5 +51,9 @@ def certificate_thumbprint(pem: str) -> str:
     data = pem.encode("ascii", errors="strict")
     if data.count(b"-----BEGIN CERTIFICATE-----") != 1:
         raise ValueError("not exactly one PEM certificate")
+    # x509 costs ~50 ms to import: only certificate-bound tokens pay it, not DPoP or clients
+    from cryptography import x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415
+
     der = x509.load_pem_x509_certificate(data).public_bytes(Encoding.DER)
     return b64url(hashlib.sha256(der).digest())

@@ -251,9 +251,7 @@ class IssuerConfig:
     context_claims: Sequence[str] | Mapping[str, str] = ()
 
     def __post_init__(self) -> None:  # refuse unsafe settings where they are written
-        name = self.issuer
-        if not isinstance(name, str) or not name:
-            raise ConfigurationError("issuer must be a non-empty string")
+        name = checks.name(self.issuer, "issuer")
         if (self.keys is None) == (self.jwks_url is None):
             raise ConfigurationError(f"{name}: give exactly one of keys= or jwks_url=")
         if self.snapshot_file is not None and self.jwks_url is None:

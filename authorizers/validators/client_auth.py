@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote_plus
 
+from authorizers import _setting_checks as checks
 from authorizers.clock import Clock, system_clock
-from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode
+from authorizers.errors import InfrastructureError, ReasonCode
+from authorizers.validators._thumbprints import b64url
 
 if TYPE_CHECKING:
     from authorizers.keystores.aws import AwsClientSettings
@@ -39,18 +41,12 @@ class ClientAuth(Protocol):
     ) -> None: ...
 
 
-def _need(value: str, what: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ConfigurationError(f"client authentication needs a non-empty {what}")
-    return value
-
-
 class ClientSecretBasic:
     """HTTP Basic with the form-encoded id and secret (RFC 6749 §2.3.1)."""
 
     def __init__(self, client_id: str, client_secret: str) -> None:
-        self.client_id = _need(client_id, "client_id")
-        pair = f"{quote_plus(client_id)}:{quote_plus(_need(client_secret, 'client_secret'))}"
+        self.client_id = checks.name(client_id, "client_id")
+        pair = f"{quote_plus(client_id)}:{quote_plus(checks.name(client_secret, 'client_secret'))}"
         self._header = "Basic " + base64.b64encode(pair.encode()).decode()
 
     def apply(
@@ -66,8 +62,8 @@ class ClientSecretPost:
     """The id and secret as form fields."""
 
     def __init__(self, client_id: str, client_secret: str) -> None:
-        self.client_id = _need(client_id, "client_id")
-        self._secret = _need(client_secret, "client_secret")
+        self.client_id = checks.name(client_id, "client_id")
+        self._secret = checks.name(client_secret, "client_secret")
 
     def apply(
         self, form: MutableMapping[str, str], headers: MutableMapping[str, str], audience: str
@@ -94,7 +90,7 @@ class PrivateKeyJwt:
         kid: str | None = None,
         clock: Clock = system_clock,
     ) -> None:
-        self.client_id = _need(client_id, "client_id")
+        self.client_id = checks.name(client_id, "client_id")
         self.kid = kid
         self._load_pem = load_pem
         self._clock = clock
@@ -146,7 +142,7 @@ class PrivateKeyJwt:
         }
         signing_input = f"{_b64_json(header)}.{_b64_json(claims)}".encode()
         form["client_assertion_type"] = ASSERTION_TYPE
-        form["client_assertion"] = f"{signing_input.decode()}.{_b64(sign(signing_input))}"
+        form["client_assertion"] = f"{signing_input.decode()}.{b64url(sign(signing_input))}"
         form["client_id"] = self.client_id
 
     def _loaded(self) -> tuple[str, Callable[[bytes], bytes]]:
@@ -190,9 +186,5 @@ def _signer_for(pem: bytes) -> tuple[str, Callable[[bytes], bytes]]:
     raise ValueError("the client key must be RSA (2048+ bits) or EC P-256")
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def _b64_json(value: dict[str, Any]) -> str:
-    return _b64(json.dumps(value, separators=(",", ":")).encode())
+    return b64url(json.dumps(value, separators=(",", ":")).encode())

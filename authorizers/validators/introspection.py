@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import threading
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
 from authorizers.credentials import bearer_token
-from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode, Unauthorized
+from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized
 from authorizers.identity import Identity
-from authorizers.jwks.discovery import DEFAULT_RETRY_AFTER, DISCOVERY_PATH
+from authorizers.jwks.discovery import DEFAULT_RETRY_AFTER, DISCOVERY_PATH, LoadOnce
 from authorizers.jwks.fetch import (
     DEFAULT_TIMEOUT,
     Fetcher,
@@ -40,7 +39,12 @@ from authorizers.jwks.fetch import (
 )
 from authorizers.jwks.keys import VerificationKey
 from authorizers.request import AuthRequest, RequestKind
-from authorizers.validators._introspection_cache import IntrospectionCache, Loaded, MissLimiter
+from authorizers.validators._introspection_cache import (
+    IntrospectionCache,
+    Loaded,
+    MissLimiter,
+    unavailable,
+)
 from authorizers.validators._jws import DEFAULT_MAX_TOKEN_BYTES
 from authorizers.validators._parts import NamedValidator
 from authorizers.validators.claims import IssuerConfig, IssuerRules
@@ -135,11 +139,9 @@ class IntrospectionValidator(NamedValidator):
         self._hint = token_type_hint
         self._max_token_bytes = max_token_bytes
         self._timeout, self._max_bytes = timeout, max_bytes
-        self._retry_after = retry_after
         self._fetcher = fetcher
         self._clock, self._monotonic = clock, monotonic
-        self._discovery_failed_at: float | None = None
-        self._discovery_lock = threading.Lock()
+        self._discovered = LoadOnce(self._discover, retry_after=retry_after, monotonic=monotonic)
         limiter = None
         if misses_per_second is not None:
             limiter = MissLimiter(misses_per_second, max(1.0, 2 * misses_per_second), monotonic)
@@ -185,20 +187,7 @@ class IntrospectionValidator(NamedValidator):
 
     def endpoint(self) -> str:
         """The introspection endpoint: configured, or found by discovery (kept for good)."""
-        if self._endpoint is not None:
-            return self._endpoint
-        with self._discovery_lock:
-            if self._endpoint is not None:
-                return self._endpoint
-            failed = self._discovery_failed_at
-            if failed is not None and self._monotonic() - failed < self._retry_after:
-                raise _unavailable("OIDC discovery failed recently")
-            try:
-                self._endpoint = self._discover()
-            except InfrastructureError:
-                self._discovery_failed_at = self._monotonic()
-                raise
-            return self._endpoint
+        return self._endpoint if self._endpoint is not None else self._discovered.get()
 
     def _discover(self) -> str:
         url = self.issuer.rstrip("/") + DISCOVERY_PATH
@@ -208,14 +197,14 @@ class IntrospectionValidator(NamedValidator):
                 allow_http_loopback=self._loopback,
             )  # fmt: skip
         except FetchError as error:
-            raise _unavailable(f"OIDC discovery failed: {error}") from None
+            raise unavailable(f"OIDC discovery failed: {error}") from None
         endpoint = doc.get("introspection_endpoint")
         if doc.get("issuer") != self.issuer or not isinstance(endpoint, str):
-            raise _unavailable(f"{describe_url(url)}: wrong issuer or no introspection_endpoint")
+            raise unavailable(f"{describe_url(url)}: wrong issuer or no introspection_endpoint")
         try:
             check_url(endpoint, allow_http_loopback=self._loopback)
         except FetchError as error:
-            raise _unavailable(f"introspection_endpoint refused: {error}") from None
+            raise unavailable(f"introspection_endpoint refused: {error}") from None
         return endpoint
 
     def _ask(self, token: str) -> Loaded:
@@ -239,7 +228,7 @@ class IntrospectionValidator(NamedValidator):
                 allow_http_loopback=self._loopback,
             )
         except FetchError as error:  # names the endpoint and the failure, never the token
-            raise _unavailable(f"introspection failed: {error}") from None
+            raise unavailable(f"introspection failed: {error}") from None
         return self._judge(dict(answer))
 
     def _judge(self, answer: dict[str, Any]) -> Loaded:
@@ -260,7 +249,3 @@ class IntrospectionValidator(NamedValidator):
         identity = identity_from_claims(self.name, rules, answer)
         rules.rules.authorize(identity.scopes, identity.groups)
         return identity, float(answer["exp"])
-
-
-def _unavailable(detail: str) -> InfrastructureError:
-    return InfrastructureError(ReasonCode.INTROSPECTION_UNAVAILABLE, detail)

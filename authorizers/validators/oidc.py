@@ -16,16 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Unpack
 
-from authorizers.errors import (
-    ConfigurationError,
-)
+from authorizers.errors import ConfigurationError
 from authorizers.jwks.discovery import DEFAULT_RETRY_AFTER, DiscoveredKeys
 from authorizers.jwks.sources import KeySource
 from authorizers.validators.claims import FilePath, IssuerConfig, Strings
 from authorizers.validators.jwt import JwtValidator
 from authorizers.validators.token_options import KeyFetching, OidcOptions, split_options
-
-_DEFAULT_FETCHING = KeyFetching()
 
 
 class OidcValidator(JwtValidator):

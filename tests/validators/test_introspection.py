@@ -255,6 +255,39 @@ def test_discovery_finds_the_endpoint_and_configuration_is_checked(clock: FakeCl
         IntrospectionValidator(ISSUER, client=ClientSecretBasic("rs", "s"))
 
 
+class FlakyDiscovery(Provider):
+    """Discovery fails while ``discovery_down``; counts discovery requests."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.discovery_down = True
+        self.discoveries = 0
+
+    def fetch(self, url: str, *, timeout: float, max_bytes: int) -> bytes:
+        self.discoveries += 1
+        if self.discovery_down:
+            raise FetchError(f"{url}: HTTP 503")
+        return super().fetch(url, timeout=timeout, max_bytes=max_bytes)
+
+
+def test_failed_discovery_is_retried_only_after_retry_after(clock: FakeClock) -> None:
+    provider = FlakyDiscovery()
+    validator = make(provider, clock, retry_after=5)
+    for _ in range(3):
+        with pytest.raises(InfrastructureError) as raised:
+            validator.introspect("t")
+        assert raised.value.reason is ReasonCode.INTROSPECTION_UNAVAILABLE
+    assert provider.discoveries == 1  # the provider is not asked per request
+    provider.discovery_down = False
+    clock.advance(4.9)
+    with pytest.raises(InfrastructureError):
+        validator.prefetch()
+    clock.advance(0.1)
+    assert validator.introspect("t").principal_id == "alice"
+    assert validator.introspect("u").principal_id == "alice"
+    assert provider.discoveries == 2  # found once: kept for good
+
+
 def test_overlong_tokens_are_refused_without_a_request(clock: FakeClock) -> None:
     provider = Provider()
     assert refused(make(provider, clock), "a" * 20_000) is ReasonCode.MALFORMED_TOKEN
