@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from authorizers.local.model import ApiType, RouteSpec
-from authorizers.local.route_check import Relation, relation, rule_keys
+from authorizers.local.route_check import Relation, reaches, relation, rule_keys
 from authorizers.plan.model import (
     HTTP_ALGORITHMS,
     JWT_TYPES,
@@ -212,9 +212,10 @@ class Checks:
         scopes, losses, covered = list(self.scopes), [], False
         for (verb, path), rule in zip(rule_keys({"routes": rules}), rules, strict=True):
             related = relation(verb, path, route.method, route.path)
-            if related is Relation.NONE:
+            denies = "deny" in rule  # its Deny patterns meet the route's requests
+            if not (reaches(verb, path, route.method, route.path) if denies else related.value):
                 continue
-            if "deny" in rule or related is Relation.PARTIAL:
+            if denies or related is Relation.PARTIAL:
                 losses.append(f"route rule {rule.get('allow') or rule.get('deny')} (beyond scopes)")
                 continue
             covered = True
