@@ -26,7 +26,7 @@ from authorizers.rules._patterns import VERBS
 from authorizers.rules._selection import ANY, DEFAULT_ROUTE, route_key
 
 if TYPE_CHECKING:
-    from authorizers.local.model import LocalTemplate, RouteSpec
+    from authorizers.local.model import FunctionSpec, LocalTemplate, RouteSpec
     from authorizers.local.route_universe import AuthorizerRoutes
     from authorizers.rules import RouteRule
 
@@ -188,28 +188,30 @@ def _ruled_together(route: RouteSpec, rules: list[tuple[str, str]]) -> bool:
 # -- zero-code authorizers of a template (what `authorizers serve` warns about) -----------------
 
 
+def function_document(function: FunctionSpec) -> tuple[dict[str, Any], str] | None:
+    """A template function's zero-code configuration document, unsubstituted, read as the
+    generic handler reads it (:func:`authorizers.config.load_config`, the function's code
+    folder as ``LAMBDA_TASK_ROOT``), and its source (the variable or the file name); ``None``
+    when the function names none, or names a file without a code folder to find it in."""
+    from authorizers.config import CONFIG_ENV, CONFIG_FILE_ENV, load_config  # noqa: PLC0415
+
+    env = function.environment
+    if env.get(CONFIG_ENV):
+        source = CONFIG_ENV
+    elif env.get(CONFIG_FILE_ENV) and function.code_uri is not None:
+        source = Path(env[CONFIG_FILE_ENV]).name
+    else:
+        return None
+    document, _ = load_config({**env, "LAMBDA_TASK_ROOT": str(function.code_uri or "")})
+    return document, source
+
+
 def zero_code_document(template: LocalTemplate, function_id: str | None) -> dict[str, Any] | None:
     """The configuration document of a function running the generic handler, unsubstituted
     (only its ``routes`` are read); ``None`` for other functions."""
-    from authorizers.config import CONFIG_ENV, CONFIG_FILE_ENV, parse_document  # noqa: PLC0415
-
     function = template.functions.get(function_id or "")
-    if function is None:
-        return None
-    inline, file_name = (
-        function.environment.get(CONFIG_ENV),
-        function.environment.get(CONFIG_FILE_ENV),
-    )
-    if inline:
-        return parse_document(inline, CONFIG_ENV)
-    if not file_name or function.code_uri is None:
-        return None
-    path = Path(function.code_uri) / file_name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigurationError(f"cannot read {path}: {error.strerror}") from None
-    return parse_document(text, str(path))
+    found = None if function is None else function_document(function)
+    return None if found is None else found[0]
 
 
 def _settings(found: AuthorizerRoutes, document: Mapping[str, Any]) -> tuple[str, ...]:

@@ -14,9 +14,11 @@ from authorizers.cli.serve import rule_warnings
 from authorizers.errors import ConfigurationError
 from authorizers.event_parsing import parse_event
 from authorizers.identity import Identity
+from authorizers.local.model import FunctionSpec
 from authorizers.local.route_check import (
     Relation,
     check_routes,
+    function_document,
     reaches,
     relation,
     rule_keys,
@@ -346,3 +348,23 @@ def test_a_catch_all_rule_does_not_rule_the_routes_under_it(project: Path) -> No
     check = check_routes(select_authorizer(template, "Main"), rule_keys(["ANY /{proxy+}"]))
     assert check.unruled == ("GET /pets/{id}", "ANY /admin/{proxy+}", "ANY /orders")
     assert check.unmatched_rules == ()  # its paths meet the served routes
+
+
+def test_a_functions_document_is_read_as_the_generic_handler_reads_it(tmp_path: Path) -> None:
+    """The configuration loader of the handler, the code folder as ``LAMBDA_TASK_ROOT``: a
+    function the handler would refuse to start is refused here too."""
+    (tmp_path / "config.json").write_text(json.dumps(CONFIG))
+    inline = {"AUTHORIZER_CONFIG": json.dumps(CONFIG)}
+    from_file = {"AUTHORIZER_CONFIG_FILE": "config.json"}
+    read = [
+        function_document(FunctionSpec("Fn", "h.handler", tmp_path, environment=env))
+        for env in (inline, from_file, {})
+    ]
+    assert read == [(CONFIG, "AUTHORIZER_CONFIG"), (CONFIG, "config.json"), None]
+    assert function_document(FunctionSpec("Fn", "h.handler", None, environment=from_file)) is None
+    both = FunctionSpec("Fn", "h.handler", tmp_path, environment=inline | from_file)
+    with pytest.raises(ConfigurationError, match="not both"):
+        function_document(both)
+    (tmp_path / "config.json").write_text(" " * 2_000_000 + "{}")
+    with pytest.raises(ConfigurationError, match="larger than"):
+        function_document(FunctionSpec("Fn", "h.handler", tmp_path, environment=from_file))
