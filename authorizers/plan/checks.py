@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from authorizers.config._tokens import DEFAULT_ALGORITHMS
 from authorizers.local.model import ApiType, RouteSpec
 from authorizers.local.route_check import Relation, reaches, relation, rule_keys
 from authorizers.plan.model import (
@@ -140,7 +141,7 @@ class Checks:
         if clients and self.rest:
             self.losses.append("client_id matching (REST JWT audiences match aud)")
         claims = self._claims(settings) if self.rest else ()
-        algorithms = tuple(str(a) for a in settings.get("algorithms") or ("RS256",))
+        algorithms = tuple(str(a) for a in settings.get("algorithms") or DEFAULT_ALGORITHMS)
         self._algorithms(algorithms)
         self.issuers.append(IssuerPlan(issuer, audiences + clients, algorithms, claims))
 
