@@ -43,8 +43,6 @@ from authorizers.validators.cognito import CognitoValidator, cognito_issuers
 from authorizers.validators.jwt import JwtValidator
 
 _TOKEN_USES: tuple[Literal["id", "access"], ...] = ("id", "access")
-#: HTTP API JWT authorizers verify RSA signatures only (AWS HTTP API JWT authorizer docs).
-HTTP_JWT_ALGORITHMS = ("RS256", "RS384", "RS512")
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,10 @@ class RequiredClaim:
     required: bool = True
 
 
+#: HTTP API JWT authorizers verify RSA signatures only (AWS HTTP API JWT authorizer docs).
+HTTP_JWT_ALGORITHMS = ("RS256", "RS384", "RS512")
+
+
 @dataclass(frozen=True, slots=True)
 class ManagedIssuer:
     issuer: str

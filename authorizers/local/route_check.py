@@ -5,10 +5,11 @@ production: a route served but not ruled (every call to it is refused), a rule t
 served route (a typo, or a route since removed), and a rule that matches only routes guarded by
 another authorizer (or none), where it never applies.
 
-"Matches" compares route keys by template structure only: ``{id}`` and ``{petId}`` are the same
-segment shape, ``{proxy+}`` takes one or more segments, ``ANY`` covers every verb. This is not
-API Gateway's route selection (which also ranks overlapping routes): :func:`relation` is the one
-place that decides, kept small so the policy compiler's selection can replace it.
+A route is ruled as the access rules decide it: they look the route API Gateway selected up by
+route key (``{id}`` and ``{petId}`` are the same; ``ANY`` covers every verb), so a rule lists
+the route with its key and no other (:func:`relation`, with the rules' own
+:func:`authorizers.rules._selection.route_key`). A rule applies somewhere when its paths meet a
+served route's (:func:`reaches`): a deny rule's Deny patterns refuse those requests.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from authorizers.errors import ConfigurationError
+from authorizers.rules._patterns import VERBS
+from authorizers.rules._selection import ANY, DEFAULT_ROUTE, route_key
 
 if TYPE_CHECKING:
-    from authorizers.local.model import LocalTemplate, RouteSpec
+    from authorizers.local.model import FunctionSpec, LocalTemplate, RouteSpec
     from authorizers.local.route_universe import AuthorizerRoutes
     from authorizers.rules import RouteRule
 
@@ -37,52 +40,50 @@ class Relation(Enum):
     COVERS = 2  # every request of the route is the rule's
 
 
+def relation(rule_verb: str, rule_path: str, route_method: str | None, route_path: str) -> Relation:
+    """Which requests of a served route a rule (``"GET"``/``"*"``, ``/pets/{id}``) lists, as the
+    access rules decide it: API Gateway names the route it selected (REST ``resource``, HTTP
+    ``routeKey``) and the rules look it up by route key, an ``ANY`` rule taking every verb
+    (:func:`authorizers.rules._selection.selected_route`). A rule ``GET /{proxy+}`` does not
+    list the route ``GET /pets/{id}``: every call to that route is refused."""
+    if route_key(ANY, rule_path) != route_key(ANY, route_path):
+        return Relation.NONE
+    if rule_verb in _ANY:
+        return Relation.COVERS
+    if route_method in _ANY:
+        return Relation.PARTIAL
+    return Relation.COVERS if rule_verb == route_method else Relation.NONE
+
+
 def _shape(path: str) -> tuple[str, ...]:
-    """``/pets/{id}/files/{proxy+}`` -> ``("pets", "{}", "files", "{+}")``; ``$connect`` and
-    an HTTP API's ``$default`` stay one literal token (``$default`` is handled by callers)."""
+    """``/pets/{id}/files/{proxy+}`` -> ``("pets", "{}", "files", "{+}")``; route keys
+    (``$connect``, ``$default``) stay one literal token."""
     if path.startswith("$"):
         return (path,)
-    segments = [s for s in path.split("/") if s]
     return tuple(
         (_GREEDY if s.endswith("+}") else _ONE) if s.startswith("{") and s.endswith("}") else s
-        for s in segments
+        for s in path.split("/")
+        if s
     )
 
 
-def _covers(outer: tuple[str, ...], inner: tuple[str, ...]) -> bool:
-    """Every path of ``inner`` is a path of ``outer`` (one pass over the segments)."""
-    for index, token in enumerate(outer):
-        if token == _GREEDY:
-            return len(inner) > index
-        if index >= len(inner) or inner[index] == _GREEDY:
-            return False
-        if token != _ONE and token != inner[index]:
-            return False
-    return len(inner) == len(outer)
-
-
-def _overlap(left: tuple[str, ...], right: tuple[str, ...]) -> bool:
-    """Some path belongs to both (one pass over the segments)."""
-    for index in range(min(len(left), len(right))):
-        a, b = left[index], right[index]
+def reaches(rule_verb: str, rule_path: str, route_method: str | None, route_path: str) -> bool:
+    """Some request of the route is on the rule's paths, so the rule's patterns in a policy
+    meet it (a deny rule's Deny refuses ``DELETE /admin/audit`` of ``ANY /admin/{proxy+}``)
+    although the rule does not list the route. One pass over the segments."""
+    if relation(rule_verb, rule_path, route_method, route_path) is not Relation.NONE:
+        return True
+    if route_path == DEFAULT_ROUTE and not rule_path.startswith("$"):
+        return True  # an HTTP API's catch-all receives whatever no route takes
+    if not (rule_verb in _ANY or route_method in _ANY or rule_verb == route_method):
+        return False
+    rule, route = _shape(rule_path), _shape(route_path)
+    for a, b in zip(rule, route, strict=False):
         if _GREEDY in (a, b):
             return True
         if _ONE not in (a, b) and a != b:
             return False
-    return len(left) == len(right)
-
-
-def relation(rule_verb: str, rule_path: str, route_method: str | None, route_path: str) -> Relation:
-    """How a rule (``"GET"``/``"*"``, ``/pets/{id}``) relates to a served route."""
-    if route_method is None and route_path == "$default" and not rule_path.startswith("$"):
-        return Relation.PARTIAL  # an HTTP API's catch-all receives whatever no route takes
-    rule_any, route_any = rule_verb in _ANY, route_method in _ANY
-    if not (rule_any or route_any or rule_verb == route_method):
-        return Relation.NONE
-    rule, route = _shape(rule_path), _shape(route_path)
-    if (rule_any or not route_any) and _covers(rule, route):
-        return Relation.COVERS
-    return Relation.PARTIAL if _overlap(rule, route) else Relation.NONE
+    return len(rule) == len(route)
 
 
 # -- the rules to compare ----------------------------------------------------------------------
@@ -171,15 +172,13 @@ def check_routes(found: AuthorizerRoutes, rules: list[tuple[str, str]]) -> Route
 
 
 def _meets(verb: str, path: str, route: RouteSpec) -> bool:
-    return relation(verb, path, route.method, route.path) is not Relation.NONE
+    return reaches(verb, path, route.method, route.path)
 
 
 def _ruled_together(route: RouteSpec, rules: list[tuple[str, str]]) -> bool:
     """An ``ANY`` route whose every verb has a rule covering it is ruled."""
     if route.method not in _ANY or route.path.startswith("$"):
         return False
-    from authorizers.rules._patterns import VERBS  # noqa: PLC0415
-
     return all(
         any(relation(verb, path, method, route.path) is Relation.COVERS for verb, path in rules)
         for method in VERBS
@@ -189,28 +188,30 @@ def _ruled_together(route: RouteSpec, rules: list[tuple[str, str]]) -> bool:
 # -- zero-code authorizers of a template (what `authorizers serve` warns about) -----------------
 
 
+def function_document(function: FunctionSpec) -> tuple[dict[str, Any], str] | None:
+    """A template function's zero-code configuration document, unsubstituted, read as the
+    generic handler reads it (:func:`authorizers.config.load_config`, the function's code
+    folder as ``LAMBDA_TASK_ROOT``), and its source (the variable or the file name); ``None``
+    when the function names none, or names a file without a code folder to find it in."""
+    from authorizers.config import CONFIG_ENV, CONFIG_FILE_ENV, load_config  # noqa: PLC0415
+
+    env = function.environment
+    if env.get(CONFIG_ENV):
+        source = CONFIG_ENV
+    elif env.get(CONFIG_FILE_ENV) and function.code_uri is not None:
+        source = Path(env[CONFIG_FILE_ENV]).name
+    else:
+        return None
+    document, _ = load_config({**env, "LAMBDA_TASK_ROOT": str(function.code_uri or "")})
+    return document, source
+
+
 def zero_code_document(template: LocalTemplate, function_id: str | None) -> dict[str, Any] | None:
     """The configuration document of a function running the generic handler, unsubstituted
     (only its ``routes`` are read); ``None`` for other functions."""
-    from authorizers.config import CONFIG_ENV, CONFIG_FILE_ENV, parse_document  # noqa: PLC0415
-
     function = template.functions.get(function_id or "")
-    if function is None:
-        return None
-    inline, file_name = (
-        function.environment.get(CONFIG_ENV),
-        function.environment.get(CONFIG_FILE_ENV),
-    )
-    if inline:
-        return parse_document(inline, CONFIG_ENV)
-    if not file_name or function.code_uri is None:
-        return None
-    path = Path(function.code_uri) / file_name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigurationError(f"cannot read {path}: {error.strerror}") from None
-    return parse_document(text, str(path))
+    found = None if function is None else function_document(function)
+    return None if found is None else found[0]
 
 
 def _settings(found: AuthorizerRoutes, document: Mapping[str, Any]) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from authorizers.errors import ConfigurationError
 from authorizers.local.model import (
+    HTTP_JWT_ALGORITHMS,
     ApiSpec,
     ApiType,
     AuthorizerSpec,
@@ -148,7 +149,7 @@ def http_jwt(
         ManagedKind.HTTP_JWT,
         (issuer,),
         header=header_of(sources, where),
-        algorithms=("RS256", "RS384", "RS512"),
+        algorithms=HTTP_JWT_ALGORITHMS,
         scopes=tuple(str(s) for s in _listed(spec.get("AuthorizationScopes"))),
     )
     return AuthorizerSpec(name, api.logical_id, RequestKind.HTTP_V2, None, sources, managed=config)

@@ -101,6 +101,7 @@ class _Reader:
         self.globals: Mapping[str, Any] = document.get("Globals") or {}
         self.env_overrides = env_overrides
         self.warnings: list[str] = []
+        self._resolved: dict[str, Any] = {}
         self.resources = {
             name: resource
             for name, resource in document["Resources"].items()
@@ -114,13 +115,19 @@ class _Reader:
         }
 
     def properties(self, name: str, resource: Mapping[str, Any] | None = None) -> Any:
-        """A resource's properties, Globals merged in, intrinsics resolved."""
-        resource = resource if resource is not None else self.resources[name]
-        raw = resource.get("Properties") or {}
-        section = _GLOBALS.get(resource.get("Type", ""))
+        """A resource's properties, Globals merged in, intrinsics resolved; a template
+        resource's once (each API's children and each event's API are asked for again)."""
+        if resource is None and name in self._resolved:
+            return self._resolved[name]
+        given = resource if resource is not None else self.resources[name]
+        raw = given.get("Properties") or {}
+        section = _GLOBALS.get(given.get("Type", ""))
         if section is not None:
             raw = _merge_globals(self.globals.get(section) or {}, raw)
-        return self.resolver.resolve(raw)
+        resolved = self.resolver.resolve(raw)
+        if resource is None:
+            self._resolved[name] = resolved
+        return resolved
 
     def function_in(self, text: str) -> str | None:
         """The template function an ARN or integration URI names."""

@@ -51,16 +51,24 @@ def accept_key(key: str) -> str:
     return base64.b64encode(hashlib.sha1((key + _GUID).encode()).digest()).decode()  # noqa: S324
 
 
-def frame(opcode: int, payload: bytes) -> bytes:
-    """One unmasked, final frame (server to client)."""
-    size = len(payload)
+def frame(opcode: int, payload: bytes, mask: bytes = b"") -> bytes:
+    """One final frame: unmasked (server to client), or masked with the 4-byte ``mask``
+    (client to server)."""
+    size, masked = len(payload), 0x80 if mask else 0
     if size < 126:
-        head = struct.pack("!BB", 0x80 | opcode, size)
+        head = struct.pack("!BB", 0x80 | opcode, masked | size)
     elif size < 1 << 16:
-        head = struct.pack("!BBH", 0x80 | opcode, 126, size)
+        head = struct.pack("!BBH", 0x80 | opcode, masked | 126, size)
     else:
-        head = struct.pack("!BBQ", 0x80 | opcode, 127, size)
-    return head + payload
+        head = struct.pack("!BBQ", 0x80 | opcode, masked | 127, size)
+    return head + mask + (_xor(payload, mask) if mask else payload)
+
+
+def _xor(data: bytes, mask: bytes) -> bytes:
+    """Mask or unmask a payload (RFC 6455 §5.3), one big-integer XOR."""
+    size = len(data)
+    key = int.from_bytes((mask * (size // 4 + 1))[:size], "big")
+    return (int.from_bytes(data, "big") ^ key).to_bytes(size, "big")
 
 
 def _read(handler: BaseHTTPRequestHandler, size: int) -> bytes:
@@ -82,9 +90,7 @@ def _read_frame(handler: BaseHTTPRequestHandler) -> tuple[bool, int, bytes]:
     if size > MAX_MESSAGE_BYTES:
         raise _Closed(1009)
     mask = _read(handler, 4)
-    data = _read(handler, size)
-    unmasked = int.from_bytes(data, "big") ^ int.from_bytes((mask * (size // 4 + 1))[:size], "big")
-    return bool(first & 0x80), first & 0x0F, unmasked.to_bytes(size, "big")
+    return bool(first & 0x80), first & 0x0F, _xor(_read(handler, size), mask)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from authorizers.local.websocket import accept_key
+from authorizers.local.websocket import accept_key, frame
 
 _TEXT, _CLOSE = 0x1, 0x8
 
@@ -95,16 +95,7 @@ class WebSocketClient:
             self._sock.close()
 
     def _send(self, opcode: int, payload: bytes) -> None:
-        mask = os.urandom(4)
-        size = len(payload)
-        if size < 126:
-            head = struct.pack("!BB", 0x80 | opcode, 0x80 | size)
-        elif size < 1 << 16:
-            head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, size)
-        else:
-            head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, size)
-        masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
-        self._sock.sendall(head + mask + masked)
+        self._sock.sendall(frame(opcode, payload, os.urandom(4)))
 
     def __enter__(self) -> WebSocketClient:
         return self

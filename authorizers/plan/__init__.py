@@ -78,28 +78,19 @@ def plan_template(template: LocalTemplate) -> list[AuthorizerPlan]:
 def authorizer_document(function: FunctionSpec | None) -> tuple[dict[str, Any] | None, str]:
     """The zero-code document of ``function`` with its environment's ``${NAME}`` filled in
     (unknown names stay), and where it came from."""
-    from authorizers.config import CONFIG_ENV, CONFIG_FILE_ENV, parse_document  # noqa: PLC0415
+    from authorizers.local.route_check import function_document  # noqa: PLC0415
 
     if function is None:
         return None, "no function in the template"
-    env = function.environment
-    if env.get(CONFIG_ENV):
-        return _filled(
-            parse_document(env[CONFIG_ENV], CONFIG_ENV), env
-        ), f"{CONFIG_ENV} (zero-code)"
+    found = function_document(function)
+    if found is not None:
+        return _filled(found[0], function.environment), f"{found[1]} (zero-code)"
     base = function.code_uri or Path()
-    if env.get(CONFIG_FILE_ENV):
-        path = base / env[CONFIG_FILE_ENV]
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise ConfigurationError(f"cannot read {path}: {error.strerror}") from None
-        return _filled(parse_document(text, str(path)), env), f"{path.name} (zero-code)"
     module = base / (function.handler.rpartition(".")[0].replace(".", "/") + ".py")
     declared = declared_config(module)
     if declared is None:
         return None, f"{module.name}: Python, no {CONFIG_NAME} declared"
-    return _filled(declared, env), f"{module.name}: {CONFIG_NAME}"
+    return _filled(declared, function.environment), f"{module.name}: {CONFIG_NAME}"
 
 
 def declared_config(module: Path) -> dict[str, Any] | None:

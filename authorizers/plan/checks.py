@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from authorizers.config._tokens import DEFAULT_ALGORITHMS
 from authorizers.local.model import ApiType, RouteSpec
-from authorizers.local.route_check import Relation, relation, rule_keys
+from authorizers.local.route_check import Relation, reaches, relation, rule_keys
 from authorizers.plan.model import (
     HTTP_ALGORITHMS,
     JWT_TYPES,
@@ -140,7 +141,7 @@ class Checks:
         if clients and self.rest:
             self.losses.append("client_id matching (REST JWT audiences match aud)")
         claims = self._claims(settings) if self.rest else ()
-        algorithms = tuple(str(a) for a in settings.get("algorithms") or ("RS256",))
+        algorithms = tuple(str(a) for a in settings.get("algorithms") or DEFAULT_ALGORITHMS)
         self._algorithms(algorithms)
         self.issuers.append(IssuerPlan(issuer, audiences + clients, algorithms, claims))
 
@@ -212,9 +213,10 @@ class Checks:
         scopes, losses, covered = list(self.scopes), [], False
         for (verb, path), rule in zip(rule_keys({"routes": rules}), rules, strict=True):
             related = relation(verb, path, route.method, route.path)
-            if related is Relation.NONE:
+            denies = "deny" in rule  # its Deny patterns meet the route's requests
+            if not (reaches(verb, path, route.method, route.path) if denies else related.value):
                 continue
-            if "deny" in rule or related is Relation.PARTIAL:
+            if denies or related is Relation.PARTIAL:
                 losses.append(f"route rule {rule.get('allow') or rule.get('deny')} (beyond scopes)")
                 continue
             covered = True

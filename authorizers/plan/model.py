@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from authorizers.local.model import ApiType, AuthorizerSpec, RouteSpec
+from authorizers.local.model import HTTP_JWT_ALGORITHMS, ApiType, AuthorizerSpec, RouteSpec
 
 CONFIG_NAME = "AUTHORIZER_CONFIG"
 JWT_TYPES = ("jwt", "oidc", "cognito")
@@ -22,7 +22,7 @@ LOSSES = {
 }
 #: HTTP API JWT authorizers verify RSA signatures only (AWS docs); the REST JWT authorizer's
 #: list is not documented in what we found: RS* and ES* are assumed, PS* and EdDSA are not.
-HTTP_ALGORITHMS = frozenset({"RS256", "RS384", "RS512"})
+HTTP_ALGORITHMS = frozenset(HTTP_JWT_ALGORITHMS)
 REST_ALGORITHMS = HTTP_ALGORITHMS | {"ES256", "ES384", "ES512"}
 
 

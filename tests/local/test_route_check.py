@@ -12,20 +12,28 @@ import pytest
 from authorizers.cli import main
 from authorizers.cli.serve import rule_warnings
 from authorizers.errors import ConfigurationError
+from authorizers.event_parsing import parse_event
+from authorizers.identity import Identity
+from authorizers.local.model import FunctionSpec
 from authorizers.local.route_check import (
     Relation,
     check_routes,
+    function_document,
+    reaches,
     relation,
     rule_keys,
     template_checks,
 )
 from authorizers.local.route_universe import select_authorizer
 from authorizers.local.template import load_template
-from authorizers.rules import allow_route, deny_route
+from authorizers.rules import AccessRules, RouteForbidden, allow_route, deny_route
+from authorizers.rules._patterns import VERBS
 from authorizers.testing import assert_rules_cover_template
+from authorizers.testing.events import http_v2_event, request_event, websocket_connect_event
 
 REPO = Path(__file__).resolve().parents[2]
 COVERS, PARTIAL, NONE = Relation.COVERS, Relation.PARTIAL, Relation.NONE
+IDENTITY = Identity(principal_id="user", validator="test")
 
 CONFIG = {
     "validators": [{"type": "hmac", "secrets": {"k": "s" * 32}}],
@@ -96,37 +104,95 @@ def project(tmp_path: Path) -> Path:
 
 # -- the one comparison ------------------------------------------------------------------------
 
+RELATIONS = [
+    (("GET", "/pets/{petId}"), ("GET", "/pets/{id}"), COVERS),  # parameter names differ
+    (("*", "/pets/{id}"), ("GET", "/pets/{id}"), COVERS),  # ANY covers every verb
+    (("GET", "/pets/{id}"), ("ANY", "/pets/{id}"), PARTIAL),  # the route serves more verbs
+    (("GET", "/pets/{id}/"), ("GET", "/pets/{id}"), COVERS),  # one trailing slash ignored
+    (("POST", "/pets/{id}"), ("GET", "/pets/{id}"), NONE),
+    (("GET", "/pets/{id}"), ("GET", "/pets"), NONE),
+    (("GET", "/pets/{id}"), ("GET", "/pets/{id}/x"), NONE),
+    # The rules look the selected route up by its key: a rule whose paths merely overlap
+    # the route's (or contain them) never applies to it.
+    (("GET", "/pets/1"), ("GET", "/pets/{id}"), NONE),
+    (("GET", "/{proxy+}"), ("GET", "/a/{b}/c"), NONE),
+    (("GET", "/{proxy+}"), ("GET", "/"), NONE),
+    (("GET", "/a/{proxy+}"), ("GET", "/{proxy+}"), NONE),
+    (("GET", "/a/b"), ("GET", "/{x}/{proxy+}"), NONE),
+    (("*", "$connect"), (None, "$connect"), COVERS),
+    (("*", "$disconnect"), (None, "$connect"), NONE),
+    (("GET", "/anything"), (None, "$default"), NONE),  # HTTP API catch-all: its own key
+    (("*", "$default"), (None, "$default"), COVERS),
+]
+
+
+@pytest.mark.parametrize(("rule", "route", "expected"), RELATIONS)
+def test_rules_and_routes_compare_by_route_key(
+    rule: tuple[str, str], route: tuple[str | None, str], expected: Relation
+) -> None:
+    assert relation(*rule, *route) is expected
+
+
+@pytest.mark.parametrize(("rule", "route", "expected"), RELATIONS)
+def test_the_comparison_is_what_the_access_rules_decide(
+    rule: tuple[str, str], route: tuple[str | None, str], expected: Relation
+) -> None:
+    """Each relation against the real thing: the rule alone, events API Gateway sends for a
+    request of the route (HTTP: ``routeKey``; REST: ``resource``), one per verb."""
+    rules = AccessRules(allow_route(*rule))
+    method, path = route
+    concrete = "/" + "/".join("x" if s.startswith("{") else s for s in path.split("/")[1:])
+    verbs = [method] if method not in (None, "ANY") else sorted(VERBS)
+    if path.startswith("$"):
+        # the authorizer runs on $connect only; an HTTP API names its $default route
+        one = websocket_connect_event() if path == "$connect" else None
+        events = [one or http_v2_event(f"GET {concrete}", route_key=path)]
+    else:
+        events = [http_v2_event(f"{v} {concrete}", route_key=f"{v} {path}") for v in verbs]
+        events += [request_event(f"{v} {concrete}", resource=path) for v in verbs]
+    allowed = []
+    for event in events:
+        try:
+            rules.grants(IDENTITY, parse_event(event))
+        except RouteForbidden:
+            allowed.append(False)
+        else:
+            allowed.append(True)
+    decided = COVERS if all(allowed) else PARTIAL if any(allowed) else NONE
+    assert relation(*rule, *route) is decided is expected, allowed
+
 
 @pytest.mark.parametrize(
     ("rule", "route", "expected"),
     [
-        (("GET", "/pets/{petId}"), ("GET", "/pets/{id}"), COVERS),  # parameter names differ
-        (("*", "/pets/{id}"), ("GET", "/pets/{id}"), COVERS),  # ANY covers every verb
-        (("GET", "/pets/{id}"), ("ANY", "/pets/{id}"), PARTIAL),  # the route serves more verbs
-        (("POST", "/pets/{id}"), ("GET", "/pets/{id}"), NONE),
-        (("GET", "/pets/{id}"), ("GET", "/pets"), NONE),
-        (("GET", "/pets/{id}"), ("GET", "/pets/{id}/x"), NONE),
-        (("GET", "/pets/1"), ("GET", "/pets/{id}"), PARTIAL),
-        (("GET", "/{proxy+}"), ("GET", "/a/{b}/c"), COVERS),
-        (("GET", "/{proxy+}"), ("GET", "/"), NONE),  # {proxy+} takes one segment at least
-        (("GET", "/a/{proxy+}"), ("GET", "/{proxy+}"), PARTIAL),
-        (("GET", "/a/b"), ("GET", "/{x}/{proxy+}"), PARTIAL),
-        (("*", "$connect"), (None, "$connect"), COVERS),
-        (("*", "$disconnect"), (None, "$connect"), NONE),
-        (("GET", "/anything"), (None, "$default"), PARTIAL),  # HTTP API catch-all
+        (("GET", "/pets/1"), ("GET", "/pets/{id}"), True),  # a Deny GET/pets/1 meets it
+        (("DELETE", "/admin/audit"), ("ANY", "/admin/{proxy+}"), True),
+        (("GET", "/{proxy+}"), ("GET", "/a/{b}/c"), True),
+        (("GET", "/a/{proxy+}"), ("GET", "/{proxy+}"), True),
+        (("GET", "/a/b"), ("GET", "/{x}/{proxy+}"), True),
+        (("GET", "/pets/{id}"), ("GET", "/pets/{id}"), True),
+        (("GET", "/anything"), (None, "$default"), True),  # HTTP API catch-all
+        (("GET", "/{proxy+}"), ("GET", "/"), False),  # {proxy+} takes one segment at least
+        (("POST", "/pets/{id}"), ("GET", "/pets/{id}"), False),
+        (("GET", "/pets/{id}"), ("GET", "/pets"), False),
+        (("GET", "/pets/{id}"), ("GET", "/pets/{id}/x"), False),
+        (("GET", "/pest/{id}"), ("GET", "/pets/{id}"), False),
+        (("*", "$disconnect"), (None, "$connect"), False),
     ],
 )
-def test_rules_and_routes_compare_by_template_structure(
-    rule: tuple[str, str], route: tuple[str | None, str], expected: Relation
+def test_a_rule_reaches_the_routes_its_paths_meet(
+    rule: tuple[str, str], route: tuple[str | None, str], expected: bool
 ) -> None:
-    assert relation(*rule, *route) is expected
+    assert reaches(*rule, *route) is expected
 
 
 def test_the_comparison_is_linear_on_pathological_paths() -> None:
     """Attacker-free input (templates and rules), still linear: one pass per pair."""
     deep = "/" + "/".join(["{a}"] * 20_000)
     assert relation("GET", deep + "/x", "GET", deep + "/y") is NONE
-    assert relation("GET", "/{proxy+}", "GET", deep) is COVERS
+    assert relation("GET", deep.replace("{a}", "{b}"), "GET", deep) is COVERS
+    assert not reaches("GET", deep + "/x", "GET", deep + "/y")
+    assert reaches("GET", "/{proxy+}", "GET", deep)
 
 
 def test_rule_keys_from_rule_objects_route_keys_and_a_configuration() -> None:
@@ -273,3 +339,32 @@ def test_the_check_compares_the_settings_that_must_match_the_template(project: P
     del config["routes"]  # no rules: the settings are still compared
     (project / "auth" / "config.json").write_text(json.dumps(config))
     assert len(template_checks(load_template(project / "template.yaml"))[0].problems()) == 2
+
+
+def test_a_catch_all_rule_does_not_rule_the_routes_under_it(project: Path) -> None:
+    """``ANY /{proxy+}`` overlaps every route, but the access rules look the selected route up
+    by key: each call to ``GET /pets/{id}`` is refused, and the check says so."""
+    template = load_template(project / "template.yaml")
+    check = check_routes(select_authorizer(template, "Main"), rule_keys(["ANY /{proxy+}"]))
+    assert check.unruled == ("GET /pets/{id}", "ANY /admin/{proxy+}", "ANY /orders")
+    assert check.unmatched_rules == ()  # its paths meet the served routes
+
+
+def test_a_functions_document_is_read_as_the_generic_handler_reads_it(tmp_path: Path) -> None:
+    """The configuration loader of the handler, the code folder as ``LAMBDA_TASK_ROOT``: a
+    function the handler would refuse to start is refused here too."""
+    (tmp_path / "config.json").write_text(json.dumps(CONFIG))
+    inline = {"AUTHORIZER_CONFIG": json.dumps(CONFIG)}
+    from_file = {"AUTHORIZER_CONFIG_FILE": "config.json"}
+    read = [
+        function_document(FunctionSpec("Fn", "h.handler", tmp_path, environment=env))
+        for env in (inline, from_file, {})
+    ]
+    assert read == [(CONFIG, "AUTHORIZER_CONFIG"), (CONFIG, "config.json"), None]
+    assert function_document(FunctionSpec("Fn", "h.handler", None, environment=from_file)) is None
+    both = FunctionSpec("Fn", "h.handler", tmp_path, environment=inline | from_file)
+    with pytest.raises(ConfigurationError, match="not both"):
+        function_document(both)
+    (tmp_path / "config.json").write_text(" " * 2_000_000 + "{}")
+    with pytest.raises(ConfigurationError, match="larger than"):
+        function_document(FunctionSpec("Fn", "h.handler", tmp_path, environment=from_file))

@@ -3,10 +3,12 @@ handshake; messages are routed by the route selection expression; closing runs $
 
 from __future__ import annotations
 
+import io
 import json
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ import pytest
 from authorizers.local.gateway import LocalGateway
 from authorizers.local.server import LocalServer
 from authorizers.local.template import load_template
+from authorizers.local.websocket import _read_frame, frame
 from authorizers.local.ws_client import WebSocketClient
 
 TEMPLATE = """
@@ -192,3 +195,13 @@ def test_a_plain_http_request_to_a_websocket_api(chat):
 
     response = requests.get(chat.server.url + "/Chat", timeout=5)
     assert response.status_code == 426
+
+
+@pytest.mark.parametrize("size", [0, 5, 125, 126, 65_535, 65_536, 70_000])
+def test_a_client_frame_reads_back_on_the_server_at_every_length_encoding(size: int) -> None:
+    """The client's masked frames (``ws_client``) and the server's reader are one codec."""
+    payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    handler = SimpleNamespace(rfile=io.BytesIO(frame(0x2, payload, b"\x01\x02\x03\x04")))
+    assert _read_frame(handler) == (True, 0x2, payload)  # type: ignore[arg-type]
+    plain = frame(0x1, payload)
+    assert plain[1] & 0x80 == 0 and plain.endswith(payload)  # server frames: unmasked
