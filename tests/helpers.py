@@ -5,8 +5,15 @@ Fixtures shared the same way live in ``conftest.py`` (``login_issuer``, ``login_
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
-from collections.abc import Mapping
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +29,45 @@ from authorizers.validator import Validator
 
 # Re-exported: test modules look documented examples up here too (tests/docs_blocks.py).
 REEXPORTED = (DOCS, doc_example)
+REPO = Path(__file__).resolve().parents[1]
+#: The ``authorizers`` console script of this venv (the one a user runs).
+SCRIPT = shutil.which("authorizers", path=str(Path(sys.executable).parent)) or "authorizers"
+
+
+@dataclass
+class ServeRun:
+    """What a running ``authorizers serve`` or ``idp`` printed: its banner; its log once stopped."""
+
+    banner: list[str] = field(default_factory=list)
+    log: str = ""
+
+    def url(self, api: str) -> str:
+        """The local URL the banner gives for the API with this logical id."""
+        return next(line for line in self.banner if line.startswith(api)).split(": ")[1].strip()
+
+
+@contextmanager
+def running_cli(*args: str) -> Iterator[ServeRun]:
+    """``authorizers ARGS`` (``serve``, ``idp``) as a user runs it, in a subprocess, for the
+    block; yields once the banner (up to "Ctrl-C") is read; a server that exits early fails
+    with its stderr."""
+    process = subprocess.Popen(
+        [SCRIPT, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    run = ServeRun()
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        while not (line := process.stdout.readline()).startswith("Ctrl-C"):
+            assert line, process.stderr.read()
+            run.banner.append(line)
+        yield run
+    finally:
+        process.terminate()
+        run.log = process.communicate(timeout=10)[1]
 
 
 def served(entry: dict[str, Any], url: str) -> dict[str, Any]:

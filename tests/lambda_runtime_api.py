@@ -26,6 +26,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from authorizers import layer
+from authorizers.layer import LayerBuildError, LayerTarget
+
 PREFIX = "/2018-06-01/runtime"
 FUNCTION_NAME = "authorizer"
 FUNCTION_ARN = f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION_NAME}"
@@ -274,12 +279,47 @@ def write_sample_handler(task_root: Path) -> str:
 
 #: This machine's CPU in Lambda's words (x86_64 or arm64).
 LOCAL_ARCH = {"aarch64": "arm64"}.get(platform.machine(), platform.machine())
+LOCAL_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def ric_python(version: str = LOCAL_VERSION) -> str:
+    """The interpreter of ``make lambda-runtime-tools``' awslambdaric venv for ``version``
+    (skips the test where it is not installed: ``make check-template`` installs it)."""
+    venv = REPO / ".tools" / f"awslambdaric-{version}"
+    if not (venv / ".installed").is_file():
+        pytest.skip(f"awslambdaric for Python {version} not installed (make lambda-runtime-tools)")
+    return str(venv / "bin" / "python")
+
+
+def local_target() -> LayerTarget:
+    """The layer target of this interpreter and CPU (skips where Lambda has no such runtime)."""
+    if f"python{LOCAL_VERSION}" not in layer.RUNTIMES or LOCAL_ARCH not in layer.ARCHITECTURES:
+        pytest.skip(f"no Lambda runtime for Python {LOCAL_VERSION} on {LOCAL_ARCH}")
+    return LayerTarget(f"python{LOCAL_VERSION}", LOCAL_ARCH)
+
+
+def offline(build: Any, *args: Any, **kwargs: Any) -> Any:
+    """``build(*args, offline=True, **kwargs)``, skipping the test where the wheel cache is
+    not filled (``make check-template`` fills it with ``make layer-wheels``)."""
+    try:
+        return build(*args, offline=True, **kwargs)
+    except LayerBuildError as error:
+        pytest.skip(f"wheel cache not filled (make layer-wheels): {error}")
 
 
 def sam_built_layer_dir() -> Path | None:
     """The layer ``sam build`` produced, when ``make check-template`` says where."""
     location = os.environ.get("AUTHORIZERS_SAM_LAYER")
     return Path(location).resolve() if location else None
+
+
+def sam_built_layer() -> Path:
+    """The layer ``sam build`` produced (skips outside ``make check-template``)."""
+    built = sam_built_layer_dir()
+    if built is None:
+        pytest.skip("AUTHORIZERS_SAM_LAYER not set (make check-template sets it)")
+    return built
 
 
 def python_version_of_layer(layer_dir: Path) -> str:

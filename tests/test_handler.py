@@ -17,14 +17,12 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from lambda_runtime_api import LambdaRuntimeApi, running_function
+from lambda_runtime_api import REPO, LambdaRuntimeApi, ric_python, running_function
 
 from authorizers.authorizer import Authorizer
 from authorizers.config import ConfigFieldError
 from authorizers.testing import TestIssuer, assert_allows, assert_unauthorized, token_event
 
-REPO = Path(__file__).resolve().parents[1]
-LOCAL_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 ISSUER = TestIssuer("https://login.example.com", audience="orders")
 
 
@@ -149,15 +147,6 @@ def test_a_fresh_interpreter_reports_the_bad_field() -> None:
 
 
 # -- under the Lambda bootstrap -------------------------------------------------------------
-
-
-def ric_python() -> str:
-    venv = REPO / ".tools" / f"awslambdaric-{LOCAL_VERSION}"
-    if not (venv / ".installed").is_file():
-        pytest.skip(
-            f"awslambdaric for Python {LOCAL_VERSION} not installed (make lambda-runtime-tools)"
-        )
-    return str(venv / "bin" / "python")
 
 
 def run_function(tmp_path: Path, config: dict[str, Any], *events: dict[str, Any]) -> list[Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from typing import Any
 
 import jwt
 import pytest
+from helpers import SCRIPT
 
 from authorizers import ApiKeyValidator
 from authorizers.cli import main
@@ -25,7 +25,6 @@ from authorizers.keystores import StaticKeyStore
 from authorizers.testing import request_event
 
 API = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod"
-SCRIPT = shutil.which("authorizers", path=str(Path(sys.executable).parent)) or "authorizers"
 
 
 def run(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -11,16 +11,15 @@ from pathlib import Path
 
 import pytest
 import requests
+from helpers import REPO, SCRIPT, running_cli
 
 from authorizers.cli import CliError, main
 from authorizers.cli.serve import describe, parameter_overrides
 from authorizers.local.template import load_template
 from authorizers.testing import TestIssuer
 
-REPO = Path(__file__).resolve().parents[2]
 #: the repository template's required parameters (its Rules refuse to serve without them)
 REQUIRED = ["Issuer=https://issuer.example.test", "Audience=api"]
-SCRIPT = shutil.which("authorizers", path=str(Path(sys.executable).parent)) or "authorizers"
 
 
 def test_serve_runs_the_template_with_parameters_and_an_env_file(tmp_path):
@@ -28,39 +27,15 @@ def test_serve_runs_the_template_with_parameters_and_an_env_file(tmp_path):
     with issuer.serve() as keys:
         env_file = tmp_path / "env.json"
         env_file.write_text(json.dumps({"HttpAuthorizerFunction": {"JWKS_URL": keys.jwks_url}}))
-        command = [
-            SCRIPT,
-            "serve",
-            "--port",
-            "0",
-            "--template",
-            str(REPO / "template.yaml"),
-            "--env-vars",
-            str(env_file),
-            "--parameter-overrides",
-            f"Issuer={issuer.issuer}",
-            "ParameterKey=Audience,ParameterValue=https://api.example.test",
-        ]
-        process = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        try:
-            banner = []
-            assert process.stdout is not None and process.stderr is not None
-            while not (line := process.stdout.readline()).startswith("Ctrl-C"):
-                assert line, process.stderr.read()
-                banner.append(line)
-            url = next(line for line in banner if line.startswith("HttpApi")).split(": ")[1]
+        arguments = ["--template", str(REPO / "template.yaml"), "--env-vars", str(env_file)]
+        arguments += ["--parameter-overrides", f"Issuer={issuer.issuer}"]
+        arguments += ["ParameterKey=Audience,ParameterValue=https://api.example.test"]
+        with running_cli("serve", "--port", "0", *arguments) as run:
+            url = run.url("HttpApi")
             good = {"Authorization": f"Bearer {issuer.mint()}"}
-            allowed = requests.get(url.strip() + "/whoami", headers=good, timeout=10)
-            denied = requests.get(url.strip() + "/whoami", timeout=10)
-        finally:
-            process.terminate()
-            _, log = process.communicate(timeout=10)
+            allowed = requests.get(url + "/whoami", headers=good, timeout=10)
+            denied = requests.get(url + "/whoami", timeout=10)
+    log = run.log
     assert allowed.status_code == 200
     assert allowed.json()["context"]["user"] == issuer.claims()["sub"]
     assert denied.status_code == 401

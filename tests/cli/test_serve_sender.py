@@ -6,22 +6,17 @@ and a real mutual-TLS client."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import requests
+from helpers import REPO, running_cli
 
 from authorizers.testing import TestIssuer
 from authorizers.testing.certificates import TestCa
 from authorizers.testing.dpop import DpopClient
 
-REPO = Path(__file__).resolve().parents[2]
-SCRIPT = shutil.which("authorizers", path=str(Path(sys.executable).parent)) or "authorizers"
 AUDIENCE = "https://api.example.test"
 BASE = "https://api.example.test/v1"
 ORDERS = "https://RestApi.execute-api.us-east-1.amazonaws.com/prod/orders/1"
@@ -35,26 +30,10 @@ def serve(tmp_path: Path, issuer: TestIssuer, jwks_url: str, *tls: str) -> Itera
     # no DynamoDB locally: each proof id is remembered by the (one) function instance
     function = {"JWKS_URL": jwks_url, "REPLAY_TABLE": ""}
     env_file.write_text(json.dumps({"DpopAuthorizerFunction": function}))
-    command = [SCRIPT, "serve", "--port", "0", "--template", str(REPO / "template.yaml")]
-    command += ["--env-vars", str(env_file), *tls, "--parameter-overrides"]
-    command += [f"Issuer={issuer.issuer}", f"Audience={AUDIENCE}", f"PublicBaseUrl={BASE}"]
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None and process.stderr is not None
-        banner = []
-        while not (line := process.stdout.readline()).startswith("Ctrl-C"):
-            assert line, process.stderr.read()
-            banner.append(line)
-        yield next(line for line in banner if line.startswith("RestApi")).split(": ")[1].strip()
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)
+    arguments = ["--template", str(REPO / "template.yaml"), "--env-vars", str(env_file), *tls]
+    arguments += ["--parameter-overrides", f"Issuer={issuer.issuer}", f"Audience={AUDIENCE}"]
+    with running_cli("serve", "--port", "0", *arguments, f"PublicBaseUrl={BASE}") as run:
+        yield run.url("RestApi")
 
 
 def test_dpop_and_challenges_through_serve(tmp_path: Path) -> None:

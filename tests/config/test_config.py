@@ -23,6 +23,7 @@ from authorizers.config import (
     substitute_environment,
 )
 from authorizers.jwks.cache import JwksCache
+from authorizers.keystores.aws import LazyClient
 from authorizers.keystores.base import hash_api_key, new_api_key
 from authorizers.testing import (
     CognitoTestIssuer,
@@ -756,7 +757,14 @@ def test_client_certificates() -> None:
     assert_unauthorized(authorizer.handler, other)
 
 
-def test_every_store_builds_without_calling_aws() -> None:
+def test_every_store_builds_without_calling_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building never creates a boto3 client (a cold start that only verifies JWTs must not
+    pay for boto3, and building must not reach AWS): the first client is made at first use."""
+
+    def no_client(self: LazyClient) -> None:
+        raise AssertionError("an AWS client was created while building")
+
+    monkeypatch.setattr(LazyClient, "_build", no_client)
     for store in (
         {"type": "dynamodb", "table": "t", "consistent_read": True, "region": "eu-west-1"},
         {"type": "secrets_manager", "secret_id": "keys", "ttl": 60},

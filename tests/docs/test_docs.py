@@ -144,6 +144,18 @@ def test_no_indented_code_blocks(path: Path) -> None:
     assert not indented_code(path), f"{path.name}: fence the code at lines {indented_code(path)}"
 
 
+#: A test module named by its path ("tests/X/test_Y.py", the placeholders of the layout rule
+#: aside): a "not run" block points at the test that runs it instead.
+TEST_PATH = re.compile(r"\btests/(?:[a-z_]+/)*test_[a-z0-9_]+\.py\b")
+
+
+@pytest.mark.parametrize("path", doc_files(), ids=lambda p: p.name)
+def test_every_test_module_the_docs_name_exists(path: Path) -> None:
+    """The relayout moved test modules: a stale path sends a reader to nothing."""
+    named_paths = set(TEST_PATH.findall(path.read_text(encoding="utf-8")))
+    assert sorted(p for p in named_paths if not (ROOT / p).is_file()) == []
+
+
 # -- running them ---------------------------------------------------------------------------
 
 

@@ -22,8 +22,12 @@ from typing import Any
 import pytest
 from lambda_runtime_api import (
     LOCAL_ARCH,
+    LOCAL_VERSION,
+    REPO,
+    local_target,
+    offline,
     python_version_of_layer,
-    sam_built_layer_dir,
+    sam_built_layer,
     write_sample_handler,
 )
 
@@ -32,8 +36,6 @@ from authorizers.cli import main
 from authorizers.layer import LayerBuildError, LayerTarget
 from authorizers.testing.issuer import TestIssuer
 
-REPO = Path(__file__).resolve().parents[2]
-LOCAL_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/pets/7"
 
 
@@ -43,19 +45,6 @@ def _name(requirement: str) -> str:
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _local_target() -> LayerTarget:
-    if f"python{LOCAL_VERSION}" not in layer.RUNTIMES or LOCAL_ARCH not in layer.ARCHITECTURES:
-        pytest.skip(f"no Lambda runtime for Python {LOCAL_VERSION} on {LOCAL_ARCH}")
-    return LayerTarget(f"python{LOCAL_VERSION}", LOCAL_ARCH)
-
-
-def _offline(build: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return build(*args, offline=True, **kwargs)
-    except LayerBuildError as error:
-        pytest.skip(f"wheel cache not filled (make layer-wheels): {error}")
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +61,7 @@ def package_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def local_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The full layer for this interpreter's runtime, built through the CLI as sam build does."""
-    target = _local_target()
+    target = local_target()
     out = tmp_path_factory.mktemp("layer")
     argv = ["layer", "build", "--runtime", target.runtime, "--arch", target.architecture]
     code = main([*argv, "--format", "dir", "--offline", "--out", str(out)])
@@ -207,9 +196,9 @@ def test_compiling_with_a_wrong_interpreter_is_refused(tmp_path: Path) -> None:
 
 
 def test_same_inputs_give_the_same_zip(tmp_path: Path, package_snapshot: Path) -> None:
-    target = _local_target()
+    target = local_target()
     builds = [
-        _offline(
+        offline(
             layer.build_layer,
             target,
             tmp_path / out,
@@ -313,8 +302,8 @@ def test_the_zero_code_handler_imports_from_the_layer(
     """Built with and without ``--with requests,powertools``: the zero-code handler imports
     from the layer alone in a clean interpreter and builds its authorizer; the extras' packages
     are there when asked for and imported only when the configuration uses them."""
-    target = _local_target()
-    build = _offline(
+    target = local_target()
+    build = offline(
         layer.build_layer,
         target,
         tmp_path / "layer",
@@ -353,7 +342,7 @@ def test_the_zero_code_handler_imports_from_the_layer(
 def test_fetch_is_a_no_op_once_the_cache_is_filled(
     local_layer: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    target = _local_target()
+    target = local_target()
     argv = ["layer", "fetch", "--runtime", target.runtime, "--arch", target.architecture]
     assert main(argv) == 0
     assert f"{target.name}: wheels cached" in capsys.readouterr().out
@@ -424,7 +413,7 @@ def test_python313_layer_authorizes_under_python313(tmp_path: Path, package_snap
     python = layer.find_interpreter("3.13")
     if python is None or LOCAL_ARCH not in layer.ARCHITECTURES:
         pytest.skip("no local Python 3.13")
-    build = _offline(
+    build = offline(
         layer.build_layer,
         LayerTarget("python3.13", LOCAL_ARCH),
         tmp_path / "layer",
@@ -432,13 +421,6 @@ def test_python313_layer_authorizes_under_python313(tmp_path: Path, package_snap
         package_source=package_snapshot,
     )
     authorize_in_clean_interpreter(python, build.path, tmp_path)
-
-
-def sam_built_layer() -> Path:
-    built = sam_built_layer_dir()
-    if built is None:
-        pytest.skip("AUTHORIZERS_SAM_LAYER not set (make check-template sets it)")
-    return built
 
 
 def test_sam_built_layer_authorizes_in_a_clean_interpreter(tmp_path: Path) -> None:
@@ -454,7 +436,7 @@ def test_sam_built_layer_is_what_the_cli_builds(tmp_path: Path) -> None:
     ``sam build`` ran (the zip's reproducibility is tested above on a frozen snapshot)."""
     built = sam_built_layer()
     target = LayerTarget(f"python{python_version_of_layer(built)}", LOCAL_ARCH)
-    fresh = _offline(layer.build_layer, target, tmp_path, as_zip=False).path
+    fresh = offline(layer.build_layer, target, tmp_path, as_zip=False).path
 
     def digest(root: Path) -> dict[str, str]:
         files = [path for path in root.rglob("*") if path.is_file()]

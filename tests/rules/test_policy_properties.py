@@ -23,7 +23,7 @@ from functools import cache
 from typing import Any
 
 from helpers import PROPERTY_STATS
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from authorizers.identity import Identity
@@ -187,8 +187,9 @@ def allowed_routes(rules: list[Any], scopes: set[str]) -> set[tuple[str, str]]:
 # -- the property -----------------------------------------------------------------------------
 
 
-@given(scenario=scenarios(), data=st.data())
-def test_policies_never_over_grant_fresh_or_cached(scenario: dict[str, Any], data: Any) -> None:
+def decided(scenario: dict[str, Any], data: Any) -> list[tuple[AuthRequest, bool, Any]]:
+    """Each request the scenario's API routes to the authorizer: (request, may the identity
+    call its route, the policy the compiler answers it with)."""
     served, selection, complete = scenario["served"], scenario["api"], scenario["complete"]
     api = selection.partition("-")[0]
     universe = None
@@ -209,12 +210,6 @@ def test_policies_never_over_grant_fresh_or_cached(scenario: dict[str, Any], dat
         path = "/" + "/".join(data.draw(st.lists(st.sampled_from((*VALUES, "")), max_size=4)))
         requests.append((data.draw(st.sampled_from(["GET", "POST"])), path))
 
-    stats = PROPERTY_STATS.setdefault("policy compiler", {})
-
-    def count(what: str) -> None:
-        stats[what] = stats.get(what, 0) + 1
-
-    mode = "universe" if complete else "no universe"
     routed = []
     for method, path in requests:
         index = select(served, method, path, selection)
@@ -233,7 +228,18 @@ def test_policies_never_over_grant_fresh_or_cached(scenario: dict[str, Any], dat
         except RouteForbidden as refused:
             grants = refused.grants
         routed.append((request, route in entitled, policy_response(request, "u", grants)))
+    return routed
 
+
+def count(what: str) -> None:
+    stats = PROPERTY_STATS.setdefault("policy compiler", {})
+    stats[what] = stats.get(what, 0) + 1
+
+
+@given(scenario=scenarios(), data=st.data())
+def test_policies_never_over_grant_fresh_or_cached(scenario: dict[str, Any], data: Any) -> None:
+    mode = "universe" if scenario["complete"] else "no universe"
+    routed = decided(scenario, data)
     for request, may, fresh in routed:
         arn = str(request.arn)
         assert may or not gateway_allows(fresh, arn), f"fresh over-grant {arn}: {fresh}"
@@ -249,3 +255,24 @@ def test_policies_never_over_grant_fresh_or_cached(scenario: dict[str, Any], dat
             assert may or not allows, f"cached over-grant {arn}: {earlier}"
             if may and not allows:
                 count(f"under-grants, cached ({mode})")
+
+
+@given(scenario=scenarios(), data=st.data())
+def test_an_identity_entitled_to_every_route_is_never_refused(
+    scenario: dict[str, Any], data: Any
+) -> None:
+    """The other side (a compiler that denied everything passes the property above): with a
+    complete universe and every served route open to the identity no Deny is needed, so
+    every request is allowed, fresh and from the cache."""
+    allows = [rule for rule in scenario["rules"] if rule.allow]
+    assume(allows)
+    served = list(dict.fromkeys(("ANY" if r.verb == "*" else r.verb, r.path) for r in allows))
+    scenario |= {"rules": allows, "declared": served, "served": served, "complete": True}
+    scenario["scopes"] = set(SCOPES)
+    routed = decided(scenario, data)
+    for request, may, fresh in routed:
+        arn = str(request.arn)
+        assert may, f"{arn}: the evaluator says the identity may not call its route"
+        assert gateway_allows(fresh, arn), f"fresh under-grant {arn}: {fresh}"
+        for _, _, earlier in routed:
+            assert gateway_allows(earlier, arn), f"cached under-grant {arn}: {earlier}"

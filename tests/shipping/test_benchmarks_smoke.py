@@ -1,7 +1,7 @@
 """The benchmark scripts keep working: each runs in its ``--quick`` form (a smoke run whose
 numbers mean nothing) in a fresh interpreter, as ``make bench`` runs them, and the report
 lands between its markers in the document without touching the hand-written rest.
-(``bench_jwt.py`` has its own smoke test in test_jwt_validator.py.)"""
+(``bench_jwt.py`` has its own smoke test in tests/validators/test_jwt.py.)"""
 
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ per local Python version); without it those tests skip - tests never reach a pac
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -18,42 +17,27 @@ from typing import Any
 
 import pytest
 from lambda_runtime_api import (
-    LOCAL_ARCH,
     PREFIX,
     LambdaRuntimeApi,
+    local_target,
+    offline,
     python_version_of_layer,
+    ric_python,
     running_function,
-    sam_built_layer_dir,
+    sam_built_layer,
     write_sample_handler,
 )
 
 from authorizers import layer
-from authorizers.layer import LayerBuildError, LayerTarget
 from authorizers.testing.issuer import TestIssuer
 
-REPO = Path(__file__).resolve().parents[2]
-LOCAL_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 ARN = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/live/POST/orders"
-
-
-def ric_python(version: str) -> str:
-    venv = REPO / ".tools" / f"awslambdaric-{version}"
-    if not (venv / ".installed").is_file():
-        pytest.skip(f"awslambdaric for Python {version} not installed (make lambda-runtime-tools)")
-    return str(venv / "bin" / "python")
 
 
 @pytest.fixture(scope="module")
 def local_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    runtime = f"python{LOCAL_VERSION}"
-    if runtime not in layer.RUNTIMES or LOCAL_ARCH not in layer.ARCHITECTURES:
-        pytest.skip(f"no Lambda runtime for Python {LOCAL_VERSION} on {LOCAL_ARCH}")
     out = tmp_path_factory.mktemp("layer")
-    try:
-        target = LayerTarget(runtime, LOCAL_ARCH)
-        return layer.build_layer(target, out, as_zip=False, offline=True).path
-    except LayerBuildError as error:
-        pytest.skip(f"wheel cache not filled (make layer-wheels): {error}")
+    return offline(layer.build_layer, local_target(), out, as_zip=False).path  # type: ignore[no-any-return]
 
 
 # -- the stand-in on its own ----------------------------------------------------------------
@@ -154,13 +138,13 @@ def round_trip(python: str, layer_dir: Path, tmp_path: Path) -> None:
 
 
 def test_awslambdaric_runs_the_sample_authorizer(local_layer: Path, tmp_path: Path) -> None:
-    round_trip(ric_python(LOCAL_VERSION), local_layer, tmp_path)
+    round_trip(ric_python(), local_layer, tmp_path)
 
 
 def test_a_handler_that_cannot_be_imported_is_an_init_error(
     local_layer: Path, tmp_path: Path
 ) -> None:
-    python = ric_python(LOCAL_VERSION)
+    python = ric_python()
     (tmp_path / "task").mkdir()
     with (
         LambdaRuntimeApi() as api,
@@ -178,7 +162,5 @@ def test_a_handler_that_cannot_be_imported_is_an_init_error(
 
 
 def test_sam_built_layer_under_awslambdaric(tmp_path: Path) -> None:
-    built = sam_built_layer_dir()
-    if built is None:
-        pytest.skip("AUTHORIZERS_SAM_LAYER not set (make check-template sets it)")
+    built = sam_built_layer()
     round_trip(ric_python(python_version_of_layer(built)), built, tmp_path)

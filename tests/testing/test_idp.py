@@ -4,15 +4,11 @@ validators accept (discovery and JWKS over real HTTP), and ``mint``'s presets an
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import jwt
 import pytest
 import requests
+from helpers import REPO, running_cli
 
 from authorizers import CognitoValidator, OidcValidator
 from authorizers.cli import main
@@ -20,8 +16,6 @@ from authorizers.errors import ReasonCode, Unauthorized
 from authorizers.testing import JwksServer
 from authorizers.testing.idp import LocalIdp
 
-SCRIPT = shutil.which("authorizers", path=str(Path(sys.executable).parent)) or "authorizers"
-REPO = Path(__file__).resolve().parents[2]
 AUDIENCE = "https://api.example.test"
 POOL = "eu-west-1_Local0001"
 
@@ -89,27 +83,12 @@ def test_a_broken_token_from_the_idp_is_refused_for_its_reason():
 
 
 def test_the_idp_command_and_mint_issuer_url(tmp_path, capsys):
-    process = subprocess.Popen(
-        [SCRIPT, "idp", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        banner = []
-        while not (line := process.stdout.readline()).startswith("Ctrl-C"):
-            assert line, process.communicate(timeout=10)
-            banner.append(line)
-        url = banner[0].split()[-1]
-        assert f"{url}/.well-known/jwks.json" in "".join(banner)
+    with running_cli("idp", "--port", "0") as run:
+        url = run.banner[0].split()[-1]
+        assert f"{url}/.well-known/jwks.json" in "".join(run.banner)
         code = main(["mint", "--issuer-url", url, "--subject", "carol", "--scope", "reports"])
         token = capsys.readouterr().out.strip()
         identity = OidcValidator(url, AUDIENCE, allow_http_loopback=True).verify(token)
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)
     assert code == 0
     assert (identity.principal_id, identity.scopes) == ("carol", {"reports"})
 
@@ -166,32 +145,17 @@ def test_serve_issuer_runs_a_template_against_tokens_minted_locally(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     issuer = f"http://127.0.0.1:{port}"
-    command = [
-        SCRIPT, "serve", "--port", "0", "--template", str(REPO / "template.yaml"),
-        "--issuer", "--issuer-port", str(port), "--parameter-overrides", f"Issuer={issuer}",
-        f"Audience={AUDIENCE}", f"JwksUrl={issuer}/.well-known/jwks.json",
+    arguments = [
+        "--template", str(REPO / "template.yaml"), "--issuer", "--issuer-port", str(port),
+        "--parameter-overrides", f"Issuer={issuer}", f"Audience={AUDIENCE}",
+        f"JwksUrl={issuer}/.well-known/jwks.json",
     ]  # fmt: skip
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        banner = []
-        while not (line := process.stdout.readline()).startswith("Ctrl-C"):
-            assert line, process.communicate(timeout=10)
-            banner.append(line)
-        assert any(f"issuer (iss):  {issuer}" in line for line in banner)
-        api = next(line for line in banner if line.startswith("HttpApi")).split(": ")[1].strip()
+    with running_cli("serve", "--port", "0", *arguments) as run:
+        assert any(f"issuer (iss):  {issuer}" in line for line in run.banner)
+        api = run.url("HttpApi")
         token = requests.get(f"{issuer}/mint", params={"sub": "erin"}, timeout=5).text.strip()
         allowed = requests.get(
             api + "/whoami", headers={"Authorization": f"Bearer {token}"}, timeout=10
         )
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)
     assert allowed.status_code == 200, allowed.text
     assert allowed.json()["context"]["user"] == "erin"
