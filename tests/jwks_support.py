@@ -27,6 +27,9 @@ from authorizers.jwks.sources import StaticJwks
 DEADLINE = 0.5
 CUT_OFF = 10.0
 HANG = 60.0
+#: How a fetch cut off at DEADLINE is reported: by the overall deadline, or, on a loaded
+#: machine, by the socket timeout that the remaining time set first.
+TIMED_OUT = f"no complete response within {DEADLINE:g} s|ReadTimeout|TimeoutError|timed out"
 
 PrivateKey = (
     rsa.RSAPrivateKey

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from jwks_support import CUT_OFF, DEADLINE, HANG, FakeFetcher, jwks, public_jwk
+from jwks_support import CUT_OFF, DEADLINE, HANG, TIMED_OUT, FakeFetcher, jwks, public_jwk
 
 from authorizers.clock import FakeClock
 from authorizers.errors import InfrastructureError, ReasonCode, Unauthorized
@@ -30,7 +30,6 @@ from authorizers.jwks.requests_fetch import RequestsFetcher
 from authorizers.jwks.sources import RemoteJwks
 from authorizers.testing.jwks_server import Fault, JwksServer
 
-TIMED_OUT = "no complete response within 0.5 s|ReadTimeout|TimeoutError|timed out"
 A = public_jwk("RSA", "a")
 B = public_jwk("P-256", "b")
 

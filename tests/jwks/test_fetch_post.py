@@ -4,11 +4,12 @@ deadline, size cap, status, redirect and JSON rules as a JWKS GET, against a rea
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 
 import pytest
-from jwks_support import CUT_OFF, DEADLINE, HANG, jwks, public_jwk
+from jwks_support import CUT_OFF, DEADLINE, HANG, TIMED_OUT, jwks, public_jwk
 
 from authorizers.jwks.fetch import FetchError, post_json
 from authorizers.jwks.http_client_fetch import HttpClientFetcher
@@ -65,7 +66,7 @@ def test_a_hanging_endpoint_is_cut_off_at_the_deadline(server: JwksServer, fault
     server.inject(fault)
     elapsed, result = post(server.jwks_url, max_bytes=64 * 1024)
     assert isinstance(result, FetchError)
-    assert f"no complete response within {DEADLINE:g} s" in str(result)
+    assert re.search(TIMED_OUT, str(result)), str(result)
     assert elapsed < CUT_OFF  # the fault itself would last far longer
 
 
