@@ -5,7 +5,9 @@
 #                         LAYER_WITH=requests,powertools for opt-in features' packages)
 #   make check-template   sam validate, cfn-lint, sam build (offline), then the layer tests:
 #                         the SAM-built layer authorizes a token in a clean interpreter and
-#                         under awslambdaric (the tests skip those parts in a plain pytest run)
+#                         under awslambdaric, and the tests that need these tools (the
+#                         planner's snippets through sam/cfn-lint, the handler under
+#                         awslambdaric) run here too: a plain pytest run skips them
 #
 # Each tool gets its own venv under $(TOOLS_DIR) (git-ignored): aws-sam-cli pins a cfn-lint of
 # its own, and cfn-lint >= 1.54 no longer runs the SAM transform (it would miss errors such as
@@ -77,4 +79,5 @@ check-template: template-tools lambda-runtime-tools layer-wheels
 	PYTHON=$(abspath $(PY)) $(SAM) build --template template.yaml \
 	  --build-dir $(SAM_BUILD_DIR) --parameter-overrides Architecture=$(LOCAL_ARCH)
 	AUTHORIZERS_SAM_LAYER=$(SAM_BUILD_DIR)/$(LOCAL_LAYER)/python $(PY) -m pytest -q \
-	  tests/layer/test_layer.py tests/shipping/test_lambda_runtime.py tests/shipping/test_sam_template.py
+	  tests/layer/test_layer.py tests/shipping/test_lambda_runtime.py tests/shipping/test_sam_template.py \
+	  tests/plan/test_plan.py tests/test_handler.py
