@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 # RFC 6750: credentials = "Bearer" 1*SP b64token;  b64token = 1*( ALPHA / DIGIT /
 # "-" / "." / "_" / "~" / "+" / "/" ) *"="   (ASCII only: str patterns, no \w)
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
-_SCHEME = "bearer"
 # Header values lose surrounding optional whitespace (RFC 9110 section 5.5).
 _OWS = " \t"
 
@@ -30,29 +29,7 @@ def bearer_token(value: str | None, *, allow_bare: bool = True) -> str:
     Raises ``Unauthorized(missing_credential)`` when there is nothing, and
     ``Unauthorized(malformed_token)`` for another scheme, several tokens or stray characters.
     """
-    if value is None:
-        raise Unauthorized(ReasonCode.MISSING_CREDENTIAL, "no Authorization value")
-    if not isinstance(value, str):
-        raise Unauthorized(ReasonCode.MALFORMED_TOKEN, "Authorization value is not text")
-    credentials = value.strip(_OWS)
-    if not credentials:
-        raise Unauthorized(ReasonCode.MISSING_CREDENTIAL, "empty Authorization value")
-    scheme, space, token = credentials.partition(" ")
-    if space:
-        if scheme.lower() != _SCHEME:
-            raise Unauthorized(ReasonCode.MALFORMED_TOKEN, "Authorization scheme is not Bearer")
-        token = token.lstrip(" ")
-    elif scheme.lower() == _SCHEME:
-        raise Unauthorized(ReasonCode.MALFORMED_TOKEN, "Bearer scheme without a token")
-    elif allow_bare:
-        token = credentials
-    else:
-        raise Unauthorized(
-            ReasonCode.MALFORMED_TOKEN, "Authorization value lacks the Bearer scheme"
-        )
-    if not _B64TOKEN.fullmatch(token):
-        raise Unauthorized(ReasonCode.MALFORMED_TOKEN, "bearer token is not one RFC 6750 b64token")
-    return token
+    return _token_after(value, "Bearer", allow_bare)
 
 
 def request_bearer_token(request: AuthRequest, *, allow_bare: bool = True) -> str:
@@ -67,12 +44,32 @@ def scheme_token(value: str | None, scheme: str) -> str:
     """The b64token after ``scheme`` (case-insensitive), e.g. ``DPoP <token>`` (RFC 9449 §7.1);
     anything else (another scheme, no token, stray characters) is refused like
     :func:`bearer_token` refuses it."""
-    if value is None or not value.strip(_OWS):
+    return _token_after(value, scheme, False)
+
+
+def _token_after(value: str | None, scheme: str, allow_bare: bool) -> str:
+    """One reading of ``<scheme> 1*SP b64token`` (or a bare b64token) for every scheme."""
+    if value is None:
         raise Unauthorized(ReasonCode.MISSING_CREDENTIAL, "no Authorization value")
-    given, space, token = value.strip(_OWS).partition(" ")
-    if not space or given.lower() != scheme.lower():
-        raise Unauthorized(ReasonCode.MALFORMED_TOKEN, f"Authorization scheme is not {scheme}")
-    token = token.lstrip(" ")
+    if not isinstance(value, str):
+        raise Unauthorized(ReasonCode.MALFORMED_TOKEN, "Authorization value is not text")
+    credentials = value.strip(_OWS)
+    if not credentials:
+        raise Unauthorized(ReasonCode.MISSING_CREDENTIAL, "empty Authorization value")
+    given, space, token = credentials.partition(" ")
+    named = given.lower() == scheme.lower()
+    if space:
+        if not named:
+            raise Unauthorized(ReasonCode.MALFORMED_TOKEN, f"Authorization scheme is not {scheme}")
+        token = token.lstrip(" ")
+    elif named:
+        raise Unauthorized(ReasonCode.MALFORMED_TOKEN, f"{scheme} scheme without a token")
+    elif allow_bare:
+        token = credentials
+    else:
+        raise Unauthorized(
+            ReasonCode.MALFORMED_TOKEN, f"Authorization value lacks the {scheme} scheme"
+        )
     if not _B64TOKEN.fullmatch(token):
         raise Unauthorized(ReasonCode.MALFORMED_TOKEN, "token is not one RFC 6750 b64token")
     return token

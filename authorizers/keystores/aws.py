@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from authorizers._extras import require_extra
+
 
 @dataclass(frozen=True, slots=True)
 class AwsClientSettings:
@@ -28,6 +30,8 @@ class LazyClient:
     """Holds an injected client, or builds one from settings on first ``get()``."""
 
     def __init__(self, service: str, client: Any | None, settings: AwsClientSettings) -> None:
+        if client is None:  # without boto3 every request would fail closed: say so at build
+            require_extra("boto3", "aws", f"an AWS {service} store")
         self._service = service
         self._client = client
         self._settings = settings

@@ -51,7 +51,7 @@ def certificate_thumbprint(pem: str) -> str:
     data = pem.encode("ascii", errors="strict")
     if data.count(b"-----BEGIN CERTIFICATE-----") != 1:
         raise ValueError("not exactly one PEM certificate")
-    # x509 costs ~50 ms to import: only certificate-bound tokens pay it, not DPoP or clients
+    # x509 costs ~30 ms to import: DPoP, nonces and clients use this module without it
     from cryptography import x509  # noqa: PLC0415
     from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415
 

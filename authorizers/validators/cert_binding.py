@@ -21,6 +21,10 @@ import hmac
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+# certificate_thumbprint imports x509 at its first call; a certificate-bound API loads it here,
+# at cold start, so its first request does not pay the ~30 ms (DPoP and clients never need it)
+import cryptography.x509  # noqa: F401
+
 from authorizers.errors import ReasonCode, Unauthorized
 from authorizers.identity import Identity
 from authorizers.jwks.keys import VerificationKey

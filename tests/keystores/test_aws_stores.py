@@ -20,7 +20,7 @@ from servers.moto import MotoServer
 
 from authorizers.arn import ApiArn
 from authorizers.clock import FakeClock
-from authorizers.errors import InfrastructureError, ReasonCode, Unauthorized
+from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode, Unauthorized
 from authorizers.keystores.aws import AwsClientSettings
 from authorizers.keystores.base import KeyStore, hash_api_key, new_api_key
 from authorizers.keystores.dynamodb import DynamoDBKeyStore
@@ -311,3 +311,20 @@ def test_decimal_context_values_from_dynamodb_are_plain_json_numbers(
     assert record is not None
     assert not any(isinstance(v, Decimal) for v in record.context.values())
     assert json.dumps(dict(record.context)) == '{"tier": 2}'
+
+
+def test_without_boto3_a_store_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util  # noqa: PLC0415
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "boto3" else real(name, *a)
+    )
+    for build in (
+        lambda: DynamoDBKeyStore("api-keys"),
+        lambda: SsmKeyStore("/api/keys"),
+        lambda: SecretsManagerKeyStore("api-keys"),
+    ):
+        with pytest.raises(ConfigurationError, match=r"pip install 'authorizers\[aws\]'"):
+            build()
+    DynamoDBKeyStore("api-keys", client=object())  # an injected client needs no boto3

@@ -792,3 +792,25 @@ def test_a_cache_hit_decides_time_exactly_as_a_fresh_verification(
                 return error.reason.value
 
         assert outcome(cached) == outcome(fresh), (bound, offset)
+
+
+@pytest.mark.parametrize("offset", [-1.0, -1e-6, 0.0, 1e-6, 1.0])
+def test_a_cache_hit_bounds_the_lifetime_of_a_token_without_iat_like_a_fresh_one(
+    issuer: TestIssuer, clock: FakeClock, offset: float
+) -> None:
+    """Without ``iat``, ``max_lifetime`` bounds ``exp - now - leeway``: a clock set back after
+    the token was cached must meet the same bound at a hit as at a fresh verification."""
+    token = issuer.mint(expires_in=1000, omit=["iat"])
+    clock.now = NOW + 500
+    cached = make(issuer, clock, max_lifetime=600)
+    cached.verify(token)
+    fresh = make(issuer, clock, max_lifetime=600, cache_size=0)
+    clock.now = NOW + 1000 - DEFAULT_LEEWAY - 600 + offset  # the earliest accepted moment
+
+    def outcome(validator: JwtValidator) -> str:
+        try:
+            return validator.verify(token).principal_id
+        except AuthorizerError as error:
+            return error.reason.value
+
+    assert outcome(cached) == outcome(fresh)
