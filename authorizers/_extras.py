@@ -13,8 +13,13 @@ def require_extra(module: str, extra: str, feature: str) -> None:
     import importlib.util  # noqa: PLC0415 - only optional features pay for it
 
     if importlib.util.find_spec(module) is None:
+        # boto3 ships with every Lambda Python runtime, so the layer never carries it
+        where = (
+            ""
+            if extra == "aws"
+            else f" (in a Lambda layer: authorizers layer build --with {extra})"
+        )
         raise ConfigurationError(
             f"{feature} needs the {module!r} package, which is not installed: "
-            f"pip install 'authorizers[{extra}]' (in a Lambda layer: "
-            f"authorizers layer build --with {extra})"
+            f"pip install 'authorizers[{extra}]'{where}"
         )
