@@ -243,6 +243,16 @@ def test_the_memory_store_is_bounded_and_fails_closed() -> None:
     assert len(store) == 1
 
 
+def test_the_memory_store_frees_an_expired_id_whatever_order_ids_arrived_in() -> None:
+    """Clients choose ``iat``, so ids do not arrive in expiry order: an id that expired is
+    forgotten even when it arrived after one that is still live."""
+    store = MemoryReplayStore(max_entries=2)
+    assert store.first_use("late", 1000, 0)
+    assert store.first_use("early", 10, 0)
+    assert store.first_use("next", 1000, 50)  # "early" expired at 10: room for one more
+    assert not store.first_use("late", 1000, 50)
+
+
 def test_a_store_fault_fails_closed(
     issuer: TestIssuer, client: DpopClient, clock: FakeClock
 ) -> None:
