@@ -12,7 +12,7 @@ item size whatever a client sends.
 
 from __future__ import annotations
 
-import collections
+import heapq
 import threading
 from typing import Any, Protocol
 
@@ -34,14 +34,15 @@ class ReplayStore(Protocol):
 
 
 class MemoryReplayStore:
-    """Ids seen by this instance. Thread-safe; ids are dropped once expired, in arrival order."""
+    """Ids seen by this instance. Thread-safe; an id is dropped once expired, whatever order ids
+    arrived in (clients choose ``iat``): a heap by expiry finds the expired ones."""
 
     def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         if max_entries < 1:
             raise ConfigurationError("max_entries must be at least 1")
         self._max = max_entries
         self._expiry: dict[str, float] = {}
-        self._order: collections.deque[tuple[float, str]] = collections.deque()
+        self._by_expiry: list[tuple[float, str]] = []  # a heap
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -49,10 +50,10 @@ class MemoryReplayStore:
 
     def first_use(self, key: str, expires_at: float, now: float) -> bool:
         with self._lock:
-            order, expiry = self._order, self._expiry
-            while order and order[0][0] <= now:  # ids arrive in roughly expiry order
-                expired, old = order.popleft()
-                if expiry.get(old) == expired:
+            by_expiry, expiry = self._by_expiry, self._expiry
+            while by_expiry and by_expiry[0][0] <= now:
+                expired, old = heapq.heappop(by_expiry)
+                if expiry.get(old) == expired:  # not since seen again with a later expiry
                     del expiry[old]
             known = expiry.get(key)
             if known is not None and known > now:
@@ -62,7 +63,7 @@ class MemoryReplayStore:
                     ReasonCode.STORE_UNAVAILABLE, "DPoP replay store is full of live proof ids"
                 )
             expiry[key] = expires_at
-            order.append((expires_at, key))
+            heapq.heappush(by_expiry, (expires_at, key))
             return True
 
 
