@@ -1,8 +1,8 @@
 """Route selection as API Gateway does it, per API kind: which declared route a request reaches.
 
-One implementation for the rules, the simulator, the cache replay and the local gateway, so
-they cannot disagree with each other (they may all disagree with AWS only together, and the
-policy compiler does not depend on the fine points: see :mod:`authorizers.rules._policy`).
+One implementation for the rules and the local gateway, so they cannot disagree with each
+other (they may only disagree with AWS together, and the policy compiler does not depend on
+the fine points: see :mod:`authorizers.rules._policy`).
 
 - REST: the resource tree. Segment by segment a literal child beats ``{param}``, which beats
   ``{proxy+}`` (a last resort at its level; a branch that dead-ends falls back to it). The

@@ -49,9 +49,9 @@ def _statements(response: Any) -> str:
     return "\n  statements in the policy:\n" + "\n".join(lines)
 
 
-def _fail(expected: str, result: Result, response: Any) -> AssertionError:
+def _fail(expected: str, result: Result, response: Any, hint: str = "") -> AssertionError:
     listing = _statements(response) if result.statement is None else ""
-    return AssertionError(f"expected {expected}, but got:\n{result.explain()}{listing}")
+    return AssertionError(f"expected {expected}, but got:\n{result.explain()}{hint}{listing}")
 
 
 def _simulate_all(
@@ -109,10 +109,7 @@ def assert_unauthorized(
         hint = ""
         if isinstance(outcome, BaseException):
             hint = "\n  (for a 401 the handler must raise Exception('Unauthorized') exactly)"
-        listing = _statements(outcome) if result.statement is None else ""
-        raise AssertionError(
-            f"expected 401 Unauthorized, but got:\n{result.explain()}{hint}{listing}"
-        )
+        raise _fail("401 Unauthorized", result, outcome, hint)
 
 
 def assert_context(
