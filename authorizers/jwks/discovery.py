@@ -11,8 +11,8 @@ the introspection validator's endpoint discovery shares).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
 
 from authorizers.clock import MonotonicClock
 from authorizers.errors import (
@@ -33,6 +33,25 @@ DISCOVERY_PATH = "/.well-known/openid-configuration"
 DEFAULT_RETRY_AFTER = 10.0
 _DEFAULT_FETCHING = KeyFetching()
 T = TypeVar("T")
+
+
+def discovery_url(issuer: str) -> str:
+    """Where ``issuer`` publishes its configuration (Discovery §4: one trailing "/" dropped)."""
+    return issuer.rstrip("/") + DISCOVERY_PATH
+
+
+def require_issuer(doc: Mapping[str, Any], issuer: str, url: str) -> None:
+    """Discovery §4.3: the document's ``issuer`` equals the configured one exactly. A provider
+    that answers with another is a configuration error (no retry changes its answer)."""
+    found = doc.get("issuer")
+    if found != issuer:
+        problem = (
+            issuer_mismatch(found, (issuer,), what="'issuer'")
+            if isinstance(found, str)
+            else "no 'issuer' string"
+        )
+        fix = "configure the issuer exactly as the provider writes it"
+        raise ConfigurationError(f"{describe_url(url)}: {problem}; {fix}")
 
 
 class LoadOnce(Generic[T]):
@@ -81,7 +100,7 @@ class DiscoveredKeys:
         retry_after: float = DEFAULT_RETRY_AFTER,
     ) -> None:
         self.issuer = issuer
-        self.discovery_url = issuer.rstrip("/") + DISCOVERY_PATH  # Discovery §4: drop one "/"
+        self.discovery_url = discovery_url(issuer)
         try:
             check_url(self.discovery_url, allow_http_loopback=allow_http_loopback)
         except FetchError as error:
@@ -109,17 +128,8 @@ class DiscoveredKeys:
             raise InfrastructureError(
                 ReasonCode.KEY_UNAVAILABLE, f"OIDC discovery failed: {error}"
             ) from None
+        require_issuer(doc, self.issuer, self.discovery_url)
         where = describe_url(self.discovery_url)
-        found = doc.get("issuer")
-        if found != self.issuer:  # Discovery §4.3: exactly equal, no normalising
-            problem = (
-                issuer_mismatch(found, (self.issuer,), what="'issuer'")
-                if isinstance(found, str)
-                else "no 'issuer' string"
-            )
-            raise ConfigurationError(
-                f"{where}: {problem}; configure the issuer exactly as the provider writes it"
-            )
         jwks_uri = doc.get("jwks_uri")
         if not isinstance(jwks_uri, str):
             raise ConfigurationError(f"{where}: no 'jwks_uri'")

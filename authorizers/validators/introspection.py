@@ -26,7 +26,12 @@ from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clo
 from authorizers.credentials import bearer_token
 from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized
 from authorizers.identity import Identity
-from authorizers.jwks.discovery import DEFAULT_RETRY_AFTER, DISCOVERY_PATH, LoadOnce
+from authorizers.jwks.discovery import (
+    DEFAULT_RETRY_AFTER,
+    LoadOnce,
+    discovery_url,
+    require_issuer,
+)
 from authorizers.jwks.fetch import (
     DEFAULT_TIMEOUT,
     Fetcher,
@@ -127,7 +132,7 @@ class IntrospectionValidator(NamedValidator):
         self.issuer = issuer
         self.client = client
         self._loopback = allow_http_loopback
-        for url in (endpoint, issuer.rstrip("/") + DISCOVERY_PATH):
+        for url in (endpoint, discovery_url(issuer)):
             if url is not None:
                 try:
                     check_url(url, allow_http_loopback=allow_http_loopback)
@@ -190,7 +195,7 @@ class IntrospectionValidator(NamedValidator):
         return self._endpoint if self._endpoint is not None else self._discovered.get()
 
     def _discover(self) -> str:
-        url = self.issuer.rstrip("/") + DISCOVERY_PATH
+        url = discovery_url(self.issuer)
         try:
             doc = fetch_json(
                 url, fetcher=self._client(), timeout=self._timeout,
@@ -198,13 +203,17 @@ class IntrospectionValidator(NamedValidator):
             )  # fmt: skip
         except FetchError as error:
             raise unavailable(f"OIDC discovery failed: {error}") from None
+        # the provider answered: what follows is its configuration, not an outage
+        require_issuer(doc, self.issuer, url)
         endpoint = doc.get("introspection_endpoint")
-        if doc.get("issuer") != self.issuer or not isinstance(endpoint, str):
-            raise unavailable(f"{describe_url(url)}: wrong issuer or no introspection_endpoint")
+        if not isinstance(endpoint, str):
+            raise ConfigurationError(
+                f"{describe_url(url)}: no 'introspection_endpoint'; configure endpoint="
+            )
         try:
             check_url(endpoint, allow_http_loopback=self._loopback)
         except FetchError as error:
-            raise unavailable(f"introspection_endpoint refused: {error}") from None
+            raise ConfigurationError(f"introspection_endpoint refused: {error}") from None
         return endpoint
 
     def _ask(self, token: str) -> Loaded:

@@ -255,6 +255,33 @@ def test_discovery_finds_the_endpoint_and_configuration_is_checked(clock: FakeCl
         IntrospectionValidator(ISSUER, client=ClientSecretBasic("rs", "s"))
 
 
+class Discovering(Provider):
+    """Answers discovery with ``doc`` instead of the right document."""
+
+    def __init__(self, doc: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.doc = doc
+
+    def fetch(self, url: str, *, timeout: float, max_bytes: int) -> bytes:
+        return json.dumps(self.doc).encode()
+
+
+@pytest.mark.parametrize(
+    ("doc", "says"),
+    [
+        ({"issuer": ISSUER + "/", "introspection_endpoint": ENDPOINT}, "trailing slash"),
+        ({"issuer": ISSUER}, "no 'introspection_endpoint'"),
+        ({"issuer": ISSUER, "introspection_endpoint": "http://idp.example.test/i"}, "https"),
+    ],
+)
+def test_a_discovery_document_that_cannot_serve_is_a_configuration_error(
+    clock: FakeClock, doc: Mapping[str, Any], says: str
+) -> None:
+    """As for OIDC key discovery: the provider answered, and no retry will change its answer."""
+    with pytest.raises(ConfigurationError, match=says):
+        make(Discovering(doc), clock).endpoint()
+
+
 class FlakyDiscovery(Provider):
     """Discovery fails while ``discovery_down``; counts discovery requests."""
 
