@@ -142,7 +142,8 @@ class TestIssuer:
         omit: Iterable[str] = (),
     ) -> dict[str, Any]:
         """The payload ``mint()`` signs. Times are offsets in seconds from the clock's now;
-        ``None`` leaves a claim out; ``claims`` override everything; ``omit`` drops names."""
+        ``None`` leaves ``exp``/``nbf`` out (``iat`` is always set: ``omit=["iat"]`` drops it);
+        ``claims`` override everything; ``omit`` drops names."""
         now = int(self.clock())
         payload: dict[str, Any] = {"iss": self.issuer}
         if subject is not None:
