@@ -232,6 +232,16 @@ def test_the_universe_of_each_authorizer_of_the_repository_template() -> None:
         select_authorizer(template, "Nope")
 
 
+def test_a_route_the_policy_compiler_refuses_is_refused_when_the_universe_is_written(
+    project: Path,
+) -> None:
+    text = (project / "template.yaml").read_text().replace('"/pets/{id}"', '"/pets/{id}.json"')
+    (project / "template.yaml").write_text(text)
+    found = select_authorizer(load_template(project / "template.yaml"), "Main")
+    with pytest.raises(ConfigurationError, match="a parameter must fill its segment"):
+        found.universe()
+
+
 def test_cli_writes_the_universe_file(project: Path, capsys: Any) -> None:
     out = project / "routes.json"
     template = str(project / "template.yaml")
