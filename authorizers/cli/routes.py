@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from authorizers.cli import EXIT_DENIED, EXIT_OK, CliError
+from authorizers.cli import EXIT_DENIED, EXIT_OK, CliError, read_json
 from authorizers.cli.serve import parameter_overrides
 
 
@@ -57,15 +57,18 @@ def run(args: argparse.Namespace) -> int:
             checks = route_check.template_checks(template)
         elif args.check or args.rules:
             found = select_authorizer(template, args.authorizer, args.api)
-            document = route_check.zero_code_document(template, found.spec.function_id)
-            if args.rules is None and document is None:
-                raise CliError(f"{found.label} runs no zero-code configuration: give --rules")
-            rules = (
-                route_check.load_rules_file(args.rules)
+            document = (
+                read_json(args.rules)
                 if args.rules
-                else route_check.rule_keys(document or {})
+                else route_check.zero_code_document(template, found.spec.function_id)
             )
-            checks = [route_check.check_routes(found, rules)]
+            if not isinstance(document, dict | list):
+                raise CliError(
+                    f"{found.label} runs no zero-code configuration: give --rules"
+                    if document is None
+                    else f"{args.rules}: expected a configuration object or a list of route keys"
+                )
+            checks = [route_check.check_routes(found, route_check.rule_keys(document))]
         else:
             universe = select_authorizer(template, args.authorizer, args.api).universe_json()
             if args.output:

@@ -25,9 +25,9 @@ from authorizers.local.functions import FunctionRunner, Output
 from authorizers.local.gateway_responses import customize
 from authorizers.local.http import HttpRequest, HttpResponse
 from authorizers.local.integration import MalformedProxyResponse, proxy_response
-from authorizers.local.managed import ManagedAuthorizer, ManagedOutcome, build_managed
+from authorizers.local.managed import ManagedAuthorizer, ManagedOutcome, managed_authorizers
 from authorizers.local.model import ApiSpec, ApiType, LocalTemplate
-from authorizers.local.routing import ApiRouter, Mounts, Routed
+from authorizers.local.routing import Mounts, Routed, api_routers
 from authorizers.testing.simulator import GatewayDecision
 
 
@@ -104,22 +104,13 @@ class LocalGateway:
         self.responses = responses or GatewayResponses()
         self.on_record = on_record
         self.wall_clock = wall_clock
-        self.mounts = Mounts(
-            {
-                api_id: ApiRouter(api, template.routes_of(api_id))
-                for api_id, api in template.apis.items()
-            }
-        )
+        self.mounts = Mounts(api_routers(template))
         self.stages = {
             key: AuthorizerStage(spec, self.runner, clock=clock)
             for key, spec in template.authorizers.items()
             if spec.unsupported is None and spec.managed is None
         }
-        self.managed: dict[tuple[str, str], ManagedAuthorizer | str] = {
-            key: build_managed(spec.managed, jwks_overrides, wall_clock)
-            for key, spec in template.authorizers.items()
-            if spec.managed is not None
-        }
+        self.managed = managed_authorizers(template, jwks_overrides, wall_clock)
         self.records: collections.deque[RequestRecord] = collections.deque(maxlen=1000)
 
     def record_for(self, request_id: str) -> RequestRecord | None:

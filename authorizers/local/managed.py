@@ -37,7 +37,13 @@ from authorizers.identity import Identity
 from authorizers.jwks.discovery import DiscoveredKeys
 from authorizers.jwks.keys import VerificationKey
 from authorizers.jwks.sources import KeySource, RemoteJwks
-from authorizers.local.model import ManagedConfig, ManagedIssuer, ManagedKind, RequiredClaim
+from authorizers.local.model import (
+    LocalTemplate,
+    ManagedConfig,
+    ManagedIssuer,
+    ManagedKind,
+    RequiredClaim,
+)
 from authorizers.validators.claims import IssuerConfig
 from authorizers.validators.cognito import CognitoValidator, cognito_issuers
 from authorizers.validators.jwt import JwtValidator
@@ -241,3 +247,14 @@ def build_managed(
         return ManagedAuthorizer(config, jwks_overrides=jwks_overrides, clock=clock)
     except ConfigurationError as error:
         return f"managed authorizer misconfigured: {error}"
+
+
+def managed_authorizers(
+    template: LocalTemplate, jwks_overrides: Mapping[str, str] | None, clock: Clock
+) -> dict[tuple[str, str], ManagedAuthorizer | str]:
+    """The template's managed authorizers by ``(api_id, name)`` (:func:`build_managed`)."""
+    return {
+        key: build_managed(spec.managed, jwks_overrides, clock)
+        for key, spec in template.authorizers.items()
+        if spec.managed is not None
+    }

@@ -14,7 +14,6 @@ served route's (:func:`reaches`): a deny rule's Deny patterns refuse those reque
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
@@ -22,13 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from authorizers.errors import ConfigurationError
+from authorizers.rules import RouteRule
 from authorizers.rules._patterns import VERBS
 from authorizers.rules._selection import ANY, DEFAULT_ROUTE, route_key
 
 if TYPE_CHECKING:
     from authorizers.local.model import FunctionSpec, LocalTemplate, RouteSpec
     from authorizers.local.route_universe import AuthorizerRoutes
-    from authorizers.rules import RouteRule
 
 _ANY = ("ANY", "*", None)  # ANY in templates, "*" in rules, None: $default / WebSocket keys
 _ONE, _GREEDY = "{}", "{+}"
@@ -105,9 +104,17 @@ def rule_keys(rules: Iterable[RouteRule | str] | Mapping[str, Any]) -> list[tupl
         items = rules.get("routes") or []
         if not isinstance(items, list):
             raise ConfigurationError("the configuration's 'routes' is not a list")
-        keys = [item.get("allow") or item.get("deny") for item in items if isinstance(item, dict)]
-        return [_parse_key(key) for key in keys if isinstance(key, str)]
-    return [_parse_key(r) if isinstance(r, str) else (r.verb, r.path) for r in rules]
+        named = [item.get("allow") or item.get("deny") for item in items if isinstance(item, dict)]
+        return [_parse_key(key) for key in named if isinstance(key, str)]
+    keys: list[tuple[str, str]] = []
+    for rule in rules:
+        if isinstance(rule, str):
+            keys.append(_parse_key(rule))
+        elif isinstance(rule, RouteRule):
+            keys.append((rule.verb, rule.path))
+        else:
+            raise ConfigurationError(f"{rule!r}: rules are route keys or RouteRule objects")
+    return keys
 
 
 def _shown(verb: str, path: str) -> str:
@@ -252,16 +259,3 @@ def template_checks(template: LocalTemplate) -> list[RouteCheck]:
             replace(check or RouteCheck(found.label), settings=_settings(found, document))
         )
     return checks
-
-
-def load_rules_file(path: str | Path) -> list[tuple[str, str]]:
-    """Rules from a JSON file: a zero-code configuration, or a list of route keys."""
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigurationError(f"cannot read {path}: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise ConfigurationError(f"{path} is not valid JSON: {error}") from None
-    if isinstance(document, dict | list):
-        return rule_keys(document)
-    raise ConfigurationError(f"{path}: expected a configuration object or a list of route keys")

@@ -18,8 +18,6 @@ from authorizers.errors import ConfigurationError
 if TYPE_CHECKING:
     from authorizers.local.model import AuthorizerSpec, LocalTemplate, RouteSpec
 
-UNIVERSE_VERSION = 1
-
 
 @dataclass(frozen=True, slots=True)
 class AuthorizerRoutes:
@@ -35,9 +33,12 @@ class AuthorizerRoutes:
         return f"{self.spec.api_id}.{self.spec.name}"
 
     def universe(self) -> dict[str, Any]:
-        """The route-universe document (sorted, so regenerating it gives the same file)."""
+        """The route-universe document (sorted, so regenerating it gives the same file),
+        written by its loader's own class: a route it would refuse is refused here."""
+        from authorizers.rules.universe import RouteUniverse  # noqa: PLC0415
+
         keys = sorted({route.route_key for route in self.routes})
-        return {"version": UNIVERSE_VERSION, "api": self.api_type, "routes": keys}
+        return RouteUniverse.from_route_keys(keys, self.api_type).to_json()
 
     def universe_json(self) -> str:
         return json.dumps(self.universe(), indent=2) + "\n"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from authorizers.local.http import HttpRequest
-from authorizers.local.model import ApiSpec, RouteSpec
+from authorizers.local.model import ApiSpec, LocalTemplate, RouteSpec
 from authorizers.rules._selection import ANY, Router
 
 
@@ -34,6 +34,13 @@ class ApiRouter:
         """A WebSocket route by its key (``$connect``, ``sendMessage``), else ``$default``."""
         index = self._router.by_key(key)
         return None if index is None else self._routes[index]
+
+
+def api_routers(template: LocalTemplate) -> dict[str, ApiRouter]:
+    """A router per API of the template, by logical id."""
+    return {
+        api_id: ApiRouter(api, template.routes_of(api_id)) for api_id, api in template.apis.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from authorizers.clock import Clock, system_clock
 from authorizers.errors import ConfigurationError
-from authorizers.local.managed import ManagedAuthorizer, ManagedOutcome, build_managed
+from authorizers.local.managed import ManagedOutcome, managed_authorizers
 from authorizers.local.model import LocalTemplate, RouteSpec
-from authorizers.local.routing import ApiRouter
+from authorizers.local.routing import api_routers
 
 __all__ = ["ManagedOutcome", "ManagedRoutes"]
 
@@ -42,15 +42,8 @@ class ManagedRoutes:
 
             template = load_template(template, parameter_overrides=parameter_overrides)
         self.template = template
-        self._authorizers: dict[tuple[str, str], ManagedAuthorizer | str] = {
-            key: build_managed(spec.managed, jwks_overrides, clock)
-            for key, spec in template.authorizers.items()
-            if spec.managed is not None
-        }
-        self._routers = {
-            api_id: ApiRouter(api, template.routes_of(api_id))
-            for api_id, api in template.apis.items()
-        }
+        self._authorizers = managed_authorizers(template, jwks_overrides, clock)
+        self._routers = api_routers(template)
 
     def routes(self) -> list[RouteSpec]:
         """Every route a managed authorizer guards (to parametrize a test over)."""

@@ -22,7 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 #: label -> (route, status, cache, reason, words of the sentence that explains it)
 EXPECTED = {
     "alice's Cognito token": ("GET /RestApi/whoami", "200", "miss", "ok", "allowed"),
-    "alice's token, another route": ("GET /RestApi/pets/7", "200", "hit", "", "was not invoked"),
+    "alice's token, another route": ("GET /RestApi/pets/7", "200", "hit",
+                                     "cached response allows", "was not invoked"),
     "no Authorization header": ("GET /RestApi/whoami", "401", "-", "identity source missing",
                                 "without invoking"),
     "expired token": ("GET /RestApi/whoami", "401", "miss", "expired", "refused the credential"),
@@ -30,8 +31,8 @@ EXPECTED = {
                                     "refused the credential"),
     "bob's token (not an admin)": ("GET /RestApi/admin/users", "403", "miss",
                                    "insufficient_group", "does not allow this route"),
-    "bob's token, another route": ("DELETE /RestApi/admin/reports", "403", "hit", "",
-                                   "From the result cache"),
+    "bob's token, another route": ("DELETE /RestApi/admin/reports", "403", "hit",
+                                   "cached policy has no Allow", "From the result cache"),
     "carol's token (group admins)": ("GET /RestApi/admin/users", "200", "miss", "ok", "allowed"),
     "known API key": ("GET /RestApi/partner/whoami", "200", "miss", "ok", "allowed"),
     "unknown API key": ("GET /RestApi/partner/whoami", "401", "miss", "unknown_api_key",

@@ -232,6 +232,16 @@ def test_the_universe_of_each_authorizer_of_the_repository_template() -> None:
         select_authorizer(template, "Nope")
 
 
+def test_a_route_the_policy_compiler_refuses_is_refused_when_the_universe_is_written(
+    project: Path,
+) -> None:
+    text = (project / "template.yaml").read_text().replace('"/pets/{id}"', '"/pets/{id}.json"')
+    (project / "template.yaml").write_text(text)
+    found = select_authorizer(load_template(project / "template.yaml"), "Main")
+    with pytest.raises(ConfigurationError, match="a parameter must fill its segment"):
+        found.universe()
+
+
 def test_cli_writes_the_universe_file(project: Path, capsys: Any) -> None:
     out = project / "routes.json"
     template = str(project / "template.yaml")
@@ -294,6 +304,22 @@ def test_cli_check_with_the_functions_own_configuration_or_a_rules_file(
     assert "give --rules" in capsys.readouterr().err
     rules.write_text("{not json")
     assert main(["routes", template, "--rules", str(rules), "-a", "Main"]) == 2
+    for wrong in ("[1]", '"GET /a"', '{"routes": {"allow": "GET /a"}}'):
+        rules.write_text(wrong)  # a usage error, never a traceback
+        assert main(["routes", template, "--rules", str(rules), "-a", "Main"]) == 2, wrong
+        error = capsys.readouterr().err
+        assert "route keys" in error or "'routes' is not a list" in error, (wrong, error)
+
+
+def test_cli_rules_file_stands_in_for_a_broken_function_configuration(
+    project: Path, capsys: Any
+) -> None:
+    (project / "auth" / "config.json").write_text("{not json")
+    template = str(project / "template.yaml")
+    assert main(["routes", template, "--check", "-a", "Main"]) == 2  # its own: unreadable
+    rules = project / "rules.json"
+    rules.write_text(json.dumps(["GET /pets/{id}", "ANY /admin/{proxy+}", "ANY /orders"]))
+    assert main(["routes", template, "--rules", str(rules), "-a", "Main"]) == 0
 
 
 def test_the_repository_template_and_the_zero_code_sample_agree(capsys: Any) -> None:
