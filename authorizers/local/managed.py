@@ -19,7 +19,6 @@ Keys never come from the internet: an issuer's JWKS URL is what the user mapped 
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -35,6 +34,7 @@ from authorizers.errors import (
 )
 from authorizers.identity import Identity
 from authorizers.jwks.discovery import DiscoveredKeys
+from authorizers.jwks.fetch import is_loopback
 from authorizers.jwks.keys import VerificationKey
 from authorizers.jwks.sources import KeySource, RemoteJwks
 from authorizers.local.model import (
@@ -91,11 +91,12 @@ def _claim_text(value: Any) -> str:
 
 
 def is_loopback_url(url: str) -> bool:
+    """The fetchers' own loopback test, on a URL's host: keys never come from elsewhere."""
     try:
         host = urlsplit(url).hostname or ""
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+    return is_loopback(host)
 
 
 class _NoKeys:

@@ -1,10 +1,10 @@
 """Match a request to a route the way API Gateway picks one.
 
-Selection is :mod:`authorizers.rules._selection`, the one the access rules, the simulator
-and the cache replay use: REST walks its resource tree (a resource without the method is
-"Missing Authentication Token"), HTTP APIs take the most specific full match before greedy
-``{proxy+}`` routes, then ``ANY``, then ``$default``. APIs are mounted at
-``/<ApiLogicalId>``; a template with a single API is served at ``/`` as well.
+Selection is :mod:`authorizers.rules._selection`, the one the access rules use (the simulator
+and the cache replay match policies against ARNs and select nothing): REST walks its resource
+tree (a resource without the method is "Missing Authentication Token"), HTTP APIs take the most
+specific full match before greedy ``{proxy+}`` routes, then ``ANY``, then ``$default``. APIs
+are mounted at ``/<ApiLogicalId>``; a template with a single API is served at ``/`` as well.
 """
 
 from __future__ import annotations
