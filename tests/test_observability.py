@@ -107,6 +107,21 @@ def test_a_credential_in_the_url_is_masked_in_the_route() -> None:
     assert decision_fields(signature_only, 1.0)["route"].endswith("/callback/[redacted]")
 
 
+@pytest.mark.parametrize("junk", [True, None, ["x"], {"k": 1}])
+def test_a_token_event_with_odd_extra_keys_is_logged_and_allowed(junk: Any) -> None:
+    """TOKEN events carry no header or query maps, so the parser never checks such keys; the
+    log line must not read them as if it had (found by the property suite on 3.12: a TOKEN
+    event with ``"headers": true`` was an Allow turned into a 500 by the logging)."""
+    stream = io.StringIO()
+    authorizer = Authorizer(Accepting(), observability=JsonLogObserver(stream=stream))
+    event = events.token_event(f"GET /pets/{TOKEN}", TOKEN)
+    event |= {"headers": junk, "queryStringParameters": junk}
+    assert authorizer.handler(event, None)["principalId"] == "user-1"
+    (line,) = (json.loads(text) for text in stream.getvalue().splitlines())
+    assert line["outcome"] == "allow"
+    assert_clean(stream.getvalue())
+
+
 def test_json_lines_are_a_log_and_an_emf_record_at_once() -> None:
     stream = io.StringIO()
     observer = JsonLogObserver(namespace="Auth", service="pets-api", stream=stream, clock=CLOCK)
