@@ -9,7 +9,7 @@ must name exactly what API Gateway will compare it with.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from authorizers.errors import MalformedEvent
@@ -39,6 +39,18 @@ class ApiArn:
     stage: str
     verb: str | None
     resource: str
+    # Both texts, built once per ARN (parses are cached): every decision renders and logs them.
+    _prefix: str = field(init=False, repr=False, compare=False)
+    _text: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        prefix = (
+            f"arn:{self.partition}:execute-api:{self.region}:{self.account_id}:"
+            f"{self.api_id}/{self.stage}"
+        )
+        route = self.resource if self.verb is None else f"{self.verb}/{self.resource}"
+        object.__setattr__(self, "_prefix", prefix)
+        object.__setattr__(self, "_text", f"{prefix}/{route}")
 
     @classmethod
     def parse(cls, text: str) -> ApiArn:
@@ -53,10 +65,7 @@ class ApiArn:
     @property
     def api_prefix(self) -> str:
         """``arn:...:<api-id>/<stage>`` (no trailing slash)."""
-        return (
-            f"arn:{self.partition}:execute-api:{self.region}:{self.account_id}:"
-            f"{self.api_id}/{self.stage}"
-        )
+        return self._prefix
 
     @property
     def path(self) -> str:
@@ -64,9 +73,7 @@ class ApiArn:
         return f"/{self.resource}"
 
     def __str__(self) -> str:
-        if self.verb is None:
-            return f"{self.api_prefix}/{self.resource}"
-        return f"{self.api_prefix}/{self.verb}/{self.resource}"
+        return self._text
 
     def route(self, verb: str | None, resource: str) -> ApiArn:
         """The ARN of another route of the same API and stage (one leading ``/`` is dropped)."""
