@@ -187,7 +187,8 @@ def _json_texts(decision: Decision, latency_ms: float) -> tuple[str, ...]:
         kind,
         route,
         request_id,
-        float.__repr__(latency) if type(latency) is float and math.isfinite(latency)
+        float.__repr__(latency)
+        if type(latency) is float and math.isfinite(latency)
         else _ENCODER.encode(latency),
     )
 

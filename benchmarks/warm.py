@@ -6,8 +6,8 @@ ARN is one of 64 realistic routes (paths of 8+ characters, so the log line's cre
 runs), returning the IAM policy and writing its decision log line (default observability; to
 the null device), keys from a JWKS served on 127.0.0.1 and cached. A repeated token is one
 token sent to every route in turn. "New" tokens were never seen by the
-authorizer, which has already verified a full token cache's worth (steady state: every new
-token also evicts one). The peers get the same tokens: PyJWT ``jwt.decode`` (key preloaded)
+authorizer, whose token cache is already full (steady state: a long-lived function; a new
+token is not cached until it repeats, but leaves its hash behind). The peers get the same tokens: PyJWT ``jwt.decode`` (key preloaded)
 and ``PyJWKClient`` + ``decode`` (JWKS cached); Powertools ``auth_alpha`` ``JWTVerifier``
 (static JWKS: it fetches only over HTTPS) and its ``authorize``; the AWS blueprint's way (PyJWT
 + an ``AuthPolicy``-style dict); and the naive handler of ``functions/naive_authorizer.py``.
@@ -109,10 +109,10 @@ def _naive_handler(jwks_url: str, issuer: str) -> Callable[[dict[str, Any], Any]
 
 
 def _steady(url: str, issuer: TestIssuer, warm_up: Sequence[str]) -> Authorizer:
-    """An authorizer (default observability) whose token cache already holds ``warm_up``:
-    later tokens pay an insert and an eviction, as in a long-lived function."""
+    """An authorizer (default observability) whose token cache is full of ``warm_up`` (each
+    sent twice: a token is cached at its second verification), as in a long-lived function."""
     authorizer = Authorizer(_validator(url, issuer))
-    for event in token_events(warm_up):
+    for event in token_events([*warm_up, *warm_up]):
         authorizer.handler(event)
     return authorizer
 
@@ -159,7 +159,7 @@ def run(tokens: Tokens, *, warm_up: int = DEFAULT_CACHE_SIZE) -> list[Row]:
         ours_rs = _steady(server.jwks_url, rsa, warm_rs)
         ours_es = _steady(server.jwks_url, es, [es.mint(scope="read") for _ in range(warm_up)])
         alone = _validator(server.jwks_url, rsa)  # the validator alone, as steady
-        for token in warm_rs:
+        for token in [*warm_rs, *warm_rs]:
             alone.verify(token)
         requests = [[parse_event(event) for event in batch] for batch in rs_events]
         repeated_request = [parse_event(event) for event in repeated]

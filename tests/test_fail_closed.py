@@ -142,8 +142,8 @@ SABOTAGE: dict[str, Callable[[pytest.MonkeyPatch, dict[str, Any]], None]] = {
     ],
     "size check": lambda mp, parts: mp.setattr(responses, "_check_size", fail),
     "observer": lambda mp, parts: mp.setattr(JsonLogObserver, "record", fail),
-    "log encoder": lambda mp, parts: mp.setattr(observability, "_json_value", fail),
-    "log fields": lambda mp, parts: mp.setattr(observability, "_field_values", fail),
+    "log encoder": lambda mp, parts: mp.setattr(observability, "_quote", fail),
+    "log fields": lambda mp, parts: mp.setattr(observability, "_json_texts", fail),
     "closed log stream": lambda mp, parts: parts.update(
         observer=JsonLogObserver(stream=closed_stream(), clock=CLOCK)
     ),

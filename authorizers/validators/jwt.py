@@ -10,9 +10,12 @@ any key lookup, so it can never cause a network call. ``kid`` is only a lookup k
 issuer's key source; ``jku``/``x5u``/``jwk``/``x5c`` headers are never followed.
 
 Hot path: one regex, three base64 decodes, two JSON parses, a dict lookup for the key and the
-raw ``cryptography`` verify. Tokens that verified are kept in a bounded cache keyed by the exact
-token string; a hit re-runs only what can change - the time checks, whether the key is still
-published, and custom checks (which may consult outside state) - and costs microseconds.
+raw ``cryptography`` verify. Tokens that verified a second time are kept in a bounded cache
+keyed by the exact token string; a hit re-runs only what can change - the time checks, whether
+the key is still published, and custom checks (which may consult outside state) - and costs
+microseconds. A token seen once leaves only its hash behind: most tokens reach a function once
+per API Gateway result-cache TTL, and keeping each one's claims and identity (~4 KB of fresh
+objects) cost a new token ~0.35x a signature verify, more than the check itself.
 """
 
 from __future__ import annotations
@@ -69,6 +72,10 @@ __all__ = [
 #: function with a margin (at 512 it measured 0.80x; docs/performance.md); API Gateway's own
 #: result cache already absorbs most repeats of one token.
 DEFAULT_CACHE_SIZE = 256
+#: Hashes of tokens verified once and not (yet) cached, per cache entry: a token is cached at
+#: its second verification, once it has shown it repeats. Cleared when full (a forgotten hash
+#: only delays caching by one verification; a colliding one caches a verified token early).
+SEEN_PER_ENTRY = 4
 
 _NO_CONTEXT: Mapping[str, ContextValue] = MappingProxyType({})
 
@@ -170,6 +177,7 @@ class JwtValidator:
         # An LRU in C (OrderedDict): a hit and an insert with eviction cost a fraction of a µs.
         self._cache: OrderedDict[str, _Verified] | None = OrderedDict() if cache_size > 0 else None
         self._cache_size = cache_size
+        self._seen: set[int] = set()  # see SEEN_PER_ENTRY
         self._lock = threading.Lock()
 
     @property
@@ -278,15 +286,27 @@ class JwtValidator:
             check(header, claims, key)
         identity = self._identity(issuer, claims)
         issuer.rules.authorize(identity.scopes, identity.groups)
-        cache = self._cache
-        if cache is not None:
+        if self._cache is not None and self._admit(token):
             window = _time_window(claims, issuer)
             verified = tuple.__new__(_Verified, (issuer, key, header, claims, identity, window))
             with self._lock:
-                cache[token] = verified
-                if len(cache) > self._cache_size:
-                    cache.popitem(last=False)
+                self._cache[token] = verified
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
         return identity
+
+    def _admit(self, token: str) -> bool:
+        """Whether this verified token repeats (then cache it); else remember its hash."""
+        fingerprint = hash(token)  # computed already: the cache lookup hashed the same object
+        seen = self._seen
+        with self._lock:
+            if fingerprint in seen:
+                seen.discard(fingerprint)
+                return True
+            if len(seen) >= SEEN_PER_ENTRY * self._cache_size:
+                seen.clear()
+            seen.add(fingerprint)
+        return False
 
     def _issuer_of(self, claims: Mapping[str, Any]) -> IssuerRules:
         iss = claims.get("iss")

@@ -40,7 +40,7 @@ from authorizers.testing.events import (
 )
 from authorizers.testing.issuer import BrokenToken, SigningKey, TestIssuer, b64url, encode_jws
 from authorizers.testing.jwks_server import JwksServer
-from authorizers.validators.jwt import DEFAULT_LEEWAY, IssuerConfig, JwtValidator
+from authorizers.validators.jwt import DEFAULT_LEEWAY, SEEN_PER_ENTRY, IssuerConfig, JwtValidator
 
 NOW = 1_700_000_000
 AUD = "https://api.example.test"
@@ -598,20 +598,38 @@ def test_custom_checks_see_header_claims_and_key(issuer: TestIssuer, clock: Fake
 # --- the verified-token cache -------------------------------------------------------------
 
 
-def test_repeated_token_is_served_from_cache(issuer: TestIssuer, clock: FakeClock) -> None:
+def test_a_token_is_cached_at_its_second_verification(issuer: TestIssuer, clock: FakeClock) -> None:
     keys = CountingKeys(jwks_of(_RSA))
     validator = make(issuer, clock, keys=keys)
     token = issuer.mint()
     first = validator.verify(token)
-    assert validator.verify(token) is first
-    assert validator.verify("".join(token)) is first  # equal string, different object
-    assert keys.lookups == 1
+    assert validator.cached_identity(token) is None  # seen once: only its hash is kept
+    second = validator.verify(token)
+    assert second is not first and second == first
+    assert validator.verify(token) is second
+    assert validator.verify("".join(token)) is second  # equal string, different object
+    assert validator.cached_identity(token) is second
+    assert keys.lookups == 2
+
+
+def test_the_hashes_of_tokens_seen_once_are_bounded(issuer: TestIssuer, clock: FakeClock) -> None:
+    validator = make(issuer, clock, cache_size=2)
+    tokens = [issuer.mint() for _ in range(2 * SEEN_PER_ENTRY + 1)]
+    for token in tokens:
+        validator.verify(token)
+        assert len(validator._seen) <= SEEN_PER_ENTRY * 2
+    validator.verify(tokens[-1])  # its hash survived the clearing: cached now
+    assert validator.cached_identity(tokens[-1]) is not None
+    validator.verify(tokens[0])  # forgotten when the set was cleared: seen once more
+    assert validator.cached_identity(tokens[0]) is None
 
 
 def test_cached_token_still_expires(issuer: TestIssuer, clock: FakeClock) -> None:
     validator = make(issuer, clock)
     token = issuer.mint(expires_in=60)
     validator.verify(token)
+    validator.verify(token)
+    assert validator.cached_identity(token) is not None
     clock.advance(60 + DEFAULT_LEEWAY - 1)
     validator.verify(token)
     clock.advance(1)
@@ -623,6 +641,8 @@ def test_cached_token_honours_max_age(issuer: TestIssuer, clock: FakeClock) -> N
     validator = make(issuer, clock, max_age=100)
     token = issuer.mint()
     validator.verify(token)
+    validator.verify(token)
+    assert validator.cached_identity(token) is not None
     clock.advance(200)
     rejects(validator, token, ReasonCode.TOKEN_TOO_OLD)
 
@@ -634,9 +654,11 @@ def test_cached_token_is_dropped_when_its_key_leaves_the_jwks(
     validator = make(issuer, clock, keys=keys)
     token = issuer.mint()
     validator.verify(token)
+    validator.verify(token)
+    assert validator.cached_identity(token) is not None
     keys.keys = StaticJwks(jwks_of(_EC))  # rotated out
     rejects(validator, token, ReasonCode.UNKNOWN_KEY)
-    assert keys.lookups == 2
+    assert keys.lookups == 3
 
 
 def test_custom_checks_run_again_on_cache_hits(issuer: TestIssuer, clock: FakeClock) -> None:
@@ -666,13 +688,13 @@ def test_cache_is_bounded_and_can_be_disabled(issuer: TestIssuer, clock: FakeClo
     keys = CountingKeys(jwks_of(_RSA))
     validator = make(issuer, clock, keys=keys, cache_size=2)
     tokens = [issuer.mint() for _ in range(3)]
-    for token in tokens:
+    for token in tokens * 2:  # each cached at its second verification
         validator.verify(token)
     validator.verify(tokens[2])
     validator.verify(tokens[1])
-    assert keys.lookups == 3
+    assert keys.lookups == 6
     validator.verify(tokens[0])  # evicted (least recently used)
-    assert keys.lookups == 4
+    assert keys.lookups == 7
     uncached = make(issuer, clock, keys=(keys := CountingKeys(jwks_of(_RSA))), cache_size=0)
     uncached.verify(tokens[0])
     uncached.verify(tokens[0])
