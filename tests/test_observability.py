@@ -154,6 +154,32 @@ def test_metrics_can_be_left_out_of_the_lines() -> None:
     assert record["outcome"] == "allow"
 
 
+@pytest.mark.parametrize("metrics", [True, False])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {},
+        {"request": None, "outcome": Outcome.ERROR, "reason": ReasonCode.MALFORMED_EVENT},
+        {"outcome": Outcome.UNAUTHORIZED, "reason": ReasonCode.EXPIRED, "detail": None},
+        {"identity": Identity("ü\u2028\x00", "j"), "detail": "tab\there \\ \"q\""},
+    ],
+)
+def test_every_kind_of_line_is_exactly_the_json_of_its_fields(
+    shape: dict[str, Any], metrics: bool
+) -> None:
+    """With and without metrics, for an unparsed event, a refusal without an identity and
+    strings JSON must escape: compact ASCII JSON whose fields are ``decision_fields``."""
+    stream = io.StringIO()
+    observer = JsonLogObserver(metrics=metrics, stream=stream, clock=CLOCK)
+    logged = decision(**shape)
+    observer.record(logged, 1.5)
+    line = stream.getvalue()
+    record = json.loads(line)
+    assert line == json.dumps(record, separators=(",", ":")) + "\n"
+    assert {name: record[name] for name in FIELDS} == decision_fields(logged, 1.5)
+    assert ("_aws" in record) is metrics
+
+
 @pytest.mark.parametrize("service", ["pets-api", 'odd %d %s "quoted" service', "ünïcode"])
 def test_a_line_is_exactly_the_json_of_its_fields(service: str) -> None:
     """Lines are filled into a template, not encoded per call: the same bytes as encoding."""
