@@ -161,10 +161,9 @@ def _json_texts(decision: Decision, latency_ms: float) -> tuple[str, ...]:
     if request is None:
         kind = route = request_id = "null"
     else:
-        request_id = request.request_id
         kind = _quote(request.kind)
         route = _quote(_route(request))
-        request_id = "null" if request_id is None else _quote(request_id)
+        request_id = "null" if request.request_id is None else _quote(request.request_id)
     latency = round(latency_ms, 3)
     return (
         _quote(decision.outcome),

@@ -80,14 +80,19 @@ class ResponseReuse:
         """The reused response of a repeated credential, its line logged; ``None``: take the
         full path (also for anything unexpected here: the full path decides it properly)."""
         try:
-            started = self._clock()
-            if type(event) is not dict or event.get("type") != "TOKEN":
+            if type(event) is not dict:
                 return None
-            credential, method_arn = event.get("authorizationToken"), event.get("methodArn")
-            if type(credential) is not str or type(method_arn) is not str:
+            credential = event.get("authorizationToken")
+            if type(credential) is not str:
                 return None
             entry = self._entries.get(credential)
-            if entry is None or len(event) != _TOKEN_EVENT_LENGTH:
+            if entry is None:  # a new credential: nothing more to look at
+                return None
+            started = self._clock()
+            method_arn = event.get("methodArn")
+            if event.get("type") != "TOKEN" or type(method_arn) is not str:
+                return None
+            if len(event) != _TOKEN_EVENT_LENGTH:
                 return None  # (the three keys are there: type, credential and ARN were read)
             arn = ApiArn.parse(method_arn)  # a malformed ARN raises: the full path says 500
             if arn.verb is None or not method_arn.startswith(entry.api):

@@ -5,12 +5,13 @@ Ours is the whole Lambda entry point: ``Authorizer.handler`` on a REST TOKEN eve
 ARN is one of 64 realistic routes (paths of 8+ characters, so the log line's credential masking
 runs), returning the IAM policy and writing its decision log line (default observability; to
 the null device), keys from a JWKS served on 127.0.0.1 and cached. A repeated token is one
-token sent to every route in turn. "New" tokens were never seen by the
-authorizer, whose token cache is already full (steady state: a long-lived function; a new
-token is not cached until it repeats, but leaves its hash behind). The peers get the same tokens: PyJWT ``jwt.decode`` (key preloaded)
-and ``PyJWKClient`` + ``decode`` (JWKS cached); Powertools ``auth_alpha`` ``JWTVerifier``
-(static JWKS: it fetches only over HTTPS) and its ``authorize``; the AWS blueprint's way (PyJWT
-+ an ``AuthPolicy``-style dict); and the naive handler of ``functions/naive_authorizer.py``.
+token sent to every route in turn. "New" tokens were never seen by the authorizer, whose
+token cache is already full (steady state: a long-lived function; a new token is not cached
+until it repeats, but leaves its hash behind). The peers get the same tokens: PyJWT
+``jwt.decode`` (key preloaded) and ``PyJWKClient`` + ``decode`` (JWKS cached); Powertools
+``auth_alpha`` ``JWTVerifier`` (static JWKS: it fetches only over HTTPS) and its
+``authorize``; the AWS blueprint's way (PyJWT + an ``AuthPolicy``-style dict); and the naive
+handler of ``functions/naive_authorizer.py``.
 
     python benchmarks/warm.py            # 500 tokens x 7 rounds (about two minutes, mostly minting)
     python benchmarks/warm.py --quick    # smoke run

@@ -161,7 +161,7 @@ def test_metrics_can_be_left_out_of_the_lines() -> None:
         {},
         {"request": None, "outcome": Outcome.ERROR, "reason": ReasonCode.MALFORMED_EVENT},
         {"outcome": Outcome.UNAUTHORIZED, "reason": ReasonCode.EXPIRED, "detail": None},
-        {"identity": Identity("ü\u2028\x00", "j"), "detail": "tab\there \\ \"q\""},
+        {"identity": Identity("ü\u2028\x00", "j"), "detail": 'tab\there \\ "q"'},
     ],
 )
 def test_every_kind_of_line_is_exactly_the_json_of_its_fields(

@@ -168,6 +168,11 @@ class JwksCache:
     # -- lookups ----------------------------------------------------------------------------
 
     def get_key(self, kid: str, alg: str) -> VerificationKey:
+        held = self._held  # the hot path of _candidates, inlined: every new token asks this
+        if held is not None and self._now() - held.fetched_at < self.settings.max_age:
+            found = held.keys.get(kid)
+            if found:
+                return select_key(found, alg)
         return select_key(self._candidates(kid), alg)
 
     def is_current(self, key: VerificationKey) -> bool:

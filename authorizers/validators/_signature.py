@@ -10,7 +10,7 @@ immutable and built once, keeping the per-call overhead to one dict lookup and o
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -26,12 +26,21 @@ if TYPE_CHECKING:  # EC and EdDSA load on first use: RSA-only functions never im
     _Verify = Callable[[PublicKey, bytes, bytes], None]
 
 
+#: Concrete types found to be ``rsa.RSAPublicKey``: an ABC ``isinstance`` runs Python code.
+_RSA_TYPES: set[type] = set()
+
+
 def _rsa(pad: padding.AsymmetricPadding, digest: hashes.HashAlgorithm) -> _Verify:
     def verify(key: PublicKey, data: bytes, signature: bytes) -> None:
         # Checked again here (not only when parsing JWKs): keys may come from elsewhere.
-        if not isinstance(key, rsa.RSAPublicKey) or key.key_size < MIN_RSA_BITS:
+        if type(key) not in _RSA_TYPES:
+            if not isinstance(key, rsa.RSAPublicKey):
+                raise _unfit()
+            _RSA_TYPES.add(type(key))
+        rsa_key = cast("rsa.RSAPublicKey", key)
+        if rsa_key.key_size < MIN_RSA_BITS:
             raise _unfit()
-        key.verify(signature, data, pad, digest)
+        rsa_key.verify(signature, data, pad, digest)
 
     return verify
 
