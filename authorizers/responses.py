@@ -15,6 +15,7 @@ response could be near the limit.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping
@@ -116,17 +117,48 @@ def response_limit(kind: RequestKind) -> int:
     return WEBSOCKET_RESPONSE_BYTES if kind is RequestKind.WEBSOCKET else LAMBDA_RESPONSE_BYTES
 
 
-def _check_size(response: dict[str, Any], strings: list[str], kind: RequestKind) -> None:
+def _check_size(
+    response: dict[str, Any],
+    strings: list[str],
+    kind: RequestKind,
+    measured: _Measured = (0, 0, True),
+) -> None:
     """Serialise only when a cheap upper bound exceeds the limit: printable ASCII at worst
-    doubles in JSON (an escaped quote), other characters can take 12 bytes (two escapes)."""
+    doubles in JSON (an escaped quote), other characters can take 12 bytes (two escapes).
+    ``measured``: strings already summed up (see :func:`_resources`)."""
     limit = response_limit(kind)
     text = "".join(strings)
-    per_char = 2 if text.isascii() and text.isprintable() else 12
-    if _ENVELOPE_BYTES + len(text) * per_char + 16 * len(strings) <= limit:
+    count, chars, plain = measured
+    per_char = 2 if plain and text.isascii() and text.isprintable() else 12
+    if _ENVELOPE_BYTES + (len(text) + chars) * per_char + 16 * (len(strings) + count) <= limit:
         return
     size = len(json.dumps(response).encode())
     if size > limit:
         raise InvalidResponse(detail=f"response is {size} bytes, over API Gateway's {limit}")
+
+
+#: (how many strings, their total length, all printable ASCII)
+_Measured = tuple[int, int, bool]
+#: Distinct (API stage, grants) pairs whose resources are kept rendered. Identities share a
+#: handful of grants (one for AllRoutes), so the same ARNs would be built for every caller.
+RESOURCES_CACHE_SIZE = 256
+
+
+@functools.lru_cache(maxsize=RESOURCES_CACHE_SIZE)
+def _resources(prefix: str, grants: Grants) -> tuple[tuple[str, ...], tuple[str, ...], _Measured]:
+    """The Allow and Deny ARNs of ``grants`` under ``prefix`` (``arn:...:<api>/<stage>/``),
+    checked against the per-resource limit and measured for :func:`_check_size`."""
+    allow = tuple(prefix + pattern for pattern in grants.allow)
+    deny = tuple(prefix + pattern for pattern in grants.deny) if allow else (prefix + "*",)
+    every = allow + deny
+    longest = max(map(len, every))
+    if longest > MAX_RESOURCE_CHARS:
+        raise InvalidResponse(
+            detail=f"policy resource of {longest} characters (max {MAX_RESOURCE_CHARS}); "
+            "keep long values such as tokens out of URLs"
+        )
+    text = "".join(every)
+    return allow, deny, (len(every), len(text), text.isascii() and text.isprintable())
 
 
 def _statement(effect: str, resources: list[str]) -> dict[str, Any]:
@@ -149,22 +181,18 @@ def policy_response(
     if not isinstance(principal_id, str) or not principal_id:
         raise InvalidResponse(detail="principalId must be a non-empty string")
     prefix = request.arn.api_prefix + "/"
-    allow = [prefix + pattern for pattern in grants.allow]
-    deny = [prefix + pattern for pattern in grants.deny] if allow else [prefix + "*"]
-    strings = [principal_id, *allow, *deny]
-    longest = max(map(len, strings[1:]))
-    if longest > MAX_RESOURCE_CHARS:
-        raise InvalidResponse(
-            detail=f"policy resource of {longest} characters (max {MAX_RESOURCE_CHARS}); "
-            "keep long values such as tokens out of URLs"
-        )
-    statements = [_statement("Allow", allow)] if allow else []
+    try:
+        allow, deny, measured = _resources(prefix, grants)
+    except TypeError:  # grants holding lists are unhashable: rendered without the cache
+        allow, deny, measured = _resources.__wrapped__(prefix, grants)
+    statements = [_statement("Allow", [*allow])] if allow else []
     if deny:
-        statements.append(_statement("Deny", deny))
+        statements.append(_statement("Deny", [*deny]))
     response: dict[str, Any] = {
         "principalId": principal_id,
         "policyDocument": {"Version": "2012-10-17", "Statement": statements},
     }
+    strings = [principal_id]
     if context:
         nested_ok = request.kind is RequestKind.HTTP_V2 and not json_encode_context
         checked = _context(
@@ -175,7 +203,7 @@ def policy_response(
     if usage_identifier_key is not None:
         response["usageIdentifierKey"] = usage_identifier_key
         strings.append(usage_identifier_key)
-    _check_size(response, strings, request.kind)
+    _check_size(response, strings, request.kind, measured)
     return response
 
 

@@ -249,3 +249,18 @@ def test_the_size_limit_counts_json_escapes() -> None:
     with pytest.raises(InvalidResponse):
         policy_response(websocket, "u", grants, context={"text": "\u00e9" * 2000})
     assert policy_response(websocket, "u", grants, context={"text": "\u00e9" * 1000})
+
+
+def test_grants_holding_lists_render_like_tuples() -> None:
+    """Rendered ARNs are cached by (API stage, grants); grants a custom rule built from lists
+    cannot be a cache key and are rendered all the same."""
+    listed = Grants(allow=["GET/pets", "GET/pets/*"], deny=["GET/pets/secret"])  # type: ignore[arg-type]
+    tupled = Grants(allow=("GET/pets", "GET/pets/*"), deny=("GET/pets/secret",))
+    assert policy_response(request(), "u", listed) == policy_response(request(), "u", tupled)
+
+
+def test_a_cached_rendering_is_never_shared_between_responses() -> None:
+    first = policy_response(request(), "u", Grants.everything())
+    first["policyDocument"]["Statement"][0]["Resource"].append("arn:aws:*")
+    second = policy_response(request(), "u", Grants.everything())
+    assert second["policyDocument"]["Statement"][0]["Resource"] == [f"{API}/*"]
