@@ -50,6 +50,7 @@ from _common import (
     raw_verifier,
     token_events,
 )
+from floor_handler import minimal_handler
 
 from authorizers.authorizer import Authorizer
 from authorizers.event_parsing import parse_event
@@ -69,6 +70,10 @@ NEW_ES = "ours: Authorizer.handler, new ES256 token"
 REPEATED = "ours: Authorizer.handler, repeated token"
 ALONE_NEW = "ours: JwtValidator.validate alone, new RS256 token"
 ALONE_REPEATED = "ours: JwtValidator.validate alone, repeated token (cache hit)"
+FLOOR = (
+    "a hand-fused minimal handler (`benchmarks/floor_handler.py`: the bare checks inline, one "
+    "short log line, no masking, metrics, models or caches; not shipped)"
+)
 
 
 class BlueprintPolicy:
@@ -271,8 +276,13 @@ def profile(tokens: Tokens) -> Section:
                 events_by_round,
             ),
         ]
+        public = {key["kid"]: rsa.key.private_key.public_key() for key in rsa.jwks["keys"]}
+        floor = minimal_handler(rsa.issuer, AUDIENCE, public)
+        floor(events[0][0])
+        stages.append((FLOOR, floor, events_by_round))
         rows = interleaved([Case(n, stages[0][0], c, i) for n, c, i in stages], tokens.rounds)
     of = ratios(rows)
+    floor_row = rows.pop()
     lines, previous = [], 0.0
     for row in rows:
         lines.append(
@@ -283,6 +293,8 @@ def profile(tokens: Tokens) -> Section:
         "A new RS256 token (verified-token cache off, so each stage includes the verify), "
         f"medians of {tokens.rounds} interleaved rounds of {tokens.per_round} tokens:\n\n"
         + markdown_table(["stage", "median µs", "added µs", f"{TIMES} raw verify"], lines)
+        + f"\n\nFor scale, in the same rounds: {FLOOR} measured {floor_row.median:.1f} µs, "
+        f"{of[floor_row.name]:.2f}{TIMES} the raw verify."
     )
     return Section("Where the time goes (profile of the warm path)", body)
 
