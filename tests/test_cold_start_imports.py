@@ -3,7 +3,8 @@ authorizer (JWT, keys from a JWKS URL on a real local server, default observabil
 its first authorization. The packages that would cost it the most - and that the default does
 not need - must stay out: requests (the default fetcher is the standard library's), Powertools
 (an opt-in observer), PyJWT (a test oracle), boto3 (key stores only), the EC and EdDSA
-backends (an RS256 issuer never needs them), and logging (nothing to report).
+backends (an RS256 issuer never needs them), logging (nothing to report) and the IDNA codec
+(an ASCII host name needs no encoding).
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ KEPT_OUT = (
     "cryptography.hazmat.primitives.asymmetric.ed448",
     "cryptography.hazmat.backends",
     "logging",
+    "encodings.idna",
+    "stringprep",
+    "unicodedata",
     "authorizers.testing",
     "authorizers.local",
     "authorizers.cli",

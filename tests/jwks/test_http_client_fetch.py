@@ -11,6 +11,8 @@ import http.server
 import ipaddress
 import json
 import ssl
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -124,28 +126,23 @@ def test_only_http_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- TLS ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 (and its key), as PEM files."""
+def _self_signed(folder: Path, common_name: str, name: x509.GeneralName) -> tuple[Path, Path]:
+    """A self-signed certificate for ``name`` (and its key), as PEM files in ``folder``."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
+        .subject_name(subject)
+        .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
+        .add_extension(x509.SubjectAlternativeName([name]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    folder = tmp_path_factory.mktemp("tls")
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
@@ -156,6 +153,29 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         )
     )
     return cert_path, key_path
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (and its key), as PEM files."""
+    address = x509.IPAddress(ipaddress.ip_address("127.0.0.1"))
+    return _self_signed(tmp_path_factory.mktemp("tls"), "127.0.0.1", address)
+
+
+@pytest.fixture(scope="module")
+def named_certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    """Self-signed certificates for the DNS names ``localhost`` and ``other.test``."""
+    return {
+        name: _self_signed(tmp_path_factory.mktemp("tls"), name, x509.DNSName(name))
+        for name in ("localhost", "other.test")
+    }
+
+
+def _tls_server(serve: Any, cert: tuple[Path, Path]) -> int:
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(*cert)
+    port: int = serve(_JwksHandler, tls)
+    return port
 
 
 class _JwksHandler(http.server.BaseHTTPRequestHandler):
@@ -191,3 +211,47 @@ def test_tls_is_verified(
     assert timed_fetch(url, trusted)[1] == jwks(A)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_path))
     assert timed_fetch(url)[1] == jwks(A)
+
+
+def test_a_host_name_is_verified_against_the_certificate(
+    serve: Any, named_certificates: dict[str, tuple[Path, Path]]
+) -> None:
+    """An ASCII host name is resolved and sent (SNI) as bytes, without the IDNA codec: the
+    certificate is still checked against it, and another name's certificate is refused."""
+    for name, expected in (("localhost", True), ("other.test", False)):
+        cert = named_certificates[name]
+        url = f"https://localhost:{_tls_server(serve, cert)}/jwks"
+        result = timed_fetch(url, HttpClientFetcher(verify=str(cert[0])))[1]
+        if expected:
+            assert result == jwks(A)
+        else:
+            assert isinstance(result, FetchError) and "SSLCertVerificationError" in str(result)
+
+
+HTTPS_FETCH = """
+import json, sys
+from authorizers.jwks.fetch import fetch_json
+from authorizers.jwks.http_client_fetch import HttpClientFetcher
+keys = fetch_json(sys.argv[1], fetcher=HttpClientFetcher(verify=sys.argv[2]), timeout=5)
+print(json.dumps({"keys": len(keys["keys"]), "modules": sorted(sys.modules)}))
+"""
+
+
+def test_an_https_fetch_of_an_ascii_host_leaves_the_idna_codec_out(
+    serve: Any, named_certificates: dict[str, tuple[Path, Path]]
+) -> None:
+    """Its import (with ``stringprep`` and ``unicodedata``) cost every function ~0.35 MiB."""
+    cert = named_certificates["localhost"]
+    url = f"https://localhost:{_tls_server(serve, cert)}/jwks"
+    done = subprocess.run(
+        [sys.executable, "-c", HTTPS_FETCH, url, str(cert[0])],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["keys"] == 1
+    assert "ssl" in result["modules"]
+    assert not {"encodings.idna", "stringprep", "unicodedata"} & set(result["modules"])
