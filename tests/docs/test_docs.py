@@ -63,7 +63,8 @@ def doc_env(
     resolve = socket.getaddrinfo
 
     def loopback_only(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host not in LOOPBACK:
+        name = host.decode() if isinstance(host, bytes) else host  # fetchers pass ASCII as bytes
+        if name not in LOOPBACK:
             raise OSError(f"a documentation block tried to reach {host!r}")
         return resolve(host, *args, **kwargs)
 
