@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import gc
 import hashlib
 import json
 import os
@@ -165,7 +166,14 @@ class OidcProvider:
             self._process = None
 
     def restart(self) -> None:
-        """New process on the same port: same issuer, freshly generated keys."""
+        """New process on the same port: same issuer, freshly generated keys.
+
+        Validators of earlier tests that share a process-wide JWKS cache with later ones are
+        collected first: a cache outlives its validator until the garbage collector runs (it
+        is held weakly), and one still holding the old keys, fetched under its cooldown,
+        would refuse the new kids of the next test's fresh validator.
+        """
+        gc.collect()
         port = self.port
         self.stop()
         self.start(port)
