@@ -50,12 +50,14 @@ def server(issuer: TestIssuer) -> JwksServer:
     return issuer.server
 
 
-def jwt_validator(issuer: TestIssuer, monotonic: FakeClock, **jwks: Any) -> JwtValidator:
+def jwt_validator(
+    issuer: TestIssuer, monotonic: FakeClock, *, timeout: float = DEADLINE, **jwks: Any
+) -> JwtValidator:
     """Keys from the issuer's JWKS URL; ``jwks`` tunes the cache (max_age, backoff...)."""
     source = RemoteJwks(
         server(issuer).jwks_url,
         allow_http_loopback=True,
-        timeout=DEADLINE,
+        timeout=timeout,
         monotonic=monotonic,
         random=lambda: 1.0,  # the full backoff delay: deterministic
         **jwks,
