@@ -15,7 +15,7 @@ keyed by the exact token string; a hit re-runs only what can change - the time c
 the key is still published, and custom checks (which may consult outside state) - and costs
 microseconds. A token seen once leaves only its hash behind: most tokens reach a function once
 per API Gateway result-cache TTL, and keeping each one's claims and identity (~4 KB of fresh
-objects) cost a new token ~0.35x a signature verify, more than the check itself.
+objects) cost a new token ~0.3x a signature verify, more than the check itself.
 """
 
 from __future__ import annotations
