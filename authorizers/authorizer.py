@@ -41,7 +41,8 @@ from authorizers.observability import JsonLogObserver, Observer
 from authorizers.request import RequestKind
 from authorizers.response_reuse import response_reuse
 from authorizers.responses import deny_all_response, policy_response, simple_response
-from authorizers.rules import AllRoutes, GrantScope, RouteForbidden, Rules, called_route_only
+from authorizers.rules import AllRoutes, GrantScope, RouteForbidden, Rules
+from authorizers.rules._scope import called_route_only
 from authorizers.validator import Validator
 
 if TYPE_CHECKING:
