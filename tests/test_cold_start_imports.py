@@ -4,7 +4,8 @@ its first authorization. The packages that would cost it the most - and that the
 not need - must stay out: requests (the default fetcher is the standard library's), Powertools
 (an opt-in observer), PyJWT (a test oracle), boto3 (key stores only), the EC and EdDSA
 backends (an RS256 issuer never needs them), logging (nothing to report) and the IDNA codec
-(an ASCII host name needs no encoding).
+(an ASCII host name needs no encoding), and the route table with its policy compiler (the
+default rules allow every route).
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ KEPT_OUT = (
     "encodings.idna",
     "stringprep",
     "unicodedata",
+    "authorizers.rules._access",
+    "authorizers.rules._policy",
+    "authorizers.rules._patterns",
+    "authorizers.rules._selection",
+    "authorizers.requirements",
     "authorizers.testing",
     "authorizers.local",
     "authorizers.cli",
