@@ -14,10 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from authorizers.testing.events import client_certificate
-
-_DATE = "%b %d %H:%M:%S %Y GMT"  # the validity format API Gateway uses
-
 
 @dataclass(frozen=True, slots=True)
 class MutualTls:
@@ -40,12 +36,6 @@ def client_cert_block(pem: str) -> dict[str, Any]:
     """The event's ``clientCert`` block for a verified client certificate."""
     from cryptography import x509  # noqa: PLC0415 - only with mutual TLS
 
-    cert = x509.load_pem_x509_certificate(pem.encode("ascii"))
-    return client_certificate(
-        pem=pem,
-        subject_dn=cert.subject.rfc4514_string(),
-        issuer_dn=cert.issuer.rfc4514_string(),
-        serial_number=format(cert.serial_number, "x"),
-        not_before=cert.not_valid_before_utc.strftime(_DATE),
-        not_after=cert.not_valid_after_utc.strftime(_DATE),
-    )
+    from authorizers.testing.certificates import certificate_block  # noqa: PLC0415
+
+    return certificate_block(x509.load_pem_x509_certificate(pem.encode("ascii")), pem)

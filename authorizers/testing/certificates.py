@@ -24,6 +24,20 @@ from authorizers.testing.signing_keys import b64url
 
 _START = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
 _END = datetime.datetime(2040, 1, 1, tzinfo=datetime.UTC)
+_DATE = "%b %d %H:%M:%S %Y GMT"  # the validity format API Gateway uses
+
+
+def certificate_block(cert: x509.Certificate, pem: str) -> dict[str, Any]:
+    """The event's ``clientCert`` block for ``cert`` (``pem`` its PEM text), as API Gateway
+    builds it: here for test certificates, in the local gateway for a presented one."""
+    return client_certificate(
+        pem=pem,
+        subject_dn=cert.subject.rfc4514_string(),
+        issuer_dn=cert.issuer.rfc4514_string(),
+        serial_number=format(cert.serial_number, "x"),
+        not_before=cert.not_valid_before_utc.strftime(_DATE),
+        not_after=cert.not_valid_after_utc.strftime(_DATE),
+    )
 
 
 def _name(common_name: str) -> x509.Name:
@@ -68,13 +82,7 @@ class TestCertificate:
 
     def event_block(self) -> dict[str, Any]:
         """The ``clientCert`` block API Gateway puts into the event for this certificate."""
-        cert = self.certificate
-        return client_certificate(
-            pem=self.pem,
-            subject_dn=cert.subject.rfc4514_string(),
-            issuer_dn=cert.issuer.rfc4514_string(),
-            serial_number=format(cert.serial_number, "x"),
-        )
+        return certificate_block(self.certificate, self.pem)
 
     def write(self, folder: Path, name: str) -> tuple[Path, Path]:
         """``<name>.pem`` and ``<name>.key`` in ``folder``: (certificate, key)."""
