@@ -265,15 +265,14 @@ def copy_package(site_dir: Path, source: Path) -> None:
     """Copy the runtime part of the ``authorizers`` package from ``source`` (not
     :data:`DEV_ONLY`), plus minimal metadata so that ``importlib.metadata.version("authorizers")``
     works inside Lambda."""
-    ignore = shutil.ignore_patterns("__pycache__", "tests", ".*", "*.pyc", "*.pyo", "*.pyi")
-    package = site_dir / "authorizers"
-    shutil.copytree(source, package, ignore=ignore)
-    for part in DEV_ONLY:
-        path = package / part
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
+    noise = shutil.ignore_patterns("__pycache__", "tests", ".*", "*.pyc", "*.pyo", "*.pyi")
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        """The noise anywhere, and the development tools at the top (never copied)."""
+        skipped = noise(folder, names)
+        return skipped | set(DEV_ONLY).intersection(names) if Path(folder) == source else skipped
+
+    shutil.copytree(source, site_dir / "authorizers", ignore=ignore)
     version = _package_metadata(source)[0]
     dist_info = site_dir / f"authorizers-{version}.dist-info"
     dist_info.mkdir()
