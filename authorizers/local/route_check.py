@@ -23,14 +23,20 @@ from typing import TYPE_CHECKING, Any
 from authorizers.errors import ConfigurationError
 from authorizers.rules import RouteRule
 from authorizers.rules._patterns import VERBS
-from authorizers.rules._selection import ANY, DEFAULT_ROUTE, route_key
+from authorizers.rules._selection import (
+    ANY,
+    DEFAULT_ROUTE,
+    GREEDY,
+    PARAM,
+    route_key,
+    segment_kinds,
+)
 
 if TYPE_CHECKING:
     from authorizers.local.model import FunctionSpec, LocalTemplate, RouteSpec
     from authorizers.local.route_universe import AuthorizerRoutes
 
 _ANY = ("ANY", "*", None)  # ANY in templates, "*" in rules, None: $default / WebSocket keys
-_ONE, _GREEDY = "{}", "{+}"
 
 
 class Relation(Enum):
@@ -54,18 +60,6 @@ def relation(rule_verb: str, rule_path: str, route_method: str | None, route_pat
     return Relation.COVERS if rule_verb == route_method else Relation.NONE
 
 
-def _shape(path: str) -> tuple[str, ...]:
-    """``/pets/{id}/files/{proxy+}`` -> ``("pets", "{}", "files", "{+}")``; route keys
-    (``$connect``, ``$default``) stay one literal token."""
-    if path.startswith("$"):
-        return (path,)
-    return tuple(
-        (_GREEDY if s.endswith("+}") else _ONE) if s.startswith("{") and s.endswith("}") else s
-        for s in path.split("/")
-        if s
-    )
-
-
 def reaches(rule_verb: str, rule_path: str, route_method: str | None, route_path: str) -> bool:
     """Some request of the route is on the rule's paths, so the rule's patterns in a policy
     meet it (a deny rule's Deny refuses ``DELETE /admin/audit`` of ``ANY /admin/{proxy+}``)
@@ -76,11 +70,11 @@ def reaches(rule_verb: str, rule_path: str, route_method: str | None, route_path
         return True  # an HTTP API's catch-all receives whatever no route takes
     if not (rule_verb in _ANY or route_method in _ANY or rule_verb == route_method):
         return False
-    rule, route = _shape(rule_path), _shape(route_path)
-    for a, b in zip(rule, route, strict=False):
-        if _GREEDY in (a, b):
+    rule, route = segment_kinds(rule_path), segment_kinds(route_path)
+    for (rule_kind, rule_text), (route_kind, route_text) in zip(rule, route, strict=False):
+        if GREEDY in (rule_kind, route_kind):
             return True
-        if _ONE not in (a, b) and a != b:
+        if PARAM not in (rule_kind, route_kind) and rule_text != route_text:
             return False
     return len(rule) == len(route)
 
