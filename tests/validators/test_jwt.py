@@ -81,6 +81,23 @@ def make(
     )
 
 
+def holding(token: str, validator: JwtValidator) -> JwtValidator:
+    """``validator`` with ``token`` in its cache (admitted at its second verification), so
+    that its next ``verify`` is a cache hit."""
+    for _ in range(2):
+        validator.verify(token)
+    assert validator.cached_identity(token) is not None
+    return validator
+
+
+def outcome(validator: JwtValidator, token: str) -> str:
+    """The principal ``validator`` accepts ``token`` for, or the reason it refuses it."""
+    try:
+        return validator.verify(token).principal_id
+    except AuthorizerError as error:
+        return error.reason.value
+
+
 def rejects(validator: JwtValidator, token: str, reason: ReasonCode) -> AuthorizerError:
     with pytest.raises(AuthorizerError) as caught:
         validator.verify(token)
@@ -625,11 +642,8 @@ def test_the_hashes_of_tokens_seen_once_are_bounded(issuer: TestIssuer, clock: F
 
 
 def test_cached_token_still_expires(issuer: TestIssuer, clock: FakeClock) -> None:
-    validator = make(issuer, clock)
     token = issuer.mint(expires_in=60)
-    validator.verify(token)
-    validator.verify(token)
-    assert validator.cached_identity(token) is not None
+    validator = holding(token, make(issuer, clock))
     clock.advance(60 + DEFAULT_LEEWAY - 1)
     validator.verify(token)
     clock.advance(1)
@@ -638,11 +652,8 @@ def test_cached_token_still_expires(issuer: TestIssuer, clock: FakeClock) -> Non
 
 
 def test_cached_token_honours_max_age(issuer: TestIssuer, clock: FakeClock) -> None:
-    validator = make(issuer, clock, max_age=100)
     token = issuer.mint()
-    validator.verify(token)
-    validator.verify(token)
-    assert validator.cached_identity(token) is not None
+    validator = holding(token, make(issuer, clock, max_age=100))
     clock.advance(200)
     rejects(validator, token, ReasonCode.TOKEN_TOO_OLD)
 
@@ -651,11 +662,8 @@ def test_cached_token_is_dropped_when_its_key_leaves_the_jwks(
     issuer: TestIssuer, clock: FakeClock
 ) -> None:
     keys = CountingKeys(jwks_of(_RSA, _EC))
-    validator = make(issuer, clock, keys=keys)
     token = issuer.mint()
-    validator.verify(token)
-    validator.verify(token)
-    assert validator.cached_identity(token) is not None
+    validator = holding(token, make(issuer, clock, keys=keys))
     keys.keys = StaticJwks(jwks_of(_EC))  # rotated out
     rejects(validator, token, ReasonCode.UNKNOWN_KEY)
     assert keys.lookups == 3
@@ -789,23 +797,6 @@ def test_benchmark_smoke_run(capsys: pytest.CaptureFixture[str]) -> None:
     assert "| JwtValidator, new RS256 token |" in table
     assert "| PyJWT PyJWKClient + decode |" in table
     assert table.count("| 1.00 |") == 2  # the two raw-verify floors
-
-
-def holding(token: str, validator: JwtValidator) -> JwtValidator:
-    """``validator`` with ``token`` in its cache (admitted at its second verification), so
-    that its next ``verify`` is a cache hit."""
-    for _ in range(2):
-        validator.verify(token)
-    assert validator.cached_identity(token) is not None
-    return validator
-
-
-def outcome(validator: JwtValidator, token: str) -> str:
-    """The principal ``validator`` accepts ``token`` for, or the reason it refuses it."""
-    try:
-        return validator.verify(token).principal_id
-    except AuthorizerError as error:
-        return error.reason.value
 
 
 @pytest.mark.parametrize("max_age", [None, 100])
