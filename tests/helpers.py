@@ -20,6 +20,7 @@ import pytest
 from docs_blocks import DOCS, doc_example
 from servers.moto import FAKE_AWS_ENV
 
+import authorizers
 from authorizers.errors import AuthorizerError, ReasonCode, Unauthorized
 from authorizers.event_parsing import parse_event
 from authorizers.keystores.aws import AwsClientSettings
@@ -32,6 +33,9 @@ REEXPORTED = (DOCS, doc_example)
 REPO = Path(__file__).resolve().parents[1]
 #: The ``authorizers`` console script of this venv (the one a user runs).
 SCRIPT = shutil.which("authorizers", path=str(Path(sys.executable).parent)) or "authorizers"
+#: Where the ``authorizers`` under test is imported from (this checkout, not necessarily the
+#: copy the venv has installed).
+PACKAGE_ROOT = str(Path(authorizers.__file__).resolve().parents[1])
 
 
 @dataclass
@@ -44,6 +48,14 @@ class ServeRun:
     def url(self, api: str) -> str:
         """The local URL the banner gives for the API with this logical id."""
         return next(line for line in self.banner if line.startswith(api)).split(": ")[1].strip()
+
+
+def run_isolated(code: str, *args: str, **options: Any) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh ``python -I`` importing the ``authorizers`` under test: ``-I``
+    ignores PYTHONPATH, so without the path set here it would import the installed copy."""
+    prelude = f"import sys; sys.path.insert(0, {PACKAGE_ROOT!r})\n"
+    argv = [sys.executable, "-I", "-c", prelude + code, *args]
+    return subprocess.run(argv, capture_output=True, text=True, **options)  # noqa: PLW1510 - options may set check
 
 
 @contextmanager

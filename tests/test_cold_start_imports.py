@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
+
+from helpers import run_isolated
 
 from authorizers.testing.events import token_event
 from authorizers.testing.issuer import TestIssuer
@@ -72,14 +72,7 @@ def test_a_default_cold_start_keeps_the_heavy_packages_out() -> None:
             "JWKS_URL": server.jwks_url,
             "EVENT": json.dumps(event),
         }
-        done = subprocess.run(
-            [sys.executable, "-I", "-c", FIRST_AUTHORIZATION],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            check=False,
-        )
+        done = run_isolated(FIRST_AUTHORIZATION, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.splitlines()[-1])
     assert result["effect"] == "Allow"
@@ -103,7 +96,5 @@ def test_an_es256_issuer_still_verifies_after_the_lazy_backends_load() -> None:
     )
     event = token_event("GET /v1/orders/1234abcd", f"Bearer {issuer.mint()}")
     args = [json.dumps(v) for v in (issuer.jwks, issuer.issuer, issuer.audience, event)]
-    done = subprocess.run(
-        [sys.executable, "-I", "-c", code, *args], capture_output=True, text=True, check=False
-    )
+    done = run_isolated(code, *args)
     assert done.stdout.strip() == "Allow", done.stderr

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from helpers import run_isolated
 
 import authorizers
 
@@ -29,9 +28,7 @@ def test_importing_the_package_imports_none_of_its_modules_or_dependencies() -> 
         "print(sorted(m for m in sys.modules if m.startswith("
         "('authorizers.', 'jwt', 'cryptography', 'requests', 'boto3', 'aws_lambda_powertools'))))"
     )
-    out = subprocess.run(
-        [sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    out = run_isolated(code, check=True).stdout.strip()
     # the lazy-export helper itself is the only module ``import authorizers`` loads
     assert out == "['authorizers._lazy']"
 
@@ -45,7 +42,5 @@ def test_a_jwt_only_authorizer_never_imports_boto3_the_test_kit_or_the_cli() -> 
         "print(sorted({m.split('.')[0] if not m.startswith('authorizers.') else m.split('.')[1]"
         " for m in sys.modules} & {'boto3', 'botocore', 'testing', 'cli', 'local', 'moto'}))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    out = run_isolated(code, check=True).stdout.strip()
     assert out == "[]"

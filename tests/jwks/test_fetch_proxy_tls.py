@@ -8,13 +8,12 @@ made here signed (tests/servers/tls_and_proxy.py).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
+from helpers import run_isolated
 from jwks_support import jwks, public_jwk
 from servers.tls_and_proxy import IDP_HOST, ConnectProxy, LocalPki, TlsJwksServer
 
@@ -160,9 +159,7 @@ def test_a_default_key_source_imports_no_http_client_until_it_fetches() -> None:
         "RemoteJwks('https://issuer.example/jwks.json')\n"
         "print('requests' in sys.modules, 'http.client' in sys.modules)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-I", "-c", code], check=False, capture_output=True, text=True
-    )
+    done = run_isolated(code)
     assert done.stdout.split() == ["False", "False"], done.stderr
 
 

@@ -231,6 +231,15 @@ def _dev_only(name: str) -> bool:
     return any(module == stem or module.startswith(f"{stem}/") for stem in stems)
 
 
+def test_the_dev_only_check_recognises_the_tools_in_every_form() -> None:
+    """The layer tests assert no path is ``_dev_only``: it must say yes to a tool."""
+    tag = f"cpython-{sys.version_info[0]}{sys.version_info[1]}"
+    for tool in ("authorizers/cli/api_key.py", f"authorizers/testing/__pycache__/issuer.{tag}.pyc"):
+        assert _dev_only(tool), tool
+    for runtime in ("authorizers/authorizer.py", "authorizers/client.py", "cli/api_key.py"):
+        assert not _dev_only(runtime), runtime
+
+
 def test_the_layer_holds_the_runtime_and_nothing_else(local_layer: Path) -> None:
     top = {path.name for path in local_layer.iterdir()}
     assert {"authorizers", "cryptography", "cachetools"} <= top

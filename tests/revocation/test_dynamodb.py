@@ -112,13 +112,9 @@ def test_throttling_fails_closed(table: Any) -> None:
         error = {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}
         raise ClientError({"Error": error}, "BatchGetItem")
 
+    # hooks on this test's own client (the table fixture makes one per test): nothing to undo
     table.meta.events.register("before-call.dynamodb.BatchGetItem", throttled)
-    try:
-        assert _store_error(DynamoDBRevocations(TABLE, client=table)) is (
-            ReasonCode.STORE_UNAVAILABLE
-        )
-    finally:
-        table.meta.events.unregister("before-call.dynamodb.BatchGetItem", throttled)
+    assert _store_error(DynamoDBRevocations(TABLE, client=table)) is ReasonCode.STORE_UNAVAILABLE
 
 
 def test_partly_throttled_batch_fails_closed(table: Any) -> None:
@@ -129,12 +125,7 @@ def test_partly_throttled_batch_fails_closed(table: Any) -> None:
         parsed["UnprocessedKeys"] = {TABLE: {"Keys": [{"pk": {"S": "sub#alice"}}]}}
 
     table.meta.events.register("after-call.dynamodb.BatchGetItem", unprocessed)
-    try:
-        assert _store_error(DynamoDBRevocations(TABLE, client=table)) is (
-            ReasonCode.STORE_UNAVAILABLE
-        )
-    finally:
-        table.meta.events.unregister("after-call.dynamodb.BatchGetItem", unprocessed)
+    assert _store_error(DynamoDBRevocations(TABLE, client=table)) is ReasonCode.STORE_UNAVAILABLE
 
 
 def test_malformed_entry_fails_closed(table: Any) -> None:

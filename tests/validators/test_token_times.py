@@ -76,6 +76,8 @@ def test_max_lifetime_is_checked_again_on_a_cache_hit() -> None:
     assert reason(jwt, token) is None  # the cached identity, still within bounds
     clock.advance(10)
     assert reason(jwt, token) is None
+    clock.now = float(NOW - 31)  # set back: now exp - now - leeway is over max_lifetime
+    assert reason(jwt, token) is ReasonCode.INVALID_CLAIM
 
 
 @pytest.mark.parametrize("bad", [0, -1, True, float("nan")])
