@@ -157,13 +157,14 @@ class HttpClientFetcher:
             context = ssl.create_default_context()
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-            return context
-        bundle = ca_bundle(self.verify)
-        context = ssl.create_default_context(cafile=bundle if isinstance(bundle, str) else None)
+        else:
+            bundle = ca_bundle(self.verify)
+            cafile = bundle if isinstance(bundle, str) else None
+            context = ssl.create_default_context(cafile=cafile)
         wrap = context.wrap_socket
 
         def wrap_socket(sock: socket.socket, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
-            kwargs["server_hostname"] = _ascii(kwargs.get("server_hostname"))
+            kwargs["server_hostname"] = _ascii(kwargs.get("server_hostname"))  # SNI too
             return wrap(sock, *args, **kwargs)
 
         context.wrap_socket = wrap_socket  # type: ignore[method-assign]
