@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from datetime import datetime
 
 from authorizers.cli import EXIT_OK, CliError
+from authorizers.keystores.base import epoch_seconds
 
 DAY = 86_400
 
@@ -44,20 +44,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_time(text: str, flag: str, now: float) -> float:
-    """Epoch seconds, ISO 8601 with a UTC offset, or ``now``."""
+    """Epoch seconds, ISO 8601 with a UTC offset (as key records read them), or ``now``."""
     if text == "now":
         return now
     try:
-        return float(text)
+        seconds = epoch_seconds(text, flag)
     except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
+        seconds = None
+    if seconds is None:
         raise CliError(f"{flag} {text!r}: give epoch seconds, ISO 8601 with an offset, or 'now'")
-    return moment.timestamp()
+    return seconds
 
 
 def run(args: argparse.Namespace) -> int:

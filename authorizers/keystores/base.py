@@ -116,8 +116,8 @@ class KeyRecord:
             scopes=_names(data.get("scopes"), "scopes"),
             groups=_names(data.get("groups"), "groups"),
             enabled=enabled,
-            not_before=_epoch(data.get("not_before"), "not_before"),
-            expires_at=_epoch(data.get("expires_at"), "expires_at"),
+            not_before=epoch_seconds(data.get("not_before"), "not_before"),
+            expires_at=epoch_seconds(data.get("expires_at"), "expires_at"),
             context=MappingProxyType({k: _plain(v) for k, v in context.items()}),
         )
 
@@ -144,7 +144,7 @@ def _names(value: object, name: str) -> frozenset[str]:
     return frozenset(items)
 
 
-def _epoch(value: object, name: str) -> float | None:
+def epoch_seconds(value: object, name: str) -> float | None:
     """A finite time: NaN compares false with everything, so a NaN ``expires_at`` would
     never expire; ``"1_0"``, ``"inf"`` or non-ASCII digits are not epoch seconds either."""
     if value is None:

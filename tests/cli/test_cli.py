@@ -19,7 +19,8 @@ import pytest
 from helpers import SCRIPT
 
 from authorizers import ApiKeyValidator
-from authorizers.cli import main
+from authorizers.cli import CliError, main
+from authorizers.cli.revoke import parse_time
 from authorizers.event_parsing import parse_event
 from authorizers.keystores import StaticKeyStore
 from authorizers.testing import request_event
@@ -465,3 +466,18 @@ def test_api_key_hash_reads_the_key_from_stdin_only(tmp_path: Path) -> None:
     assert empty.returncode == 2
     assert "standard input" in empty.stderr
     assert run(tmp_path, "api-key", "hash", "abc123").returncode == 2  # never as an argument
+
+
+@pytest.mark.parametrize("text", ["inf", "nan", "-inf", "1e9", "yesterday", "2026-12-07T10:00"])
+def test_revoke_times_are_finite_epoch_seconds_or_iso_with_an_offset(text: str) -> None:
+    """The same reading as a key record's times; ``float()`` used to let ``inf``/``nan`` pass
+    and fail only at the write, as "could not write"."""
+    with pytest.raises(CliError, match="--before"):
+        parse_time(text, "--before", 1_700_000_000.0)
+
+
+def test_revoke_times_that_are_read() -> None:
+    now = 1_700_000_000.0
+    assert parse_time("now", "--before", now) == now
+    assert parse_time("1699999940.5", "--before", now) == 1_699_999_940.5
+    assert parse_time("2023-11-14T22:13:20Z", "--before", now) == now
