@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from authorizers.rules import Rules
     from authorizers.validator import Validator
 
-#: Responses remembered per authorizer (a fraction of the validator's token cache: a reuse
-#: needs the token there too). ~2 KB each.
+#: Responses remembered per authorizer, at most as many as the validator caches tokens (a
+#: reuse needs the token there too). ~2 KB each.
 REUSE_ENTRIES = 256
 #: Keys of a TOKEN event besides these are unusual; the full path handles such events.
 _TOKEN_EVENT_KEYS = frozenset({"type", "authorizationToken", "methodArn"})

@@ -263,3 +263,18 @@ def test_preparing_an_entry_never_fails_the_decision_already_made() -> None:
     assert all(answer["principalId"] == "user-1" for answer in answers), answers
     assert setup.entries == 0
     assert len(stream.getvalue().splitlines()) == 3, "every decision logged by the full path"
+
+
+def test_the_hashes_of_credentials_allowed_once_are_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(response_reuse, "REUSE_ENTRIES", 2)
+    setup = Setup(cache_size=64)
+    reuse = setup.authorizer._reuse
+    assert reuse is not None
+    tokens = [setup.issuer.mint(subject=f"user-{n}") for n in range(2 * 4 + 1)]
+    for token in tokens:
+        setup.call(token)
+        assert len(reuse._seen) <= 2 * 4
+    setup.call(tokens[-1])  # its hash survived the clearing: kept now
+    assert setup.entries == 1

@@ -225,6 +225,18 @@ def test_a_websocket_response_over_8_kb_is_refused() -> None:
     assert "bytes" in refused.value.detail
 
 
+def test_a_websocket_response_over_8_kb_of_resources_alone_is_refused() -> None:
+    """The resources count towards the limit too (measured once per grants, not per call)."""
+    websocket = request("$connect", RequestKind.WEBSOCKET)
+    grants = Grants(allow=tuple(f"route-{i}-" + "x" * 100 for i in range(80)))
+    with pytest.raises(InvalidResponse) as refused:
+        policy_response(websocket, "u", grants)
+    assert "bytes" in refused.value.detail
+    fits = Grants(allow=grants.allow[:40])
+    response = policy_response(websocket, "u", fits)
+    assert len(json.dumps(response).encode()) <= WEBSOCKET_RESPONSE_BYTES
+
+
 def test_rest_and_http_responses_may_exceed_8_kb_up_to_lambdas_6_mb() -> None:
     """Never refuse what API Gateway accepts: REST and HTTP APIs document no 8 KB limit."""
     grants = Grants.everything()

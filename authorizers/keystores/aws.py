@@ -64,7 +64,8 @@ class LazyClient:
 
 class DynamoDBTable:
     """What every DynamoDB-backed store holds: the table, its partition key, the read mode and a
-    lazily built client (one place, so the key and revocation stores cannot drift apart)."""
+    lazily built client (one place, so the key, revocation and DPoP replay stores cannot drift
+    apart)."""
 
     #: The partition key a table of this kind has unless ``partition_key`` says otherwise.
     default_partition_key: ClassVar[str]

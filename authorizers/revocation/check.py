@@ -25,11 +25,14 @@ from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized
 from authorizers.jwks.keys import VerificationKey
 from authorizers.keystores.base import SelfCachingStore
 from authorizers.revocation.base import MAX_VALUE_CHARS, Revocation, RevocationStore
+from authorizers.validators.jwt import DEFAULT_CACHE_SIZE
 
 DEFAULT_TTL = 10.0
 DEFAULT_MAXSIZE = 10_000
-#: Claims objects whose "not revoked" verdict is remembered (a JwtValidator caches 512 tokens).
-MEMO_SIZE = 1024
+#: Claims objects whose "not revoked" verdict is remembered: as many as a JwtValidator's token
+#: cache holds by default. Only its hits hand a claims object back; an entry beyond them only
+#: keeps a once-verified token's claims alive (~1 KiB each).
+MEMO_SIZE = DEFAULT_CACHE_SIZE
 _PREFIXES = (("jti", "jti#"), ("origin_jti", "origin_jti#"))
 
 

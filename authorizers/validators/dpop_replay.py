@@ -17,7 +17,7 @@ import threading
 from typing import Any, Protocol
 
 from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode
-from authorizers.keystores.aws import AwsClientSettings, LazyClient
+from authorizers.keystores.aws import AwsClientSettings, DynamoDBTable
 from authorizers.keystores.base import store_unavailable
 
 #: Ids one instance remembers at most: ~240 bytes each (measured: 100,000 take 23 MiB). A
@@ -67,13 +67,15 @@ class MemoryReplayStore:
             return True
 
 
-class DynamoDBReplayStore:
+class DynamoDBReplayStore(DynamoDBTable):
     """One item per proof id: ``PutItem`` succeeds only if no live item has the key.
 
     The table: partition key ``partition_key`` (string), TTL enabled on ``ttl_attribute``.
     DynamoDB deletes expired items lazily (up to days later), so the condition also accepts an
     item whose expiry has passed. Needs ``dynamodb:PutItem`` on the table.
     """
+
+    default_partition_key = "proof_id"
 
     def __init__(
         self,
@@ -84,13 +86,10 @@ class DynamoDBReplayStore:
         client: Any | None = None,
         settings: AwsClientSettings | None = None,
     ) -> None:
-        if not table_name or not partition_key or not ttl_attribute:
-            raise ConfigurationError("DynamoDBReplayStore needs a table, key and TTL attribute")
-        self.table_name = table_name
-        self.partition_key = partition_key
+        if not ttl_attribute:
+            raise ConfigurationError("DynamoDBReplayStore needs a TTL attribute")
+        super().__init__(table_name, partition_key=partition_key, client=client, settings=settings)
         self.ttl_attribute = ttl_attribute
-        self._client = LazyClient("dynamodb", client, settings or AwsClientSettings())
-        self._name = f"dynamodb:{table_name}"
 
     def first_use(self, key: str, expires_at: float, now: float) -> bool:
         try:

@@ -103,6 +103,18 @@ def test_rotation_new_kid_costs_one_refresh_and_removed_key_stops_being_served(
     assert fetcher.calls == 3
 
 
+def test_a_key_replaced_under_the_same_kid_stops_being_current(clock: FakeClock) -> None:
+    fetcher = FakeFetcher(jwks(A), clock)
+    source = remote(fetcher, clock)
+    old = source.get_key("a", "RS256")
+    fetcher.doc = jwks(public_jwk("RSA", "a", index=1))  # new key material, same kid
+    clock.advance(600)
+    new = source.get_key("a", "RS256")
+    assert new is not old and fetcher.calls == 2
+    assert source.is_current(new)
+    assert not source.is_current(old)
+
+
 def test_unknown_kid_flood_fetches_at_most_once_per_cooldown(clock: FakeClock) -> None:
     fetcher = FakeFetcher(jwks(A), clock)
     source = remote(fetcher, clock, cooldown=10)

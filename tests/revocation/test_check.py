@@ -187,6 +187,22 @@ def test_the_remembered_verdict_ends_with_its_earliest_answer(clock: FakeClock) 
     assert store.asked.count("jti#j1") == 2
 
 
+def test_the_same_claims_object_is_answered_by_its_remembered_verdict(clock: FakeClock) -> None:
+    """A validator's cache hit passes the same claims object again: the verdict remembered
+    for it answers, without the per-key cache; an equal, new claims object is checked."""
+    store = CountingStore()
+    check = RevocationCheck(store, monotonic=clock)
+    claims = {"sub": "alice"}
+    check({}, claims)
+    assert check._cache is not None
+    check._cache.clear()
+    store.entries["sub#alice"] = Revocation()
+    check({}, claims)
+    assert store.asked == ["sub#alice"]
+    with pytest.raises(Unauthorized):
+        check({}, {"sub": "alice"})
+
+
 def test_invalidate_forgets_remembered_verdicts(clock: FakeClock) -> None:
     store = CountingStore()
     check = RevocationCheck(store, monotonic=clock)
