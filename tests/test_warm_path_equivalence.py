@@ -10,18 +10,32 @@ repeated parts, parts that are substrings of each other).
 from __future__ import annotations
 
 import string
-from dataclasses import fields
+from dataclasses import dataclass, fields
+from types import MappingProxyType
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from authorizers._frozen_build import builder
 from authorizers.arn import ApiArn
+from authorizers.errors import Unauthorized
 from authorizers.event_parsing import parse_event
 from authorizers.identity import Identity
+from authorizers.jwks import StaticJwks
 from authorizers.observability import _route, masked, secret_parts
 from authorizers.request import AuthRequest, RequestKind
 from authorizers.testing.events import token_event
+from authorizers.testing.issuer import TestIssuer
+from authorizers.validators.claims import (
+    IssuerConfig,
+    IssuerRules,
+    context_value,
+    groups_of,
+    scopes_of,
+)
+from authorizers.validators.jwt import identity_from_claims
 
 _B64 = string.ascii_letters + string.digits + "-_"
 _segment = st.text(_B64, min_size=1, max_size=40)
@@ -104,3 +118,76 @@ def test_auth_request_has_no_post_init_the_builder_would_skip() -> None:
     # The builder skips __post_init__: a check added to AuthRequest later must not be
     # bypassed silently on the TOKEN path.
     assert not hasattr(AuthRequest, "__post_init__")
+
+
+_ISSUER = TestIssuer()
+_claim_value = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.text(max_size=12),
+    st.lists(st.text(max_size=6), max_size=3),
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    principal=st.text(max_size=8),
+    scope=_claim_value,
+    groups=_claim_value,
+    department=_claim_value,
+)
+def test_a_token_identity_built_without_init_equals_the_one_init_builds(
+    principal: str, scope: Any, groups: Any, department: Any
+) -> None:
+    # identity_from_claims builds every new token's Identity without __init__: it must check
+    # what __post_init__ checks (a non-empty string principal) and give the same value.
+    keys = StaticJwks(_ISSUER.jwks)
+    config = IssuerConfig(
+        issuer=_ISSUER.issuer,
+        keys=keys,
+        audience="api",
+        groups_claim="groups",
+        context_claims={"department": "dept"},
+    )
+    issuer = IssuerRules.compile(config, keys)
+    claims = {"sub": principal, "scope": scope, "groups": groups, "department": department}
+    try:
+        plain: Identity | Exception = Identity(
+            principal,
+            "jwt",
+            MappingProxyType(claims),
+            scopes_of(claims),
+            groups_of(claims, "groups"),
+            issuer.issuer,
+            MappingProxyType(
+                {"dept": value} if (value := context_value(department)) is not None else {}
+            ),
+        )
+    except (ValueError, Unauthorized) as error:
+        plain = error
+    try:
+        built: Identity | Exception = identity_from_claims("jwt", issuer, claims)
+    except (ValueError, Unauthorized) as error:
+        built = error
+    if isinstance(plain, Exception):  # what __post_init__ (or reading the claims) refuses
+        assert isinstance(built, Unauthorized)
+        return
+    assert type(built) is Identity
+    assert built == plain
+    assert all(getattr(built, f.name) == getattr(plain, f.name) for f in fields(Identity))
+
+
+def test_the_builder_is_keyword_only_requires_what_init_requires_and_reserves_its_names() -> None:
+    build = builder(Identity)
+    with pytest.raises(TypeError):
+        build("alice", "jwt")  # keywords only: no positional mix-ups
+    with pytest.raises(TypeError):
+        build(principal_id="alice")  # validator has no default
+    assert build(principal_id="a", validator="v", scopes=frozenset({"s"})) == Identity(
+        "a", "v", scopes=frozenset({"s"})
+    )
+
+    @dataclass(frozen=True, slots=True)
+    class Clash:
+        _b_new: int
+
+    with pytest.raises(TypeError, match="reserves"):
+        builder(Clash)
