@@ -192,13 +192,10 @@ class Authorizer:
                 return self._refusal(Outcome.DENY, request, fault, None, self._deny(request))
             return self._refusal(Outcome.ERROR, request, fault, None, None)
         response = self._render(request, identity, grants, authorized=True)
-        return Decision(
-            Outcome.ALLOW,
-            identity.validator,
-            request,
-            identity=identity,
-            grants=grants,
-            response=response,
+        # tuple.__new__ skips the NamedTuple's Python-level __new__: every Allow builds one.
+        return tuple.__new__(
+            Decision,
+            (Outcome.ALLOW, identity.validator, request, None, "", identity, grants, response),
         )
 
     def _is_simple(self, request: AuthRequest) -> bool:

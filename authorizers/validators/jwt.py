@@ -239,11 +239,13 @@ class JwtValidator:
         cache = self._cache
         if cache is None:
             return None
+        hit = cache.get(token)  # atomic: a new token (the usual miss) takes no lock
+        if hit is None:
+            return None
         with self._lock:
-            hit = cache.get(token)
-            if hit is not None:
+            if token in cache:  # (evicted meanwhile by another thread: nothing to move)
                 cache.move_to_end(token)
-        return None if hit is None else self._revalidate(token, hit, now)
+        return self._revalidate(token, hit, now)
 
     def _revalidate(self, token: str, hit: _Verified, now: float) -> Identity:
         issuer = hit.issuer
@@ -303,13 +305,14 @@ class JwtValidator:
         """Whether this verified token repeats (then cache it); else remember its hash."""
         fingerprint = hash(token)  # computed already: the cache lookup hashed the same object
         seen = self._seen
-        with self._lock:
-            if fingerprint in seen:
-                seen.discard(fingerprint)
-                return True
-            if len(seen) >= SEEN_PER_ENTRY * self._cache_size:
-                seen.clear()
-            seen.add(fingerprint)
+        # No lock: each set operation is atomic, and a race between two threads can only
+        # forget a hash (caching one verification later) or admit a token that verified.
+        if fingerprint in seen:
+            seen.discard(fingerprint)
+            return True
+        if len(seen) >= SEEN_PER_ENTRY * self._cache_size:
+            seen.clear()
+        seen.add(fingerprint)
         return False
 
     def _issuer_of(self, claims: Mapping[str, Any]) -> IssuerRules:
