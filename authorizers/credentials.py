@@ -32,6 +32,15 @@ def bearer_token(value: str | None, *, allow_bare: bool = True) -> str:
     return _token_after(value, "Bearer", allow_bare)
 
 
+def bearer_jws(value: str | None, *, allow_bare: bool = True) -> str:
+    """:func:`bearer_token` for a compact JWS, which ``validators._jws.parse_compact`` parses
+    next: its grammar (three base64url segments) admits only b64tokens, so the token's
+    characters are checked once, by that grammar, instead of twice (each scan of a ~700-byte
+    token costs a µs or two on every new token). A non-b64token is still refused, as a
+    malformed token, by the JWS grammar."""
+    return _token_after(value, "Bearer", allow_bare, checked=False)
+
+
 def request_bearer_token(request: AuthRequest, *, allow_bare: bool = True) -> str:
     """:func:`bearer_token` of the request's Authorization value (TOKEN event token or header).
 
@@ -47,8 +56,9 @@ def scheme_token(value: str | None, scheme: str) -> str:
     return _token_after(value, scheme, False)
 
 
-def _token_after(value: str | None, scheme: str, allow_bare: bool) -> str:
-    """One reading of ``<scheme> 1*SP b64token`` (or a bare b64token) for every scheme."""
+def _token_after(value: str | None, scheme: str, allow_bare: bool, *, checked: bool = True) -> str:
+    """One reading of ``<scheme> 1*SP b64token`` (or a bare b64token) for every scheme;
+    ``checked=False`` leaves the b64token grammar to a stricter one (see :func:`bearer_jws`)."""
     if value is None:
         raise Unauthorized(ReasonCode.MISSING_CREDENTIAL, "no Authorization value")
     if not isinstance(value, str):
@@ -70,6 +80,6 @@ def _token_after(value: str | None, scheme: str, allow_bare: bool) -> str:
         raise Unauthorized(
             ReasonCode.MALFORMED_TOKEN, f"Authorization value lacks the {scheme} scheme"
         )
-    if not _B64TOKEN.fullmatch(token):
+    if checked and not _B64TOKEN.fullmatch(token):
         raise Unauthorized(ReasonCode.MALFORMED_TOKEN, "token is not one RFC 6750 b64token")
     return token

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authorizers.credentials import bearer_token, request_bearer_token
+from authorizers.credentials import bearer_jws, bearer_token, request_bearer_token
 from authorizers.errors import ReasonCode, Unauthorized
 from authorizers.event_parsing import parse_event
+from authorizers.validators._jws import parse_compact
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJlLXZhbHVl"
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/x"
@@ -127,3 +130,44 @@ def test_result_is_always_one_b64token_or_unauthorized(value: str) -> None:
         return
     assert token in value
     assert " " not in token and token.isascii()
+
+
+_jws_like = st.text(alphabet="AbZ09-_.+/~= \t,é", max_size=40)
+
+
+@given(
+    st.sampled_from(["", "Bearer ", "bearer  ", "Basic ", " Bearer ", "Bearer"]),
+    _jws_like,
+    st.booleans(),
+)
+def test_bearer_jws_reads_what_bearer_token_reads_where_the_jws_grammar_accepts(
+    prefix: str, rest: str, allow_bare: bool
+) -> None:
+    """``bearer_jws`` skips the b64token scan: whatever it returns, the JWS grammar then
+    accepts exactly when ``bearer_token`` would have returned the same token, so the JWT
+    validator reads and refuses what it read and refused before (all as 401s)."""
+    value = prefix + rest
+
+    def outcome(read: Callable[..., str]) -> str | ReasonCode:
+        try:
+            token = read(value, allow_bare=allow_bare)
+            parse_compact(token)
+        except Unauthorized as error:
+            return error.reason
+        return token
+
+    strict, lenient = outcome(bearer_token), outcome(bearer_jws)
+    assert lenient == strict or (
+        strict is ReasonCode.MALFORMED_TOKEN and lenient is ReasonCode.MALFORMED_TOKEN
+    )
+
+
+def test_bearer_jws_leaves_stray_characters_to_the_jws_grammar() -> None:
+    token = bearer_jws(f"Bearer {JWT}~")  # "~" is b64token, not base64url
+    assert token == f"{JWT}~"
+    with pytest.raises(Unauthorized) as caught:
+        parse_compact(token)
+    assert caught.value.reason is ReasonCode.MALFORMED_TOKEN
+    for value in ("Basic abc", "Bearer", "", None, f"Bearer {JWT} x"):
+        with pytest.raises(Unauthorized):
+            parse_compact(bearer_jws(value))

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple, Unpack
 
 from authorizers._frozen_build import builder
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
-from authorizers.credentials import bearer_token
+from authorizers.credentials import bearer_jws
 from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized
 from authorizers.identity import ContextValue, Identity
 from authorizers.jwks.fetch import DEFAULT_TIMEOUT, Fetcher
@@ -210,10 +210,11 @@ class JwtValidator:
         in_query = None
         if self._query_parameter is not None:
             in_query = request.query.get(self._query_parameter) or None
+        # bearer_jws: the token goes to parse_compact, whose JWS grammar checks its characters
         if in_query is None:
-            return bearer_token(value, allow_bare=self._allow_bare)
-        token = bearer_token(in_query)  # a bare token: no scheme in a query string
-        if value is not None and bearer_token(value, allow_bare=self._allow_bare) != token:
+            return bearer_jws(value, allow_bare=self._allow_bare)
+        token = bearer_jws(in_query)  # a bare token: no scheme in a query string
+        if value is not None and bearer_jws(value, allow_bare=self._allow_bare) != token:
             raise Unauthorized(ReasonCode.AMBIGUOUS_CREDENTIAL, "different tokens in header, query")
         return token
 
