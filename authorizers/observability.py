@@ -48,6 +48,9 @@ MIN_SECRET_CHARS = 8
 _VALUE_MAPS = ("headers", "queryStringParameters")
 _SLOT = "\x00"  # a slot of a prepared line: never in JSON text (escaped as \u0000)
 _NONE: Mapping[str, str] = {}
+#: Line shapes (outcome, reason, detail, validator, kind) kept prepared per observer: a few
+#: in practice; cleared when full (an unexpected error's detail names its line).
+_SHAPES = 128
 
 
 class Observer(Protocol):
@@ -164,7 +167,6 @@ def _json_texts(decision: Decision, latency_ms: float) -> tuple[str, ...]:
         kind = _quote(request.kind)
         route = _quote(_route(request))
         request_id = "null" if request.request_id is None else _quote(request.request_id)
-    latency = round(latency_ms, 3)
     return (
         _quote(decision.outcome),
         _quote(ALLOWED_REASON if reason is None else reason),
@@ -174,10 +176,16 @@ def _json_texts(decision: Decision, latency_ms: float) -> tuple[str, ...]:
         kind,
         route,
         request_id,
-        float.__repr__(latency)
-        if type(latency) is float and math.isfinite(latency)
-        else _ENCODER.encode(latency),
+        _latency_text(latency_ms),
     )
+
+
+def _latency_text(latency_ms: float) -> str:
+    """The JSON text of ``round(latency_ms, 3)``, as ``_ENCODER`` writes it."""
+    latency = round(latency_ms, 3)
+    if type(latency) is float and math.isfinite(latency):
+        return float.__repr__(latency)
+    return _ENCODER.encode(latency)
 
 
 def _level(decision: Decision) -> str:
@@ -229,6 +237,7 @@ class JsonLogObserver:
             f"{{{envelope}{head}{fields}{metrics_tail}}}\n" if metrics else f"{{{head}{fields}}}\n"
         )
         self._pieces = tuple(template.split(_SLOT))
+        self._shapes: dict[tuple[Any, ...], tuple[str, ...]] = {}
 
     def _line(self, timestamp: str, level: str, v: tuple[str, ...]) -> str:
         """The line of these JSON texts (``v``: of :data:`FIELDS`), written out as one join."""
@@ -245,23 +254,60 @@ class JsonLogObserver:
         )  # fmt: skip
 
     def record(self, decision: Decision, latency_ms: float) -> None:
-        text = self._line(
-            str(int(self._clock() * 1000)), _level(decision), _json_texts(decision, latency_ms)
-        )
+        # The fields that stay the same for every decision of one shape (outcome, reason,
+        # detail, validator, kind) are serialised once per shape, into the pieces between the
+        # values that change; a line is then one join of 15 strings.
+        request, identity = decision.request, decision.identity
+        kind = None if request is None else request.kind
+        shape = (decision.outcome, decision.reason, decision.detail, decision.validator, kind)
+        pieces = self._shapes.get(shape)
+        if pieces is None:
+            pieces = self._shape(shape, decision)
+        timestamp = str(int(self._clock() * 1000))
+        principal = "null" if identity is None else _quote(identity.principal_id)
+        if request is None:
+            route = request_id = "null"
+        else:
+            route = _quote(_route(request))
+            request_id = "null" if request.request_id is None else _quote(request.request_id)
+        latency = _latency_text(latency_ms)
+        p = pieces
+        if self._metrics:  # slots: timestamp twice, principal, route, request id, latency twice
+            text = "".join(
+                (p[0], timestamp, p[1], timestamp, p[2], principal, p[3], route, p[4],
+                 request_id, p[5], latency, p[6], latency, p[7])
+            )  # fmt: skip
+        else:  # slots: timestamp, principal, route, request id, latency
+            text = "".join(
+                (p[0], timestamp, p[1], principal, p[2], route, p[3], request_id, p[4], latency,
+                 p[5])
+            )  # fmt: skip
         (self._stream or sys.stdout).write(text)
+
+    def _shape(self, shape: tuple[Any, ...], decision: Decision) -> tuple[str, ...]:
+        """The constant pieces of ``decision``'s line (see :meth:`record`), kept per shape."""
+        pieces = self._prepared(decision, ("principal", "route", "request_id", "latency_ms"))
+        if len(self._shapes) >= _SHAPES:  # details of unexpected errors may all differ
+            self._shapes.clear()
+        self._shapes[shape] = pieces
+        return pieces
+
+    def _prepared(self, decision: Decision, variable: tuple[str, ...]) -> tuple[str, ...]:
+        """``decision``'s line split where the timestamp and the ``variable`` fields go."""
+        values = list(_json_texts(decision, 0))
+        for name in variable:
+            values[FIELDS.index(name)] = _SLOT
+        return tuple(self._line(_SLOT, _level(decision), tuple(values)).split(_SLOT))
 
     def prepare_line(self, decision: Decision) -> Callable[[str, float], None]:
         """A writer of ``decision``'s line for another route and latency (a reused response,
         :mod:`authorizers.response_reuse`): the other fields are serialised once,
         here, and each line is one join of preformatted pieces and one write."""
-        values = list(_json_texts(decision, 0))
-        values[FIELDS.index("route")] = values[FIELDS.index("latency_ms")] = _SLOT
         metrics, stream, clock = self._metrics, self._stream, self._clock
-        line = self._line(_SLOT, _level(decision), tuple(values))
         if metrics:  # slots: timestamp twice, route, latency twice
-            a, b, c, d, e, f = line.split(_SLOT)
+            a, b, c, d, e, f = self._prepared(decision, ("route", "latency_ms"))
         else:  # slots: timestamp, route, latency
-            a, b, c, d = line.split(_SLOT)
+            a, b, c, d = self._prepared(decision, ("route", "latency_ms"))
 
         def write(route: str, latency_ms: float) -> None:
             timestamp = str(int(clock() * 1000))

@@ -180,6 +180,54 @@ def test_every_kind_of_line_is_exactly_the_json_of_its_fields(
     assert ("_aws" in record) is metrics
 
 
+@pytest.mark.parametrize("metrics", [True, False])
+def test_lines_of_one_shape_carry_their_own_principal_route_request_id_and_latency(
+    metrics: bool,
+) -> None:
+    """A line's constant fields are prepared once per shape (outcome, reason, detail,
+    validator, kind); what changes between decisions of one shape must never be replayed."""
+    stream = io.StringIO()
+    observer = JsonLogObserver(metrics=metrics, stream=stream, clock=CLOCK)
+    http = events.http_v2_event("GET /pets/7", headers={"authorization": "Bearer x"})
+    logged = [
+        decision("GET /pets/1", identity=Identity("alice", "jwt")),
+        decision("GET /pets/2", identity=Identity("bob", "jwt")),  # the same shape again
+        decision("GET /pets/3", identity=None, outcome=Outcome.UNAUTHORIZED,
+                 reason=ReasonCode.EXPIRED, detail="token has expired"),
+        decision("GET /pets/4", identity=Identity("carol", "jwt")),
+        decision(identity=Identity("dave", "jwt"), request=parse_event(http)),
+        decision(identity=Identity("erin", "jwt"), request=parse_event(
+            {**http, "requestContext": {**http["requestContext"], "requestId": "r-2"}})),
+        decision(request=None, outcome=Outcome.ERROR, reason=ReasonCode.MALFORMED_EVENT),
+    ]  # fmt: skip
+    latencies = [0.5 + index for index in range(len(logged))]
+    for item, latency in zip(logged, latencies, strict=True):
+        observer.record(item, latency)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == len(logged)
+    for line, item, latency in zip(lines, logged, latencies, strict=True):
+        record = json.loads(line)
+        assert line == json.dumps(record, separators=(",", ":"))
+        assert {name: record[name] for name in FIELDS} == decision_fields(item, latency)
+        assert record["timestamp"] == int(CLOCK() * 1000)
+        if metrics:
+            assert record["DecisionLatency"] == record["latency_ms"] == latency
+            assert record["_aws"]["Timestamp"] == record["timestamp"]
+
+
+def test_prepared_line_shapes_are_bounded() -> None:
+    """Details of unexpected errors may all differ: the prepared shapes stay bounded and
+    every line stays exact."""
+    stream = io.StringIO()
+    observer = JsonLogObserver(stream=stream, clock=CLOCK)
+    for index in range(3 * observability._SHAPES):
+        observer.record(decision(outcome=Outcome.ERROR, detail=f"error {index}"), 1.0)
+        assert len(observer._shapes) <= observability._SHAPES
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    expected = [f"error {index}" for index in range(3 * observability._SHAPES)]
+    assert [record["detail"] for record in records] == expected
+
+
 @pytest.mark.parametrize("service", ["pets-api", 'odd %d %s "quoted" service', "ünïcode"])
 def test_a_line_is_exactly_the_json_of_its_fields(service: str) -> None:
     """Lines are filled into a template, not encoded per call: the same bytes as encoding."""
