@@ -51,6 +51,7 @@ from _common import (
     token_events,
 )
 from floor_handler import minimal_handler
+from fused_handler import fused_handler
 
 from authorizers.authorizer import Authorizer
 from authorizers.event_parsing import parse_event
@@ -74,6 +75,9 @@ FLOOR = (
     "a hand-fused minimal handler (`benchmarks/floor_handler.py`: the bare checks inline, one "
     "short log line, no masking, metrics, models or caches; not shipped)"
 )
+FLOOR_SHORT = "hand-fused minimal handler (`floor_handler.py`)"
+FUSED_MODELS = "the product's work fused, with its models (`fused_handler.py`)"
+FUSED_BARE = "the product's work fused, without models (`fused_handler.py`)"
 
 
 class BlueprintPolicy:
@@ -279,10 +283,14 @@ def profile(tokens: Tokens) -> Section:
         public = {key["kid"]: rsa.key.private_key.public_key() for key in rsa.jwks["keys"]}
         floor = minimal_handler(rsa.issuer, AUDIENCE, public)
         floor(events[0][0])
-        stages.append((FLOOR, floor, events_by_round))
+        stages.append((FLOOR_SHORT, floor, events_by_round))
+        for name, models in ((FUSED_MODELS, True), (FUSED_BARE, False)):
+            fused = fused_handler(_validator(server.jwks_url, rsa), models=models)
+            fused(token_events([rsa.mint()])[0])
+            stages.append((name, fused, events_by_round))
         rows = interleaved([Case(n, stages[0][0], c, i) for n, c, i in stages], tokens.rounds)
     of = ratios(rows)
-    floor_row = rows.pop()
+    bare_row, models_row, floor_row = rows.pop(), rows.pop(), rows.pop()
     lines, previous = [], 0.0
     for row in rows:
         lines.append(
@@ -293,8 +301,20 @@ def profile(tokens: Tokens) -> Section:
         "A new RS256 token (verified-token cache off, so each stage includes the verify), "
         f"medians of {tokens.rounds} interleaved rounds of {tokens.per_round} tokens:\n\n"
         + markdown_table(["stage", "median µs", "added µs", f"{TIMES} raw verify"], lines)
-        + f"\n\nFor scale, in the same rounds: {FLOOR} measured {floor_row.median:.1f} µs, "
-        f"{of[floor_row.name]:.2f}{TIMES} the raw verify."
+        + "\n\nFor scale, in the same rounds:\n\n"
+        + markdown_table(
+            ["handler", "median µs", f"{TIMES} raw verify"],
+            [
+                [row.name, f"{row.median:.1f}", f"{of[row.name]:.2f}"]
+                for row in (floor_row, models_row, bare_row)
+            ],
+        )
+        + f"\n\nThe first is {FLOOR}. The fused handlers do this configuration's checks, answer "
+        "and log line with the product's own pieces called inline from one function (no "
+        "validator, authorizer or observer in between; `tests/shipping/"
+        "test_benchmarks_smoke.py` holds their answers and lines to the product's), with or "
+        "without building the request, identity and decision models the layers hand each "
+        "other: what a fast path that keeps every check could reach in Python."
     )
     return Section("Where the time goes (profile of the warm path)", body)
 

@@ -5,12 +5,23 @@ lands between its markers in the document without touching the hand-written rest
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from authorizers.authorizer import Authorizer
+from authorizers.errors import Unauthorized
+from authorizers.jwks import StaticJwks
+from authorizers.testing.events import token_event
+from authorizers.testing.issuer import DEFAULT_AUDIENCE, BrokenToken, TestIssuer
+from authorizers.validators.jwt import JwtValidator
 
 REPO = Path(__file__).resolve().parents[2]
 BENCHMARKS = REPO / "benchmarks"
@@ -129,3 +140,69 @@ def test_the_report_replaces_only_its_block(tmp_path: Path) -> None:
         assert title in text
     assert "## JWKS traffic" in text and "## Machine and versions" in text
     assert str(REPO) not in printed and str(Path.home()) not in text  # no path of this machine
+
+
+# -- the fused handler measures the product's work, not less -------------------------------
+
+
+def _fused_and_product() -> tuple[Any, Any, Any, Any]:
+    sys.path.insert(0, str(BENCHMARKS))
+    from fused_handler import fused_handler  # noqa: PLC0415 - a benchmark module
+
+    issuer = TestIssuer(key_type="RSA")
+    validator = JwtValidator(
+        issuer=issuer.issuer, keys=StaticJwks(issuer.jwks), audience=DEFAULT_AUDIENCE
+    )
+    return (
+        issuer,
+        Authorizer(validator),
+        fused_handler(validator),
+        fused_handler(validator, models=False),
+    )
+
+
+def _logged(call: Any, event: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    stream = io.StringIO()
+    with contextlib.redirect_stdout(stream):
+        result = call(event)
+    record = json.loads(stream.getvalue())
+    for name in ("timestamp", "latency_ms", "DecisionLatency"):
+        record.pop(name)
+    record["_aws"].pop("Timestamp")
+    return result, record
+
+
+def test_the_fused_handler_answers_and_logs_as_the_product_does() -> None:
+    issuer, product, fused, bare = _fused_and_product()
+    routes = ["GET /v1/customers/8f3a2b10/items", "POST /v1/orders", "DELETE /a"]
+    for index, route in enumerate(routes * 2):
+        token = issuer.mint(subject=f"user-{index}", scope="read write")
+        token_in_path = f"GET /v1/{token.split('.')[2]}/x"  # masked in the logged route
+        for path in (route, token_in_path):
+            event = token_event(path, f"Bearer {token}" if index % 2 else token)
+            expected, expected_line = _logged(product.handler, event)
+            for handler in (fused, bare):
+                answer, line = _logged(handler, dict(event))
+                assert answer == expected
+                assert line == expected_line
+            token = issuer.mint(subject=f"user-{index}", scope="read write")  # a new one
+
+
+@pytest.mark.parametrize(
+    "kind", [BrokenToken.EXPIRED, BrokenToken.BAD_SIGNATURE, BrokenToken.WRONG_ALG,
+             BrokenToken.MISSING_KID, BrokenToken.NOT_YET_VALID, BrokenToken.FOREIGN_KEY],
+)  # fmt: skip
+def test_the_fused_handler_refuses_what_the_product_refuses(kind: BrokenToken) -> None:
+    issuer, product, fused, bare = _fused_and_product()
+    event = token_event("GET /v1/orders", issuer.mint_broken(kind))
+    with contextlib.redirect_stdout(io.StringIO()):
+        with pytest.raises(Exception, match="Unauthorized"):
+            product.handler(event)
+        for handler in (fused, bare):
+            with pytest.raises(Exception):
+                handler(event)
+    with contextlib.redirect_stdout(io.StringIO()):
+        wrong_audience = token_event("GET /x", issuer.mint(audience="https://other.example"))
+        for handler in (fused, bare):
+            with pytest.raises(Unauthorized):
+                handler(wrong_audience)
