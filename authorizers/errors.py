@@ -8,6 +8,7 @@ decides what API Gateway is told; the reason code says why, for logs and metrics
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from enum import StrEnum
 
 
@@ -120,3 +121,15 @@ def describe_unexpected(error: BaseException) -> str:
         return type(error).__name__
     filename = os.path.basename(traceback.tb_frame.f_code.co_filename)
     return f"{type(error).__name__} at {filename}:{traceback.tb_lineno}"
+
+
+def issuer_mismatch(sent: str, trusted: Sequence[str], *, what: str = "token issuer") -> str:
+    """Which ``iss`` came and which are trusted (issuers are public; the sent one is cut
+    short and escaped: it is attacker-chosen), with a hint for a trailing-slash difference."""
+    shown = ", ".join(repr(name) for name in trusted[:4]) + (", ..." if len(trusted) > 4 else "")
+    got = repr(sent if len(sent) <= 100 else sent[:97] + "...")
+    detail = f"{what} {got} is not trusted (trusted: {shown})"
+    near = [name for name in trusted if name.rstrip("/") == sent.rstrip("/")]
+    if near:
+        detail += f"; it differs from {near[0]!r} only by a trailing slash"
+    return detail

@@ -80,6 +80,25 @@ def test_the_package_has_no_import_cycle_type_only_imports_included() -> None:
     assert find_cycle(graph) is None
 
 
+#: The layers data flows through, and what each lower layer must never import: keys come
+#: before the validators that use them (docs/architecture.md).
+LOWER_LAYERS = {
+    "authorizers.jwks": ("authorizers.validators", "authorizers.rules", "authorizers.local"),
+    "authorizers.keystores": ("authorizers.validators", "authorizers.rules", "authorizers.local"),
+}
+
+
+@pytest.mark.parametrize("layer", sorted(LOWER_LAYERS))
+def test_a_lower_layer_imports_nothing_of_the_layers_above_it(layer: str) -> None:
+    above = LOWER_LAYERS[layer]
+    reaching = {
+        module: sorted(name for name in imports_of(module) if name.startswith(above))
+        for module in MODULES
+        if module == layer or module.startswith(layer + ".")
+    }
+    assert {module: names for module, names in reaching.items() if names} == {}
+
+
 def test_the_cycle_finder_finds_a_cycle() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}
     assert find_cycle(graph) == ["a", "b", "c", "a"]

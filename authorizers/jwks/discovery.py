@@ -21,12 +21,11 @@ from authorizers.errors import (
     InfrastructureError,
     ReasonCode,
     Unauthorized,
+    issuer_mismatch,
 )
 from authorizers.jwks.fetch import FetchError, check_url, describe_url
 from authorizers.jwks.keys import VerificationKey
-from authorizers.jwks.sources import KeySource, fetch_json
-from authorizers.validators.claims import issuer_mismatch
-from authorizers.validators.token_options import KeyFetching
+from authorizers.jwks.sources import KeyFetching, KeySource, fetch_json
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 #: Seconds between discovery attempts after a failure: the IdP is not hammered per request.

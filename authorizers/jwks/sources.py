@@ -12,8 +12,9 @@ import contextlib
 import os
 import random as _random
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypedDict, runtime_checkable
 
 from authorizers.clock import MonotonicClock, monotonic_clock
 from authorizers.errors import ConfigurationError, InfrastructureError, ReasonCode, Unauthorized
@@ -30,7 +31,15 @@ from authorizers.jwks.fetch import (
 )
 from authorizers.jwks.keys import VerificationKey, parse_jwks, select_key
 
-__all__ = ["KeySource", "RemoteJwks", "StaticJwks", "fetch_json", "load_jwks_file"]
+__all__ = [
+    "JwksTuning",
+    "KeyFetching",
+    "KeySource",
+    "RemoteJwks",
+    "StaticJwks",
+    "fetch_json",
+    "load_jwks_file",
+]
 
 _DEFAULTS = CacheSettings()
 
@@ -173,3 +182,44 @@ class RemoteJwks:
     def prefetch(self) -> None:
         """Fetch now; raises ``InfrastructureError(KEY_UNAVAILABLE)`` if no keys are held."""
         self.cache.prefetch()
+
+
+class JwksTuning(TypedDict, total=False):
+    """The per-URL key cache's tuning (``CacheSettings`` documents the defaults and why)."""
+
+    max_age: float
+    cooldown: float
+    negative_ttl: float
+    stale_if_error: float
+    backoff_base: float
+    backoff_cap: float
+    max_bytes: int
+    random: RandomSource
+
+
+@dataclass(frozen=True)
+class KeyFetching:
+    """How a validator reaches keys behind a URL: HTTP (``fetcher``, ``timeout``), the
+    monotonic clock of the cache, and the cache's tuning."""
+
+    fetcher: Fetcher | str | None = None
+    monotonic: MonotonicClock = monotonic_clock
+    timeout: float = DEFAULT_TIMEOUT
+    jwks_options: JwksTuning | None = None
+
+    def remote(
+        self,
+        url: str,
+        *,
+        allow_http_loopback: bool = False,
+        snapshot_file: str | os.PathLike[str] | None = None,
+    ) -> RemoteJwks:
+        return RemoteJwks(
+            url,
+            fetcher=self.fetcher,
+            allow_http_loopback=allow_http_loopback,
+            snapshot_file=snapshot_file,
+            timeout=self.timeout,
+            monotonic=self.monotonic,
+            **(self.jwks_options or {}),
+        )

@@ -14,7 +14,7 @@ _EXPORTS: dict[str, str] = {
     "ClaimRules": "authorizers.validators.claims",
     "IssuerSettings": "authorizers.validators.token_options",
     "ClaimSettings": "authorizers.validators.token_options",
-    "KeyFetching": "authorizers.validators.token_options",
+    "KeyFetching": "authorizers.jwks.sources",
     "CognitoValidator": "authorizers.validators.cognito",
     "OidcValidator": "authorizers.validators.oidc",
     "ApiKeyValidator": "authorizers.validators.api_key",
@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)  # noqa: PLE0605 - generated from the export table
 
 if TYPE_CHECKING:  # the same names, typed, for mypy and IDEs; nothing imported at run time
+    from authorizers.jwks.sources import KeyFetching as KeyFetching
     from authorizers.validators.api_key import ApiKeyLocation as ApiKeyLocation
     from authorizers.validators.api_key import ApiKeyValidator as ApiKeyValidator
     from authorizers.validators.cert_binding import (
@@ -65,6 +66,5 @@ if TYPE_CHECKING:  # the same names, typed, for mypy and IDEs; nothing imported 
     from authorizers.validators.request_params import ValueMatch as ValueMatch
     from authorizers.validators.token_options import ClaimSettings as ClaimSettings
     from authorizers.validators.token_options import IssuerSettings as IssuerSettings
-    from authorizers.validators.token_options import KeyFetching as KeyFetching
 else:  # mypy sees no module __getattr__, so a misspelt name is an error
     __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -63,18 +63,6 @@ def groups_of(claims: Mapping[str, Any], name: str | None) -> frozenset[str]:
     return _strings(claims[name], name, split=False)
 
 
-def issuer_mismatch(sent: str, trusted: Sequence[str], *, what: str = "token issuer") -> str:
-    """Which ``iss`` came and which are trusted (issuers are public; the sent one is cut
-    short and escaped: it is attacker-chosen), with a hint for a trailing-slash difference."""
-    shown = ", ".join(repr(name) for name in trusted[:4]) + (", ..." if len(trusted) > 4 else "")
-    got = repr(sent if len(sent) <= 100 else sent[:97] + "...")
-    detail = f"{what} {got} is not trusted (trusted: {shown})"
-    near = [name for name in trusted if name.rstrip("/") == sent.rstrip("/")]
-    if near:
-        detail += f"; it differs from {near[0]!r} only by a trailing slash"
-    return detail
-
-
 def normalize_token_type(value: str) -> str:
     """RFC 7515 §4.1.9: media types are case-insensitive and ``application/`` may be left out."""
     value = value.lower()

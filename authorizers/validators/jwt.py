@@ -30,7 +30,7 @@ from typing import Any, NamedTuple, Unpack
 from authorizers._frozen_build import builder
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
 from authorizers.credentials import bearer_jws
-from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized
+from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized, issuer_mismatch
 from authorizers.identity import ContextValue, Identity
 from authorizers.jwks.fetch import DEFAULT_TIMEOUT, Fetcher
 from authorizers.jwks.keys import VerificationKey
@@ -45,7 +45,6 @@ from authorizers.validators.claims import (
     Strings,
     context_value,
     groups_of,
-    issuer_mismatch,
     normalize_token_type,
     scopes_of,
 )

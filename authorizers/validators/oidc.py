@@ -21,7 +21,7 @@ from authorizers.jwks.discovery import DEFAULT_RETRY_AFTER, DiscoveredKeys
 from authorizers.jwks.sources import KeySource
 from authorizers.validators.claims import FilePath, IssuerConfig, Strings
 from authorizers.validators.jwt import JwtValidator
-from authorizers.validators.token_options import KeyFetching, OidcOptions, split_options
+from authorizers.validators.token_options import OidcOptions, key_fetching, split_options
 
 
 class OidcValidator(JwtValidator):
@@ -62,7 +62,7 @@ class OidcValidator(JwtValidator):
             keys = DiscoveredKeys(
                 issuer,
                 algorithms,
-                fetching=KeyFetching.of(validator_options),
+                fetching=key_fetching(validator_options),
                 allow_http_loopback=allow_http_loopback,
                 retry_after=retry_after,
             )

@@ -1,38 +1,24 @@
-"""The keyword arguments the token validators share, typed (PEP 692 ``Unpack``), and the one
-place remote key sources are built.
+"""The keyword arguments the token validators share, typed (PEP 692 ``Unpack``), and how they
+reach remote keys.
 
 :class:`~authorizers.validators.jwt.JwtValidator`, ``CognitoValidator`` and ``OidcValidator``
 take the same options for reading the token, fetching keys (``fetcher``, ``monotonic``,
 ``timeout``, ``jwks_options``) and checking claims, so a misspelt one (``jwks_ulr=``) fails
 ``mypy --strict`` in the caller's code, not only at run time. The profiles forward
 :class:`ValidatorOptions` to ``JwtValidator`` unchanged; every ``RemoteJwks`` a validator needs
-(a JWKS URL, an OIDC provider's ``jwks_uri``) is built by :meth:`KeyFetching.remote`.
+(a JWKS URL, an OIDC provider's ``jwks_uri``) is built by ``KeyFetching.remote``
+(:mod:`authorizers.jwks.sources`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock
-from authorizers.jwks.cache import RandomSource
 from authorizers.jwks.fetch import DEFAULT_TIMEOUT, Fetcher
-from authorizers.jwks.sources import KeySource, RemoteJwks
+from authorizers.jwks.sources import JwksTuning, KeyFetching, KeySource
 from authorizers.validators.claims import CustomCheck, FilePath, Strings
-
-
-class JwksTuning(TypedDict, total=False):
-    """The per-URL key cache's tuning (``CacheSettings`` documents the defaults and why)."""
-
-    max_age: float
-    cooldown: float
-    negative_ttl: float
-    stale_if_error: float
-    backoff_base: float
-    backoff_cap: float
-    max_bytes: int
-    random: RandomSource
 
 
 class ValidatorOptions(TypedDict, total=False):
@@ -114,38 +100,14 @@ def split_options(options: Mapping[str, Any]) -> tuple[ValidatorOptions, dict[st
     return ValidatorOptions(**validator), issuer  # type: ignore[typeddict-item]
 
 
-@dataclass(frozen=True)
-class KeyFetching:
-    """How a validator reaches keys behind a URL: HTTP (``fetcher``, ``timeout``), the
-    monotonic clock of the cache, and the cache's tuning."""
-
-    fetcher: Fetcher | str | None = None
-    monotonic: MonotonicClock = monotonic_clock
-    timeout: float = DEFAULT_TIMEOUT
-    jwks_options: JwksTuning | None = None
-
-    @classmethod
-    def of(cls, options: ValidatorOptions) -> KeyFetching:
-        """The fetching part of validator options (defaults for what is not given)."""
-        return cls(
-            options.get("fetcher"),
-            options.get("monotonic", monotonic_clock),
-            options.get("timeout", DEFAULT_TIMEOUT),
-            options.get("jwks_options"),
-        )
-
-    def remote(
-        self, url: str, *, allow_http_loopback: bool = False, snapshot_file: FilePath | None = None
-    ) -> RemoteJwks:
-        return RemoteJwks(
-            url,
-            fetcher=self.fetcher,
-            allow_http_loopback=allow_http_loopback,
-            snapshot_file=snapshot_file,
-            timeout=self.timeout,
-            monotonic=self.monotonic,
-            **(self.jwks_options or {}),
-        )
+def key_fetching(options: ValidatorOptions) -> KeyFetching:
+    """The fetching part of validator options (defaults for what is not given)."""
+    return KeyFetching(
+        options.get("fetcher"),
+        options.get("monotonic", monotonic_clock),
+        options.get("timeout", DEFAULT_TIMEOUT),
+        options.get("jwks_options"),
+    )
 
 
 __all__ = [
@@ -157,5 +119,6 @@ __all__ = [
     "KeySettings",
     "OidcOptions",
     "ValidatorOptions",
+    "key_fetching",
     "split_options",
 ]
