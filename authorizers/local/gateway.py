@@ -231,8 +231,9 @@ class LocalGateway:
         note["principal"] = outcome.principal
         if outcome.allowed:
             return outcome, None
-        if outcome.status == 403:  # API Gateway's managed authorizers answer "Forbidden"
-            return outcome, HttpResponse.json(403, self.responses.forbidden)
+        if outcome.status == 403:  # "Forbidden", as a REST API's ACCESS_DENIED may change it
+            forbidden = HttpResponse.json(403, self.responses.forbidden)
+            return outcome, customize(routed.api.gateway_responses, decision, forbidden)
         refusal = self._refusal(routed.api, decision)
         if outcome.status == 401 and routed.api.api_type is ApiType.HTTP:  # contract §9
             challenge = 'Bearer scope="" error="invalid_token" error_description="invalid token"'

@@ -63,6 +63,9 @@ class RequiredClaim:
 
 #: HTTP API JWT authorizers verify RSA signatures only (AWS HTTP API JWT authorizer docs).
 HTTP_JWT_ALGORITHMS = ("RS256", "RS384", "RS512")
+#: What a REST JWT authorizer's ``DefaultAlgorithms`` (required, no default) may list: the API
+#: reference's ``JwtConfigurationInput.defaultAlgorithms`` valid values.
+REST_JWT_ALGORITHMS = (*HTTP_JWT_ALGORITHMS, "ES256", "ES384", "ES512")
 
 
 @dataclass(frozen=True, slots=True)

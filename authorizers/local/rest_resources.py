@@ -16,6 +16,7 @@ from typing import Any
 from authorizers.errors import ConfigurationError
 from authorizers.local import sam_auth
 from authorizers.local.model import (
+    REST_JWT_ALGORITHMS,
     ApiSpec,
     ApiType,
     AuthorizerSpec,
@@ -155,6 +156,23 @@ def _rest_jwt(spec: Mapping[str, Any], sources: tuple[str, ...], where: str) -> 
     )
     if not issuers:
         raise ConfigurationError(f"{where}: JwtConfiguration.Issuers is empty")
-    algorithms = tuple(str(a) for a in jwt.get("DefaultAlgorithms") or ("RS256",))
+    algorithms = _algorithms(jwt.get("DefaultAlgorithms"), where)
     header = sam_auth.header_of(sources, where)
     return ManagedConfig(ManagedKind.REST_JWT, issuers, header=header, algorithms=algorithms)
+
+
+def _algorithms(listed: Any, where: str) -> tuple[str, ...]:
+    """``DefaultAlgorithms``: required (API Gateway has no default) and each one it supports;
+    a template that would not deploy is refused, not given a guessed list."""
+    if not isinstance(listed, list) or not listed:
+        raise ConfigurationError(
+            f"{where}: JwtConfiguration.DefaultAlgorithms is required (a non-empty list of "
+            f"{', '.join(REST_JWT_ALGORITHMS)})"
+        )
+    unsupported = [str(alg) for alg in listed if alg not in REST_JWT_ALGORITHMS]
+    if unsupported:
+        raise ConfigurationError(
+            f"{where}: JwtConfiguration.DefaultAlgorithms lists {', '.join(unsupported)}; a REST "
+            f"JWT authorizer supports {', '.join(REST_JWT_ALGORITHMS)}"
+        )
+    return tuple(str(alg) for alg in listed)

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from authorizers.local.model import HTTP_JWT_ALGORITHMS, ApiType, AuthorizerSpec, RouteSpec
+from authorizers.local.model import (
+    HTTP_JWT_ALGORITHMS,
+    REST_JWT_ALGORITHMS,
+    ApiType,
+    AuthorizerSpec,
+    RouteSpec,
+)
 
 CONFIG_NAME = "AUTHORIZER_CONFIG"
 JWT_TYPES = ("jwt", "oidc", "cognito")
@@ -20,10 +26,10 @@ LOSSES = {
     "dpop": "DPoP proof of possession",
     "cert_bound": "certificate-bound tokens (mTLS)",
 }
-#: HTTP API JWT authorizers verify RSA signatures only (AWS docs); the REST JWT authorizer's
-#: list is not documented in what we found: RS* and ES* are assumed, PS* and EdDSA are not.
+#: What each managed JWT authorizer verifies (see ``authorizers.local.model``): HTTP APIs RS*
+#: only, the REST JWT authorizer RS* and ES* (no PS*, no EdDSA).
 HTTP_ALGORITHMS = frozenset(HTTP_JWT_ALGORITHMS)
-REST_ALGORITHMS = HTTP_ALGORITHMS | {"ES256", "ES384", "ES512"}
+REST_ALGORITHMS = frozenset(REST_JWT_ALGORITHMS)
 
 
 @dataclass(frozen=True, slots=True)

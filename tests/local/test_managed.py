@@ -3,6 +3,7 @@ kit that drives them (authorizers.testing.managed). Keys are served on 127.0.0.1
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from authorizers.cli import main, serve
+from authorizers.errors import ConfigurationError
+from authorizers.local.gateway import LocalGateway
+from authorizers.local.http import HttpRequest, HttpResponse
 from authorizers.local.managed import ManagedAuthorizer, build_managed, is_loopback_url
 from authorizers.local.model import ManagedConfig, ManagedIssuer, ManagedKind, RequiredClaim
 from authorizers.local.template import load_template
@@ -176,3 +180,76 @@ def test_serve_takes_jwks_overrides(monkeypatch):
             "--jwks-override", "us-east-1_Sample1=http://127.0.0.1:9001/jwks"]  # fmt: skip
     assert main(args) == 130
     assert built["jwks_overrides"] == {"us-east-1_Sample1": "http://127.0.0.1:9001/jwks"}
+
+
+# -- REST JWT authorizers read from a template, and their 403 through gateway responses -----
+
+
+def _sample_with(tmp_path: Path, old: str, new: str, extra: str = "") -> Path:
+    text = SAMPLE.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "template.yaml"
+    path.write_text(text.replace(old, new) + extra, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("listed", "message"),
+    [
+        ("", "DefaultAlgorithms is required"),
+        ("        DefaultAlgorithms: []\n", "DefaultAlgorithms is required"),
+        ("        DefaultAlgorithms: [RS256, PS256, EdDSA]\n", "lists PS256, EdDSA"),
+    ],
+)
+def test_a_rest_jwt_authorizer_needs_the_algorithms_api_gateway_supports(
+    tmp_path: Path, listed: str, message: str
+) -> None:
+    # API Gateway requires DefaultAlgorithms and takes RS256/384/512 and ES256/384/512 only: a
+    # template it would not deploy is refused, not run with a guessed list.
+    path = _sample_with(tmp_path, "        DefaultAlgorithms: [RS256]\n", listed)
+    with pytest.raises(ConfigurationError, match=message):
+        load_template(path, parameter_overrides={"Issuer": "http://127.0.0.1:9"})
+    supported = "        DefaultAlgorithms: [RS512, ES256, ES384, ES512, RS384]\n"
+    path = _sample_with(tmp_path, "        DefaultAlgorithms: [RS256]\n", supported)
+    template = load_template(path, parameter_overrides={"Issuer": "http://127.0.0.1:9"})
+    managed = [spec.managed for spec in template.authorizers.values() if spec.managed]
+    assert ("RS512", "ES256", "ES384", "ES512", "RS384") in [m.algorithms for m in managed]
+
+
+DENIED_RESPONSE = """
+  JwtRestDenied:
+    Type: AWS::ApiGateway::GatewayResponse
+    Properties:
+      RestApiId: !Ref JwtRestApi
+      ResponseType: ACCESS_DENIED
+      StatusCode: "403"
+      ResponseParameters:
+        gatewayresponse.header.WWW-Authenticate: "'Bearer error=\\"insufficient_scope\\"'"
+      ResponseTemplates:
+        application/json: '{"error":$context.error.messageString}'
+"""
+
+
+def test_a_managed_403_goes_through_the_apis_access_denied_response(
+    tmp_path: Path, rsa: TestIssuer
+) -> None:
+    # ACCESS_DENIED applies "when access is denied by a custom or Amazon Cognito authorizer"
+    # (AWS, gateway response types): a managed authorizer's 403 is customised like a Lambda's.
+    text = SAMPLE.read_text(encoding="utf-8")
+    custom = tmp_path / "custom.yaml"
+    custom.write_text(text.rstrip("\n") + "\n" + DENIED_RESPONSE, encoding="utf-8")
+    template = load_template(custom, parameter_overrides={"Issuer": rsa.issuer})
+    gateway = LocalGateway(template, jwks_overrides={})
+    token = rsa.mint({"tenant": "acme"}, scope="other")  # valid, but not the method's scope
+
+    def get(path: str, value: str) -> HttpResponse:
+        return gateway.handle(HttpRequest("GET", path, headers=(("Authorization", value),)))
+
+    denied = get("/JwtRestApi/reports", f"Bearer {token}")
+    assert denied.status == 403
+    assert denied.header("WWW-Authenticate") == 'Bearer error="insufficient_scope"'
+    assert json.loads(denied.body) == {"error": "Forbidden"}
+    # The other APIs keep API Gateway's own answer: an HTTP API has no gateway responses.
+    plain = get("/HttpApi/pets", f"Bearer {rsa.mint(scope='other')}")
+    assert (plain.status, json.loads(plain.body)) == (403, {"message": "Forbidden"})
+    assert plain.header("WWW-Authenticate") is None
