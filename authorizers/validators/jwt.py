@@ -243,8 +243,10 @@ class JwtValidator:
         if hit is None:
             return None
         with self._lock:
-            if token in cache:  # (evicted meanwhile by another thread: nothing to move)
+            try:  # noqa: SIM105 - contextlib.suppress costs ~0.5 µs per cache hit
                 cache.move_to_end(token)
+            except KeyError:  # evicted meanwhile by another thread: nothing to move
+                pass
         return self._revalidate(token, hit, now)
 
     def _revalidate(self, token: str, hit: _Verified, now: float) -> Identity:

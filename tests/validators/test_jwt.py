@@ -11,6 +11,7 @@ import hmac
 import importlib.util
 import json
 import sys
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -639,6 +640,25 @@ def test_the_hashes_of_tokens_seen_once_are_bounded(issuer: TestIssuer, clock: F
     assert validator.cached_identity(tokens[-1]) is not None
     validator.verify(tokens[0])  # forgotten when the set was cleared: seen once more
     assert validator.cached_identity(tokens[0]) is None
+
+
+def test_a_hit_evicted_by_another_thread_before_it_moves_still_answers(
+    issuer: TestIssuer, clock: FakeClock
+) -> None:
+    # A miss takes no lock; a hit moves its entry under the lock, and another thread may have
+    # evicted it between the two: the answer stands (the entry was valid when read).
+    validator = holding(token := issuer.mint(), make(issuer, clock))
+    expected = validator.cached_identity(token)
+
+    class EvictedOnMove(OrderedDict[str, Any]):
+        def move_to_end(self, key: str, last: bool = True) -> None:
+            self.pop(key)
+            super().move_to_end(key, last)  # raises KeyError: gone
+
+    validator._cache = EvictedOnMove(validator._cache)
+    assert validator.verify(token) is expected
+    assert validator.cached_identity(token) is None  # evicted: the next sighting verifies
+    assert validator.verify(token) == expected
 
 
 def test_cached_token_still_expires(issuer: TestIssuer, clock: FakeClock) -> None:
