@@ -48,8 +48,9 @@ MIN_SECRET_CHARS = 8
 _VALUE_MAPS = ("headers", "queryStringParameters")
 _SLOT = "\x00"  # a slot of a prepared line: never in JSON text (escaped as \u0000)
 _NONE: Mapping[str, str] = {}
-#: Line shapes (outcome, reason, detail, validator, kind) kept prepared per observer: a few
-#: in practice; cleared when full (an unexpected error's detail names its line).
+#: Line shapes (outcome, reason, validator, kind) kept prepared per observer: a few in
+#: practice, none chosen by a caller (details, which may quote a token's ``iss``, are a
+#: value of the line, not part of its shape); cleared when full.
 _SHAPES = 128
 
 
@@ -255,15 +256,16 @@ class JsonLogObserver:
 
     def record(self, decision: Decision, latency_ms: float) -> None:
         # The fields that stay the same for every decision of one shape (outcome, reason,
-        # detail, validator, kind) are serialised once per shape, into the pieces between the
-        # values that change; a line is then one join of 15 strings.
-        request, identity = decision.request, decision.identity
+        # validator, kind) are serialised once per shape, into the pieces between the values
+        # that change; a line is then one join of 17 strings.
+        request, identity, detail = decision.request, decision.identity, decision.detail
         kind = None if request is None else request.kind
-        shape = (decision.outcome, decision.reason, decision.detail, decision.validator, kind)
+        shape = (decision.outcome, decision.reason, decision.validator, kind)
         pieces = self._shapes.get(shape)
         if pieces is None:
             pieces = self._shape(shape, decision)
         timestamp = str(int(self._clock() * 1000))
+        detail_text = "null" if detail is None else _quote(detail)
         principal = "null" if identity is None else _quote(identity.principal_id)
         if request is None:
             route = request_id = "null"
@@ -272,22 +274,23 @@ class JsonLogObserver:
             request_id = "null" if request.request_id is None else _quote(request.request_id)
         latency = _latency_text(latency_ms)
         p = pieces
-        if self._metrics:  # slots: timestamp twice, principal, route, request id, latency twice
-            text = "".join(
-                (p[0], timestamp, p[1], timestamp, p[2], principal, p[3], route, p[4],
-                 request_id, p[5], latency, p[6], latency, p[7])
+        if self._metrics:  # slots: timestamp twice, detail, principal, route, request id,
+            text = "".join(  # latency twice
+                (p[0], timestamp, p[1], timestamp, p[2], detail_text, p[3], principal, p[4],
+                 route, p[5], request_id, p[6], latency, p[7], latency, p[8])
             )  # fmt: skip
-        else:  # slots: timestamp, principal, route, request id, latency
+        else:  # slots: timestamp, detail, principal, route, request id, latency
             text = "".join(
-                (p[0], timestamp, p[1], principal, p[2], route, p[3], request_id, p[4], latency,
-                 p[5])
+                (p[0], timestamp, p[1], detail_text, p[2], principal, p[3], route, p[4],
+                 request_id, p[5], latency, p[6])
             )  # fmt: skip
         (self._stream or sys.stdout).write(text)
 
     def _shape(self, shape: tuple[Any, ...], decision: Decision) -> tuple[str, ...]:
         """The constant pieces of ``decision``'s line (see :meth:`record`), kept per shape."""
-        pieces = self._prepared(decision, ("principal", "route", "request_id", "latency_ms"))
-        if len(self._shapes) >= _SHAPES:  # details of unexpected errors may all differ
+        variable = ("detail", "principal", "route", "request_id", "latency_ms")
+        pieces = self._prepared(decision, variable)
+        if len(self._shapes) >= _SHAPES:
             self._shapes.clear()
         self._shapes[shape] = pieces
         return pieces

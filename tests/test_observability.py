@@ -181,51 +181,63 @@ def test_every_kind_of_line_is_exactly_the_json_of_its_fields(
 
 
 @pytest.mark.parametrize("metrics", [True, False])
-def test_lines_of_one_shape_carry_their_own_principal_route_request_id_and_latency(
-    metrics: bool,
-) -> None:
-    """A line's constant fields are prepared once per shape (outcome, reason, detail,
-    validator, kind); what changes between decisions of one shape must never be replayed."""
+def test_lines_of_one_shape_carry_their_own_values(metrics: bool) -> None:
+    """A line's constant fields are prepared once per shape (outcome, reason, validator,
+    kind); what changes between decisions of one shape - the time, detail, principal, route,
+    request id and latency - must never be replayed from an earlier line."""
     stream = io.StringIO()
-    observer = JsonLogObserver(metrics=metrics, stream=stream, clock=CLOCK)
+    clock = FakeClock(1_700_000_000.25)
+    observer = JsonLogObserver(metrics=metrics, stream=stream, clock=clock)
     http = events.http_v2_event("GET /pets/7", headers={"authorization": "Bearer x"})
+    expired = {"outcome": Outcome.UNAUTHORIZED, "reason": ReasonCode.EXPIRED, "identity": None}
     logged = [
         decision("GET /pets/1", identity=Identity("alice", "jwt")),
         decision("GET /pets/2", identity=Identity("bob", "jwt")),  # the same shape again
-        decision("GET /pets/3", identity=None, outcome=Outcome.UNAUTHORIZED,
-                 reason=ReasonCode.EXPIRED, detail="token has expired"),
+        decision("GET /pets/3", detail="token has expired", **expired),
+        decision("GET /pets/5", detail="another detail", **expired),  # same shape, new detail
         decision("GET /pets/4", identity=Identity("carol", "jwt")),
         decision(identity=Identity("dave", "jwt"), request=parse_event(http)),
         decision(identity=Identity("erin", "jwt"), request=parse_event(
             {**http, "requestContext": {**http["requestContext"], "requestId": "r-2"}})),
         decision(request=None, outcome=Outcome.ERROR, reason=ReasonCode.MALFORMED_EVENT),
     ]  # fmt: skip
-    latencies = [0.5 + index for index in range(len(logged))]
-    for item, latency in zip(logged, latencies, strict=True):
-        observer.record(item, latency)
+    stamps = []
+    for index, item in enumerate(logged):
+        stamps.append(int(clock() * 1000))
+        observer.record(item, 0.5 + index)
+        clock.advance(1.5)
     lines = stream.getvalue().splitlines()
     assert len(lines) == len(logged)
-    for line, item, latency in zip(lines, logged, latencies, strict=True):
+    for index, (line, item) in enumerate(zip(lines, logged, strict=True)):
         record = json.loads(line)
         assert line == json.dumps(record, separators=(",", ":"))
-        assert {name: record[name] for name in FIELDS} == decision_fields(item, latency)
-        assert record["timestamp"] == int(CLOCK() * 1000)
+        assert {name: record[name] for name in FIELDS} == decision_fields(item, 0.5 + index)
+        assert record["timestamp"] == stamps[index]
         if metrics:
-            assert record["DecisionLatency"] == record["latency_ms"] == latency
-            assert record["_aws"]["Timestamp"] == record["timestamp"]
+            assert record["DecisionLatency"] == record["latency_ms"] == 0.5 + index
+            assert record["_aws"]["Timestamp"] == stamps[index]
 
 
-def test_prepared_line_shapes_are_bounded() -> None:
-    """Details of unexpected errors may all differ: the prepared shapes stay bounded and
-    every line stays exact."""
+def test_details_are_values_not_shapes_and_shapes_are_bounded() -> None:
+    """A refusal's detail may quote what the caller sent (an untrusted ``iss``): it never
+    becomes a shape of its own. Shapes come from outcome, reason, validator and kind, and
+    stay bounded even so."""
     stream = io.StringIO()
     observer = JsonLogObserver(stream=stream, clock=CLOCK)
+    refusal = {"outcome": Outcome.UNAUTHORIZED, "reason": ReasonCode.WRONG_ISSUER}
+    for index in range(300):
+        observer.record(decision(detail=f"token issuer 'https://evil/{index}'", **refusal), 1.0)
+    assert len(observer._shapes) == 1
     for index in range(3 * observability._SHAPES):
-        observer.record(decision(outcome=Outcome.ERROR, detail=f"error {index}"), 1.0)
+        observer.record(decision(validator=f"validator-{index}"), 1.0)
         assert len(observer._shapes) <= observability._SHAPES
     records = [json.loads(line) for line in stream.getvalue().splitlines()]
-    expected = [f"error {index}" for index in range(3 * observability._SHAPES)]
-    assert [record["detail"] for record in records] == expected
+    assert [r["detail"] for r in records[:300]] == [
+        f"token issuer 'https://evil/{index}'" for index in range(300)
+    ]
+    assert [r["validator"] for r in records[300:]] == [
+        f"validator-{index}" for index in range(3 * observability._SHAPES)
+    ]
 
 
 @pytest.mark.parametrize("service", ["pets-api", 'odd %d %s "quoted" service', "ünïcode"])
