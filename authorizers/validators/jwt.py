@@ -29,7 +29,7 @@ from typing import Any, NamedTuple, Unpack
 
 from authorizers._frozen_build import builder
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
-from authorizers.credentials import bearer_jws
+from authorizers.credentials import bearer_jws, bearer_token
 from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized, issuer_mismatch
 from authorizers.identity import ContextValue, Identity
 from authorizers.jwks.fetch import DEFAULT_TIMEOUT, Fetcher
@@ -119,7 +119,7 @@ class JwtValidator:
     Keys behind a ``jwks_url`` are fetched on first use or :meth:`prefetch` (call it at module
     level: Lambda's init phase) through ``fetcher`` (default: the hardened HTTP fetcher) on the
     ``monotonic`` clock, each fetch within ``timeout`` seconds; ``jwks_options`` tunes the key
-    cache (:class:`~authorizers.validators.token_options.JwksTuning`). An issuer's
+    cache (:class:`~authorizers.jwks.sources.JwksTuning`). An issuer's
     ``snapshot_file`` seeds its cache, so a cold start fetches nothing.
 
     The token is read from the ``Authorization`` header (a REST TOKEN event's token), or from
@@ -209,11 +209,12 @@ class JwtValidator:
         in_query = None
         if self._query_parameter is not None:
             in_query = request.query.get(self._query_parameter) or None
-        # bearer_jws: the token goes to parse_compact, whose JWS grammar checks its characters
-        if in_query is None:
+        if in_query is None:  # the token goes to parse_compact, whose grammar checks it
             return bearer_jws(value, allow_bare=self._allow_bare)
-        token = bearer_jws(in_query)  # a bare token: no scheme in a query string
-        if value is not None and bearer_jws(value, allow_bare=self._allow_bare) != token:
+        # Two sources: each is read strictly, so a malformed one is refused as malformed,
+        # not as differing from the other.
+        token = bearer_token(in_query)  # a bare token: no scheme in a query string
+        if value is not None and bearer_token(value, allow_bare=self._allow_bare) != token:
             raise Unauthorized(ReasonCode.AMBIGUOUS_CREDENTIAL, "different tokens in header, query")
         return token
 

@@ -796,6 +796,12 @@ def test_token_from_a_websocket_query_parameter(issuer: TestIssuer, clock: FakeC
     assert reason_of(validator, conflicting) is ReasonCode.AMBIGUOUS_CREDENTIAL
     twice = websocket_connect_event(query={"access_token": [token, issuer.mint()]})
     assert reason_of(validator, twice) is ReasonCode.AMBIGUOUS_CREDENTIAL
+    # With two sources, a malformed one is malformed, not merely different from the other.
+    for query, header in ((token, "Bearer abc!"), ("abc!", f"Bearer {token}")):
+        odd = websocket_connect_event(
+            query={"access_token": query}, headers={"Authorization": header}
+        )
+        assert reason_of(validator, odd) is ReasonCode.MALFORMED_TOKEN
     assert reason_of(validator, websocket_connect_event()) is ReasonCode.MISSING_CREDENTIAL
     # without the option, a query parameter is never read
     plain = make(issuer, clock)
