@@ -415,3 +415,28 @@ def test_the_default_observer_writes_one_line_per_decision_to_stdout(
     silent = Authorizer(jwt, observability=None)
     silent.handler(events.token_event("GET /", token), None)
     assert capsys.readouterr().out == ""
+
+
+def test_an_allow_decision_equals_the_one_its_constructor_builds() -> None:
+    # An Allow's Decision is built with tuple.__new__ (positionally, every call): it must
+    # equal the keyword-built one, so a field added to Decision cannot silently misalign.
+    class Accepting:
+        name = "accepting"
+
+        def validate(self, request: AuthRequest) -> Identity:
+            return Identity("alice", self.name)
+
+    request = parse_event(events.token_event("GET /pets/1", "token"))
+    decision = Authorizer(Accepting(), observability=None).authorize(request)
+    assert type(decision) is Decision
+    expected = Decision(
+        outcome=Outcome.ALLOW,
+        validator="accepting",
+        request=request,
+        identity=Identity("alice", "accepting"),
+        grants=Grants.everything(),
+        response=decision.response,
+    )
+    assert decision == expected
+    assert decision._asdict() == expected._asdict()
+    assert decision.response is not None and decision.response["principalId"] == "alice"

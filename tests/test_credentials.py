@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from authorizers.credentials import bearer_jws, bearer_token, request_bearer_token
+from authorizers.credentials import _B64TOKEN, bearer_jws, bearer_token, request_bearer_token
 from authorizers.errors import ReasonCode, Unauthorized
 from authorizers.event_parsing import parse_event
-from authorizers.validators._jws import parse_compact
+from authorizers.validators._jws import _COMPACT_JWS, parse_compact
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJlLXZhbHVl"
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/x"
@@ -132,34 +130,27 @@ def test_result_is_always_one_b64token_or_unauthorized(value: str) -> None:
     assert " " not in token and token.isascii()
 
 
-_jws_like = st.text(alphabet="AbZ09-_.+/~= \t,é", max_size=40)
-
-
-@given(
-    st.sampled_from(["", "Bearer ", "bearer  ", "Basic ", " Bearer ", "Bearer"]),
-    _jws_like,
-    st.booleans(),
-)
-def test_bearer_jws_reads_what_bearer_token_reads_where_the_jws_grammar_accepts(
-    prefix: str, rest: str, allow_bare: bool
+@given(st.from_regex(_COMPACT_JWS, fullmatch=True), st.sampled_from(["", "Bearer ", "bearer  "]))
+def test_every_compact_jws_is_a_b64token_so_bearer_jws_loses_no_check(
+    token: str, prefix: str
 ) -> None:
-    """``bearer_jws`` skips the b64token scan: whatever it returns, the JWS grammar then
-    accepts exactly when ``bearer_token`` would have returned the same token, so the JWT
-    validator reads and refuses what it read and refused before (all as 401s)."""
-    value = prefix + rest
+    """``bearer_jws`` skips the b64token scan because the JWS grammar parse_compact applies
+    next admits b64tokens only: every string of that grammar is one."""
+    assert _B64TOKEN.fullmatch(token)
+    assert bearer_jws(prefix + token) == bearer_token(prefix + token) == token
 
-    def outcome(read: Callable[..., str]) -> str | ReasonCode:
-        try:
-            token = read(value, allow_bare=allow_bare)
-            parse_compact(token)
-        except Unauthorized as error:
-            return error.reason
-        return token
 
-    strict, lenient = outcome(bearer_token), outcome(bearer_jws)
-    assert lenient == strict or (
-        strict is ReasonCode.MALFORMED_TOKEN and lenient is ReasonCode.MALFORMED_TOKEN
-    )
+@given(st.integers(0, len(JWT)), st.characters(exclude_characters="-_"))
+def test_a_jwt_with_any_stray_character_is_refused_by_the_jws_path(
+    position: int, stray: str
+) -> None:
+    assume(not (stray.isascii() and stray.isalnum()))  # outside base64url (and not a dot)
+    assume(stray != ".")
+    assume(not (stray in " \t" and position in (0, len(JWT))))  # surrounding whitespace: fine
+    value = f"Bearer {JWT[:position]}{stray}{JWT[position:]}"
+    with pytest.raises(Unauthorized) as caught:
+        parse_compact(bearer_jws(value))
+    assert caught.value.reason in {ReasonCode.MALFORMED_TOKEN, ReasonCode.MISSING_CREDENTIAL}
 
 
 def test_bearer_jws_leaves_stray_characters_to_the_jws_grammar() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 
 from authorizers.authorizer import Authorizer
 from authorizers.errors import Unauthorized
@@ -145,8 +146,10 @@ def test_the_report_replaces_only_its_block(tmp_path: Path) -> None:
 # -- the fused handler measures the product's work, not less -------------------------------
 
 
-def _fused_and_product() -> tuple[Any, Any, Any, Any]:
-    sys.path.insert(0, str(BENCHMARKS))
+@pytest.fixture
+def handlers(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, Any, Any]:
+    """(issuer, the product's Authorizer, the fused handler with and without models)."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
     from fused_handler import fused_handler  # noqa: PLC0415 - a benchmark module
 
     issuer = TestIssuer(key_type="RSA")
@@ -172,34 +175,40 @@ def _logged(call: Any, event: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     return result, record
 
 
-def test_the_fused_handler_answers_and_logs_as_the_product_does() -> None:
-    issuer, product, fused, bare = _fused_and_product()
+def test_the_fused_handler_answers_and_logs_as_the_product_does(handlers: Any) -> None:
+    issuer, product, fused, bare = handlers
     routes = ["GET /v1/customers/8f3a2b10/items", "POST /v1/orders", "DELETE /a"]
     for index, route in enumerate(routes * 2):
-        token = issuer.mint(subject=f"user-{index}", scope="read write")
-        token_in_path = f"GET /v1/{token.split('.')[2]}/x"  # masked in the logged route
-        for path in (route, token_in_path):
+        for in_path in (False, True):
+            token = issuer.mint(subject=f"user-{index}", scope="read write")  # new each time
+            signature = token.split(".")[2]
+            path = f"GET /v1/{signature}/x" if in_path else route  # a token sent in the URL
             event = token_event(path, f"Bearer {token}" if index % 2 else token)
             expected, expected_line = _logged(product.handler, event)
+            if in_path:  # the product masks it: the fused handlers must do that work too
+                assert "[redacted]" in expected_line["route"]
+                assert signature not in expected_line["route"]
             for handler in (fused, bare):
                 answer, line = _logged(handler, dict(event))
                 assert answer == expected
                 assert line == expected_line
-            token = issuer.mint(subject=f"user-{index}", scope="read write")  # a new one
 
 
 @pytest.mark.parametrize(
     "kind", [BrokenToken.EXPIRED, BrokenToken.BAD_SIGNATURE, BrokenToken.WRONG_ALG,
              BrokenToken.MISSING_KID, BrokenToken.NOT_YET_VALID, BrokenToken.FOREIGN_KEY],
 )  # fmt: skip
-def test_the_fused_handler_refuses_what_the_product_refuses(kind: BrokenToken) -> None:
-    issuer, product, fused, bare = _fused_and_product()
+def test_the_fused_handler_refuses_what_the_product_refuses(
+    handlers: Any, kind: BrokenToken
+) -> None:
+    issuer, product, fused, bare = handlers
     event = token_event("GET /v1/orders", issuer.mint_broken(kind))
+    refusals = (ValueError, Unauthorized, InvalidSignature)  # never an answer
     with contextlib.redirect_stdout(io.StringIO()):
         with pytest.raises(Exception, match="Unauthorized"):
             product.handler(event)
         for handler in (fused, bare):
-            with pytest.raises(Exception):
+            with pytest.raises(refusals):
                 handler(event)
     with contextlib.redirect_stdout(io.StringIO()):
         wrong_audience = token_event("GET /x", issuer.mint(audience="https://other.example"))
