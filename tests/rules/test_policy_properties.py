@@ -44,10 +44,11 @@ VERBS = ("GET", "POST", "ANY")
 
 def template_matches(template: str, path: str) -> bool:
     """Does the route template take this concrete path? (Plain segment comparison; one
-    trailing slash is ignored, an empty segment fills no ``{param}``.)"""
+    trailing slash is ignored - so ``//`` is the root with one, as ``/a//`` is ``/a/`` - and
+    an empty segment fills no ``{param}``.)"""
     want = [s for s in template.split("/") if s]
     path = path[:-1] if path.endswith("/") else path
-    got = path.split("/")[1:] if path else []
+    got = path.split("/")[1:] if path not in ("", "/") else []
     for i, segment in enumerate(want):
         if segment.endswith("+}"):
             return len(got) > i
