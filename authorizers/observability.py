@@ -240,20 +240,6 @@ class JsonLogObserver:
         self._pieces = tuple(template.split(_SLOT))
         self._shapes: dict[tuple[Any, ...], tuple[str, ...]] = {}
 
-    def _line(self, timestamp: str, level: str, v: tuple[str, ...]) -> str:
-        """The line of these JSON texts (``v``: of :data:`FIELDS`), written out as one join."""
-        p = self._pieces
-        if self._metrics:  # slots: timestamp, level, timestamp, the fields, latency again
-            return "".join(
-                (p[0], timestamp, p[1], level, p[2], timestamp, p[3], v[0], p[4], v[1], p[5], v[2],
-                 p[6], v[3], p[7], v[4], p[8], v[5], p[9], v[6], p[10], v[7], p[11], v[8],
-                 p[12], v[8], p[13])
-            )  # fmt: skip
-        return "".join(
-            (p[0], level, p[1], timestamp, p[2], v[0], p[3], v[1], p[4], v[2], p[5], v[3], p[6],
-             v[4], p[7], v[5], p[8], v[6], p[9], v[7], p[10], v[8], p[11])
-        )  # fmt: skip
-
     def record(self, decision: Decision, latency_ms: float) -> None:
         # The fields that stay the same for every decision of one shape (outcome, reason,
         # validator, kind) are serialised once per shape, into the pieces between the values
@@ -300,7 +286,14 @@ class JsonLogObserver:
         values = list(_json_texts(decision, 0))
         for name in variable:
             values[FIELDS.index(name)] = _SLOT
-        return tuple(self._line(_SLOT, _level(decision), tuple(values)).split(_SLOT))
+        level = _level(decision)
+        if self._metrics:  # slots: timestamp, level, timestamp, the fields, latency again
+            slots = (_SLOT, level, _SLOT, *values, values[-1])
+        else:  # slots: level, timestamp, the fields
+            slots = (level, _SLOT, *values)
+        pieces = self._pieces  # the template split at each slot: one more than the slots
+        line = "".join(piece + slot for piece, slot in zip(pieces[:-1], slots, strict=True))
+        return tuple((line + pieces[-1]).split(_SLOT))
 
     def prepare_line(self, decision: Decision) -> Callable[[str, float], None]:
         """A writer of ``decision``'s line for another route and latency (a reused response,
