@@ -263,6 +263,17 @@ def test_the_size_limit_counts_json_escapes() -> None:
     assert policy_response(websocket, "u", grants, context={"text": "\u00e9" * 1000})
 
 
+def test_the_size_limit_counts_json_escapes_in_resources() -> None:
+    """The resources' measure (kept with their rendering) says whether JSON escapes them:
+    ten resources of 300 characters JSON writes as 6 bytes each are over the WebSocket limit,
+    though as characters they are under half of it."""
+    websocket = request("$connect", RequestKind.WEBSOCKET)
+    grants = Grants(allow=tuple(f"route-{i}/" + "\u00e9" * 300 for i in range(10)))
+    with pytest.raises(InvalidResponse) as refused:
+        policy_response(websocket, "u", grants)
+    assert "bytes" in refused.value.detail
+
+
 def test_grants_holding_lists_render_like_tuples() -> None:
     """Rendered ARNs are cached by (API stage, grants); grants a custom rule built from lists
     cannot be a cache key and are rendered all the same."""
