@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from authorizers._sightings import seen_before
 from authorizers.arn import ApiArn
 from authorizers.credentials import bearer_token
 from authorizers.event_parsing import parse_event
@@ -141,11 +142,7 @@ class ResponseReuse:
             return
         credential = request.token
         key = (credential, request.arn.api_prefix)
-        seen = hash(key)  # a collision only keeps an entry one sighting early: harmless
-        if seen not in self._seen:
-            if len(self._seen) >= self._size * 4:
-                self._seen.clear()
-            self._seen.add(seen)
+        if not seen_before(self._seen, hash(key), self._size):
             return
         if event.keys() - _TOKEN_EVENT_KEYS:
             return

@@ -16,6 +16,7 @@ import pytest
 from jwks_support import CountingKeys
 
 from authorizers import response_reuse
+from authorizers._sightings import SEEN_PER_ENTRY
 from authorizers.authorizer import Authorizer, Decision
 from authorizers.clock import FakeClock
 from authorizers.errors import Forbidden, ReasonCode
@@ -272,9 +273,9 @@ def test_the_hashes_of_credentials_allowed_once_are_bounded(
     setup = Setup(cache_size=64)
     reuse = setup.authorizer._reuse
     assert reuse is not None
-    tokens = [setup.issuer.mint(subject=f"user-{n}") for n in range(2 * 4 + 1)]
+    tokens = [setup.issuer.mint(subject=f"user-{n}") for n in range(2 * SEEN_PER_ENTRY + 1)]
     for token in tokens:
         setup.call(token)
-        assert len(reuse._seen) <= 2 * 4
+        assert len(reuse._seen) <= 2 * SEEN_PER_ENTRY
     setup.call(tokens[-1])  # its hash survived the clearing: kept now
     assert setup.entries == 1

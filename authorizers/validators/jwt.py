@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, Unpack
 
 from authorizers._frozen_build import builder
+from authorizers._sightings import seen_before
 from authorizers.clock import Clock, MonotonicClock, monotonic_clock, system_clock
 from authorizers.credentials import bearer_jws, bearer_token
 from authorizers.errors import ConfigurationError, ReasonCode, Unauthorized, issuer_mismatch
@@ -72,10 +73,6 @@ __all__ = [
 #: function with a margin (at 512 it measured 0.80x; docs/performance.md); API Gateway's own
 #: result cache already absorbs most repeats of one token.
 DEFAULT_CACHE_SIZE = 256
-#: Hashes of tokens verified once and not (yet) cached, per cache entry: a token is cached at
-#: its second verification, once it has shown it repeats. Cleared when full (a forgotten hash
-#: only delays caching by one verification; a colliding one caches a verified token early).
-SEEN_PER_ENTRY = 4
 
 _NO_CONTEXT: Mapping[str, ContextValue] = MappingProxyType({})
 #: Every new token's Identity, without the dataclass ``__init__`` (``identity_from_claims``
@@ -180,7 +177,7 @@ class JwtValidator:
         # An LRU in C (OrderedDict): a hit and an insert with eviction cost a fraction of a µs.
         self._cache: OrderedDict[str, _Verified] | None = OrderedDict() if cache_size > 0 else None
         self._cache_size = cache_size
-        self._seen: set[int] = set()  # see SEEN_PER_ENTRY
+        self._seen: set[int] = set()  # tokens verified once (authorizers._sightings)
         self._lock = threading.Lock()
 
     @property
@@ -295,7 +292,8 @@ class JwtValidator:
             check(header, claims, key)
         identity = self._identity(issuer, claims)
         issuer.rules.authorize(identity.scopes, identity.groups)
-        if self._cache is not None and self._admit(token):
+        # cached at its second verification; the cache lookup hashed this object already
+        if self._cache is not None and seen_before(self._seen, hash(token), self._cache_size):
             window = _time_window(claims, issuer)
             verified = tuple.__new__(_Verified, (issuer, key, header, claims, identity, window))
             with self._lock:
@@ -303,20 +301,6 @@ class JwtValidator:
                 if len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         return identity
-
-    def _admit(self, token: str) -> bool:
-        """Whether this verified token repeats (then cache it); else remember its hash."""
-        fingerprint = hash(token)  # computed already: the cache lookup hashed the same object
-        seen = self._seen
-        # No lock: each set operation is atomic, and a race between two threads can only
-        # forget a hash (caching one verification later) or admit a token that verified.
-        if fingerprint in seen:
-            seen.discard(fingerprint)
-            return True
-        if len(seen) >= SEEN_PER_ENTRY * self._cache_size:
-            seen.clear()
-        seen.add(fingerprint)
-        return False
 
     def _issuer_of(self, claims: Mapping[str, Any]) -> IssuerRules:
         iss = claims.get("iss")

@@ -20,6 +20,7 @@ import pytest
 from helpers import reason_of
 from jwks_support import CountingKeys
 
+from authorizers._sightings import SEEN_PER_ENTRY
 from authorizers.clock import FakeClock
 from authorizers.errors import (
     AuthorizerError,
@@ -41,7 +42,7 @@ from authorizers.testing.events import (
 )
 from authorizers.testing.issuer import BrokenToken, SigningKey, TestIssuer, b64url, encode_jws
 from authorizers.testing.jwks_server import JwksServer
-from authorizers.validators.jwt import DEFAULT_LEEWAY, SEEN_PER_ENTRY, IssuerConfig, JwtValidator
+from authorizers.validators.jwt import DEFAULT_LEEWAY, IssuerConfig, JwtValidator
 
 NOW = 1_700_000_000
 AUD = "https://api.example.test"
