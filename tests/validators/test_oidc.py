@@ -202,6 +202,22 @@ def test_settings_pass_through(
     assert caught.value.reason is ReasonCode.WRONG_AUDIENCE
 
 
+def test_key_fetching_options_reach_the_discovered_keys(
+    served: tuple[TestIssuer, JwksServer], clock: FakeClock, monotonic: FakeClock
+) -> None:
+    """``jwks_options`` and the ``monotonic`` clock tune the cache of the ``jwks_uri`` that
+    discovery finds, as they tune a ``jwks_url``'s."""
+    issuer, server = served
+    validator = oidc(served, clock, monotonic, jwks_options={"max_age": 60})
+    validator.verify(issuer.mint())
+    monotonic.advance(59)
+    validator.verify(issuer.mint())
+    assert counts(server) == (1, 1)
+    monotonic.advance(2)  # past the configured max-age: the keys are fetched again
+    validator.verify(issuer.mint())
+    assert counts(server) == (1, 2)
+
+
 def test_issuer_must_be_https_unless_loopback_is_allowed(
     served: tuple[TestIssuer, JwksServer], clock: FakeClock, monotonic: FakeClock
 ) -> None:
