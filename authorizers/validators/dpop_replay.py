@@ -81,7 +81,7 @@ class DynamoDBReplayStore(DynamoDBTable):
         self,
         table_name: str,
         *,
-        partition_key: str = "proof_id",
+        partition_key: str = default_partition_key,
         ttl_attribute: str = "expires_at",
         client: Any | None = None,
         settings: AwsClientSettings | None = None,
