@@ -57,17 +57,16 @@ def run(args: argparse.Namespace) -> int:
             checks = route_check.template_checks(template)
         elif args.check or args.rules:
             found = select_authorizer(template, args.authorizer, args.api)
-            document = (
-                read_json(args.rules)
-                if args.rules
-                else route_check.zero_code_document(template, found.spec.function_id)
-            )
-            if not isinstance(document, dict | list):
-                raise CliError(
-                    f"{found.label} runs no zero-code configuration: give --rules"
-                    if document is None
-                    else f"{args.rules}: expected a configuration object or a list of route keys"
-                )
+            if args.rules:
+                document = read_json(args.rules)
+                if not isinstance(document, dict | list):
+                    raise CliError(
+                        f"{args.rules}: expected a configuration object or a list of route keys"
+                    )
+            else:
+                document = route_check.zero_code_document(template, found.spec.function_id)
+                if document is None:
+                    raise CliError(f"{found.label} runs no zero-code configuration: give --rules")
             checks = [route_check.check_routes(found, route_check.rule_keys(document))]
         else:
             universe = select_authorizer(template, args.authorizer, args.api).universe_json()

@@ -8,8 +8,11 @@ another authorizer (or none), where it never applies.
 A route is ruled as the access rules decide it: they look the route API Gateway selected up by
 route key (``{id}`` and ``{petId}`` are the same; ``ANY`` covers every verb), so a rule lists
 the route with its key and no other (:func:`relation`, with the rules' own
-:func:`authorizers.rules._selection.route_key`). A rule applies somewhere when its paths meet a
-served route's (:func:`reaches`): a deny rule's Deny patterns refuse those requests.
+:func:`authorizers.rules._selection.route_key`). A TOKEN event names no route: its rules
+select by path among the routes they know, which is the same only with the route universe
+(without it, a broader rule takes a route the check calls unruled). A rule applies somewhere
+when its paths meet a served route's (:func:`reaches`): a deny rule's Deny patterns refuse
+those requests.
 """
 
 from __future__ import annotations

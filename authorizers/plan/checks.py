@@ -212,12 +212,15 @@ class Checks:
     def _route_rules(self, route: RouteSpec, rules: list[Any]) -> tuple[list[str], list[str]]:
         scopes, losses, covered = list(self.scopes), [], False
         for (verb, path), rule in zip(rule_keys({"routes": rules}), rules, strict=True):
-            related = relation(verb, path, route.method, route.path)
-            denies = "deny" in rule  # its Deny patterns meet the route's requests
-            if not (reaches(verb, path, route.method, route.path) if denies else related.value):
+            beyond = f"route rule {rule.get('allow') or rule.get('deny')} (beyond scopes)"
+            if "deny" in rule:  # its Deny patterns refuse whatever requests of the route they meet
+                if reaches(verb, path, route.method, route.path):
+                    losses.append(beyond)
                 continue
-            if denies or related is Relation.PARTIAL:
-                losses.append(f"route rule {rule.get('allow') or rule.get('deny')} (beyond scopes)")
+            related = relation(verb, path, route.method, route.path)
+            if related is Relation.PARTIAL:
+                losses.append(beyond)
+            if related is not Relation.COVERS:
                 continue
             covered = True
             requires = dict(rule.get("requires") or {})

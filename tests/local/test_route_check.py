@@ -304,7 +304,7 @@ def test_cli_check_with_the_functions_own_configuration_or_a_rules_file(
     assert "give --rules" in capsys.readouterr().err
     rules.write_text("{not json")
     assert main(["routes", template, "--rules", str(rules), "-a", "Main"]) == 2
-    for wrong in ("[1]", '"GET /a"', '{"routes": {"allow": "GET /a"}}'):
+    for wrong in ("[1]", '"GET /a"', "null", '{"routes": {"allow": "GET /a"}}'):
         rules.write_text(wrong)  # a usage error, never a traceback
         assert main(["routes", template, "--rules", str(rules), "-a", "Main"]) == 2, wrong
         error = capsys.readouterr().err

@@ -142,6 +142,20 @@ def test_route_rules_beyond_scopes_are_route_losses(tmp_path):
     assert not plan.suffices
 
 
+def test_a_deny_rule_is_a_loss_on_every_route_its_patterns_meet(tmp_path):
+    rules = [
+        *scoped_rules(),
+        {"deny": "ANY /{proxy+}", "requires": {"groups_any": ["banned"]}},  # meets both routes
+        {"deny": "DELETE /cats"},  # meets neither
+    ]
+    plan = http_plan(tmp_path, {"version": 1, "validators": [oidc()], "routes": rules})
+    losses = {r.route.route_key: r.losses for r in plan.routes}
+    assert losses == {
+        "GET /pets": ("route rule ANY /{proxy+} (beyond scopes)",),
+        "POST /pets": ("route rule ANY /{proxy+} (beyond scopes)",),
+    }
+
+
 def test_a_python_authorizer_declares_its_config_and_is_never_imported(tmp_path):
     module = f"""
     raise SystemExit("the planner must not import this module")
