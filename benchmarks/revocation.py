@@ -139,9 +139,9 @@ def per_request(*, per_round: int, rounds: int) -> tuple[str, list[str]]:
     claims = [revocable.verify(token).claims for token in tokens]  # warms both caches
     # The check alone gets its own memo: sharing one with the validator's check above, the
     # two cases would evict each other's verdicts.
-    alone = RevocationCheck(check.store, ttl=3600)
+    lone_check = RevocationCheck(check.store, ttl=3600)
     for item in claims:
-        alone({}, item)
+        lone_check({}, item)
     for token in tokens:
         plain.verify(token)
     for token in opaque:
@@ -160,7 +160,7 @@ def per_request(*, per_round: int, rounds: int) -> tuple[str, list[str]]:
             Case(
                 "RevocationCheck alone (cached answers)",
                 BASELINE,
-                lambda c: alone({}, c),
+                lambda c: lone_check({}, c),
                 lambda _: claims,
             ),
             Case(
