@@ -87,10 +87,6 @@ class CountingProvider:
         return json.dumps(answer | {"iat": now, "exp": now + 3600, "scope": "read"}).encode()
 
 
-#: Verified tokens each validator keeps: more than the tokens of a round.
-TOKEN_CACHE_SIZE = 1024
-
-
 def _jwt(issuer: TestIssuer, check: RevocationCheck | None, clock: Any) -> JwtValidator:
     config = IssuerConfig(
         issuer.issuer,
@@ -98,9 +94,7 @@ def _jwt(issuer: TestIssuer, check: RevocationCheck | None, clock: Any) -> JwtVa
         audience=AUDIENCE,
         checks=[check] if check is not None else [],
     )
-    # Room for every token of a round: a cyclic pass over more tokens than an LRU holds
-    # would miss on every one of them.
-    return JwtValidator([config], clock=clock, cache_size=TOKEN_CACHE_SIZE)
+    return JwtValidator([config], clock=clock)
 
 
 def _introspection(
@@ -122,8 +116,9 @@ def per_request(*, per_round: int, rounds: int) -> tuple[str, list[str]]:
     # the real clocks, as deployed: time.time and time.monotonic cost what they cost
     clock: Any = system_clock
     issuer = TestIssuer(audience=AUDIENCE)
-    # Distinct tokens within the memo's reach, sent round-robin: cycling more tokens than an
-    # LRU holds would miss on every one (the memo keeps MEMO_SIZE verdicts).
+    # Distinct tokens within reach of the memo and of the validators' token caches (both keep
+    # MEMO_SIZE, the default cache size), sent round-robin: cycling more tokens than an LRU
+    # holds would miss on every one.
     distinct = [
         issuer.mint({"origin_jti": f"sign-in-{n}"}) for n in range(min(per_round, MEMO_SIZE))
     ]
