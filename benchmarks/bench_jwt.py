@@ -74,7 +74,8 @@ def run(*, tokens: int = 500, rounds: int = 7, warm_up: int = DEFAULT_CACHE_SIZE
     ours_rs, ours_es = _steady_validator(rsa, warm_up), _steady_validator(es, warm_up)
     repeat = ours_rs.validate
     repeated = [_request(rsa.mint())] * tokens
-    repeat(repeated[0])
+    for _ in range(2):  # cached at its second verification: every measured call hits
+        repeat(repeated[0])
     public_key = rsa.key.private_key.public_key()
 
     def pyjwt_decode(token: str) -> object:

@@ -175,7 +175,8 @@ def run(tokens: Tokens, *, warm_up: int = DEFAULT_CACHE_SIZE) -> list[Row]:
         repeated_request = [parse_event(event) for event in repeated]
         for event in repeated[: 2 * len(ROUTES)]:  # seen: later sightings reuse the response
             ours_rs.handler(event)
-        alone.validate(repeated_request[0])
+        for _ in range(2):  # cached at its second verification: every measured call hits
+            alone.validate(repeated_request[0])
         client = jwt.PyJWKClient(server.jwks_url)
         verifier = _powertools(rsa)
         naive = _naive_handler(server.jwks_url, rsa.issuer)

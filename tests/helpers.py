@@ -23,7 +23,7 @@ from servers.moto import FAKE_AWS_ENV
 import authorizers
 from authorizers.errors import AuthorizerError, ReasonCode, Unauthorized
 from authorizers.event_parsing import parse_event
-from authorizers.keystores.aws import AwsClientSettings
+from authorizers.keystores.aws import AwsClientSettings, LazyClient
 from authorizers.keystores.base import hash_api_key
 from authorizers.request import AuthRequest
 from authorizers.validator import Validator
@@ -131,6 +131,16 @@ def unreachable_aws(monkeypatch: pytest.MonkeyPatch) -> AwsClientSettings:
         read_timeout=0.2,
         max_attempts=1,
     )
+
+
+def no_aws_clients(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if a boto3 client is made: building an authorizer must neither pay for
+    boto3 (a cold start that only verifies JWTs) nor reach AWS; clients come at first use."""
+
+    def no_client(self: LazyClient) -> None:
+        raise AssertionError("an AWS client was created while building")
+
+    monkeypatch.setattr(LazyClient, "_build", no_client)
 
 
 def reason_of(

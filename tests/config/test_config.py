@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from docs_blocks import doc_example
-from helpers import create_key_table, key_item, served
+from helpers import create_key_table, key_item, no_aws_clients, served
 
 from authorizers.clock import FakeClock
 from authorizers.config import (
@@ -23,7 +23,6 @@ from authorizers.config import (
     substitute_environment,
 )
 from authorizers.jwks.cache import JwksCache
-from authorizers.keystores.aws import LazyClient
 from authorizers.keystores.base import hash_api_key, new_api_key
 from authorizers.testing import (
     CognitoTestIssuer,
@@ -758,13 +757,8 @@ def test_client_certificates() -> None:
 
 
 def test_every_store_builds_without_calling_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Building never creates a boto3 client (a cold start that only verifies JWTs must not
-    pay for boto3, and building must not reach AWS): the first client is made at first use."""
-
-    def no_client(self: LazyClient) -> None:
-        raise AssertionError("an AWS client was created while building")
-
-    monkeypatch.setattr(LazyClient, "_build", no_client)
+    """Building never creates a boto3 client: the first client is made at first use."""
+    no_aws_clients(monkeypatch)
     for store in (
         {"type": "dynamodb", "table": "t", "consistent_read": True, "region": "eu-west-1"},
         {"type": "secrets_manager", "secret_id": "keys", "ttl": 60},

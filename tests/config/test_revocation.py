@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import create_key_table, doc_example, served, unreachable_aws
+from helpers import create_key_table, doc_example, no_aws_clients, served, unreachable_aws
 from servers.moto import MotoServer
 
 from authorizers.cli import main
 from authorizers.config import ConfigFieldError, build_authorizer
-from authorizers.keystores.aws import LazyClient
 from authorizers.testing import (
     JwksServer,
     TestIssuer,
@@ -197,11 +196,7 @@ def test_the_dynamodb_revocation_store_builds_without_calling_aws(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """No boto3 client is made while building (as for the key stores in test_config.py)."""
-
-    def no_client(self: LazyClient) -> None:
-        raise AssertionError("an AWS client was created while building")
-
-    monkeypatch.setattr(LazyClient, "_build", no_client)
+    no_aws_clients(monkeypatch)
     entry = {**JWT_ISSUER, "revocation": {"store": {"type": "dynamodb", "table": "t"}}}
     build_authorizer(one({"type": "jwt", "issuers": [entry]}))
 

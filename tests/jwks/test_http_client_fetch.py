@@ -11,8 +11,6 @@ import http.server
 import ipaddress
 import json
 import ssl
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from helpers import run_isolated
 from jwks_support import CUT_OFF, jwks, public_jwk
 
 from authorizers.jwks.fetch import FetchError, fetch_json
@@ -243,13 +242,7 @@ def test_an_https_fetch_of_an_ascii_host_leaves_the_idna_codec_out(
     """Its import (with ``stringprep`` and ``unicodedata``) cost every function ~0.35 MiB."""
     cert = named_certificates["localhost"]
     url = f"https://localhost:{_tls_server(serve, cert)}/jwks"
-    done = subprocess.run(
-        [sys.executable, "-c", HTTPS_FETCH, url, str(cert[0])],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_isolated(HTTPS_FETCH, url, str(cert[0]), timeout=60)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["keys"] == 1

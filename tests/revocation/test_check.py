@@ -97,6 +97,7 @@ def test_a_revocation_reaches_a_token_already_in_the_validators_cache(
     assert validator.verify(token).principal_id == "user-1"
     store.entries[revocation_key(RevokedBy.JTI, "j1")] = Revocation()
     assert validator.verify(token).principal_id == "user-1"  # cached "not revoked", < ttl
+    assert validator.cached_identity(token) is not None  # cached at its second verification
     clock.advance(5)
     assert reason(validator, token) is ReasonCode.TOKEN_REVOKED
 

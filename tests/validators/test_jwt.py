@@ -697,9 +697,8 @@ def test_custom_checks_run_again_on_cache_hits(issuer: TestIssuer, clock: FakeCl
         if claims["jti"] in revoked:
             raise Unauthorized(ReasonCode.INVALID_CLAIM, "revoked")
 
-    validator = make(issuer, clock, checks=[not_revoked])
     token = issuer.mint()
-    validator.verify(token)
+    validator = holding(token, make(issuer, clock, checks=[not_revoked]))
     revoked.add(validator.verify(token).claims["jti"])
     rejects(validator, token, ReasonCode.INVALID_CLAIM)
 
