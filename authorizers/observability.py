@@ -152,35 +152,6 @@ def decision_fields(decision: Decision, latency_ms: float) -> dict[str, Any]:
     return dict(zip(FIELDS, _field_values(decision, latency_ms), strict=True))
 
 
-def _json_texts(decision: Decision, latency_ms: float) -> tuple[str, ...]:
-    """The JSON text of each of :data:`FIELDS`' values, exactly as ``_ENCODER`` writes
-    :func:`_field_values`, written out (one call per line instead of ten: this runs on every
-    decision, after a signature verify has left the CPU caches cold)."""
-    request, identity, reason, detail = (
-        decision.request,
-        decision.identity,
-        decision.reason,
-        decision.detail,
-    )
-    if request is None:
-        kind = route = request_id = "null"
-    else:
-        kind = _quote(request.kind)
-        route = _quote(_route(request))
-        request_id = "null" if request.request_id is None else _quote(request.request_id)
-    return (
-        _quote(decision.outcome),
-        _quote(ALLOWED_REASON if reason is None else reason),
-        "null" if detail is None else _quote(detail),
-        _quote(decision.validator),
-        "null" if identity is None else _quote(identity.principal_id),
-        kind,
-        route,
-        request_id,
-        _latency_text(latency_ms),
-    )
-
-
 def _latency_text(latency_ms: float) -> str:
     """The JSON text of ``round(latency_ms, 3)``, as ``_ENCODER`` writes it."""
     latency = round(latency_ms, 3)
@@ -283,7 +254,7 @@ class JsonLogObserver:
 
     def _prepared(self, decision: Decision, variable: tuple[str, ...]) -> tuple[str, ...]:
         """``decision``'s line split where the timestamp and the ``variable`` fields go."""
-        values = list(_json_texts(decision, 0))
+        values = [_ENCODER.encode(value) for value in _field_values(decision, 0)]
         for name in variable:
             values[FIELDS.index(name)] = _SLOT
         level = _level(decision)

@@ -143,7 +143,7 @@ SABOTAGE: dict[str, Callable[[pytest.MonkeyPatch, dict[str, Any]], None]] = {
     "size check": lambda mp, parts: mp.setattr(responses, "_check_size", fail),
     "observer": lambda mp, parts: mp.setattr(JsonLogObserver, "record", fail),
     "log encoder": lambda mp, parts: mp.setattr(observability, "_quote", fail),
-    "log fields": lambda mp, parts: mp.setattr(observability, "_json_texts", fail),
+    "log fields": lambda mp, parts: mp.setattr(observability, "_field_values", fail),
     "closed log stream": lambda mp, parts: parts.update(
         observer=JsonLogObserver(stream=closed_stream(), clock=CLOCK)
     ),
