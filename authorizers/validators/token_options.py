@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
-from authorizers.clock import Clock, MonotonicClock, monotonic_clock
-from authorizers.jwks.fetch import DEFAULT_TIMEOUT, Fetcher
+from authorizers.clock import Clock, MonotonicClock
+from authorizers.jwks.fetch import Fetcher
 from authorizers.jwks.sources import JwksTuning, KeyFetching, KeySource
 from authorizers.validators.claims import CustomCheck, FilePath, Strings
 
@@ -100,14 +100,14 @@ def split_options(options: Mapping[str, Any]) -> tuple[ValidatorOptions, dict[st
     return ValidatorOptions(**validator), issuer  # type: ignore[typeddict-item]
 
 
+#: The validator options that say how keys are fetched: ``KeyFetching``'s own fields.
+_FETCHING_KEYS = ("fetcher", "monotonic", "timeout", "jwks_options")
+
+
 def key_fetching(options: ValidatorOptions) -> KeyFetching:
-    """The fetching part of validator options (defaults for what is not given)."""
-    return KeyFetching(
-        options.get("fetcher"),
-        options.get("monotonic", monotonic_clock),
-        options.get("timeout", DEFAULT_TIMEOUT),
-        options.get("jwks_options"),
-    )
+    """The fetching part of validator options (``KeyFetching``'s defaults for the rest)."""
+    given: dict[str, Any] = {name: options.get(name) for name in _FETCHING_KEYS if name in options}
+    return KeyFetching(**given)
 
 
 __all__ = [

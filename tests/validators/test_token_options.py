@@ -24,13 +24,13 @@ from jwks_support import FakeFetcher
 
 from authorizers.clock import FakeClock
 from authorizers.errors import ConfigurationError
-from authorizers.jwks.sources import StaticJwks
+from authorizers.jwks.sources import KeyFetching, StaticJwks
 from authorizers.testing.cognito import CognitoTestIssuer
 from authorizers.testing.issuer import TestIssuer
 from authorizers.validators.cognito import CognitoValidator
 from authorizers.validators.jwt import IssuerConfig, JwtValidator
 from authorizers.validators.oidc import OidcValidator
-from authorizers.validators.token_options import IssuerSettings, ValidatorOptions
+from authorizers.validators.token_options import IssuerSettings, ValidatorOptions, key_fetching
 
 NOW = 1_700_000_000.0
 POOL = "eu-west-1_Options1"
@@ -254,3 +254,13 @@ def test_misspelt_options_fail_type_checking(tmp_path: Path) -> None:
     assert any(":9: error:" in e and "audience" in e for e in errors), errors
     assert not any(":10:" in e for e in errors), errors
     assert any(':11: error: Unexpected keyword argument "equal"' in e for e in errors), errors
+
+
+def test_key_fetching_takes_every_fetching_option_and_keyfetchings_defaults_otherwise() -> None:
+    clock = FakeClock()
+    fetcher = FakeFetcher({})
+    given = key_fetching(
+        {"fetcher": fetcher, "monotonic": clock, "timeout": 1.5, "jwks_options": {"max_age": 60}}
+    )
+    assert given == KeyFetching(fetcher, clock, 1.5, {"max_age": 60})
+    assert key_fetching({"cache_size": 3}) == KeyFetching()
