@@ -6,8 +6,8 @@ language and how much is ours. Everything happens inline in one function: the st
 grammar (one regex), base64url, a plain ``json`` scan, ``alg``/``kid`` against a dict of keys,
 the verify, ``iss``/``aud``/``exp``/``nbf``/``iat``/``sub``, an Allow of the whole stage and one
 short log line. Left out, on purpose, is everything the product adds: duplicate-key and
-canonical-base64 checks, ``crit``, scopes, identity and request models, route rules, the size
-checks, credential masking, EMF metrics, the token cache and response reuse.
+canonical-base64 checks, ``crit``, scopes, identity and request models, route rules, the
+response size checks, credential masking, EMF metrics, the token cache and response reuse.
 """
 
 from __future__ import annotations
