@@ -68,10 +68,11 @@ __all__ = [
 ]
 
 #: Verified tokens remembered per validator. Worst case memory: size x max token bytes. A
-#: cached token costs ~4 KB of RSS (a typical ~700-byte token): 256 of them add ~1 MiB, which
-#: keeps peak RSS after 10,000 distinct tokens within 0.8x of the naive PyJWT + Powertools
-#: function with a margin (at 512 it measured 0.80x; docs/performance.md); API Gateway's own
-#: result cache already absorbs most repeats of one token.
+#: repeating token holds ~4 KB here and ~3 KB in the response reuse (a typical ~700-byte
+#: token): with both full, 256 of them add ~2.4 MiB of RSS, 0.79x of the naive PyJWT +
+#: Powertools function after 10,000 distinct tokens each sent twice (1024: 0.84x, over the
+#: 0.8x budget; docs/performance.md). API Gateway's own result cache already absorbs most
+#: repeats of one token.
 DEFAULT_CACHE_SIZE = 256
 
 _NO_CONTEXT: Mapping[str, ContextValue] = MappingProxyType({})
